@@ -1,0 +1,1 @@
+"""eage: accounting and payroll engine of an employer group, on Beancount."""

@@ -1,0 +1,1 @@
+"""One module per ``eage`` subcommand (see eage.cli)."""

@@ -1,0 +1,1 @@
+"""Member invoices: numbering, credit notes, fees, true-up, PDF and Factur-X."""

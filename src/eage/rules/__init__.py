@@ -1,0 +1,1 @@
+"""The rules of the group: pydantic models of rules/*.yaml and their loading."""

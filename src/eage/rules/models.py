@@ -1,0 +1,323 @@
+"""Pydantic models of the group's rules: rules/group.yaml, members.yaml, staff.yaml, allocation.yaml,
+accounts.yaml, vat.yaml and fees.yaml.
+
+Unknown keys are rejected everywhere (``extra="forbid"``): a misspelt key is an error, not a silent
+default. Dated values are mappings from the date a value comes into force to the value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from eage.rules.dated import in_force
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
+Rate = Annotated[Decimal, Field(ge=0, le=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def luhn_ok(digits: str) -> bool:
+    """Luhn checksum, as used by SIREN (9 digits) and SIRET (14 digits)."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def _check_siren(value: str, size: int, name: str) -> str:
+    value = value.replace(" ", "")
+    if not re.fullmatch(rf"\d{{{size}}}", value):
+        raise ValueError(f"a {name} has {size} digits")
+    if not luhn_ok(value):
+        raise ValueError(f"{value} is not a valid {name} (Luhn check fails): check the digits")
+    return value
+
+
+class Address(Strict):
+    line1: str
+    line2: str | None = None
+    postcode: Annotated[str, Field(pattern=r"^\d{5}$")]
+    city: str
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "FR"
+
+
+class Identity(Strict):
+    """What makes a legal person identifiable on an invoice."""
+
+    name: str
+    legal_form: str
+    siren: str
+    siret: str | None = None
+    vat_number: str | None = None
+    address: Address
+    fictitious: bool = False
+
+    @field_validator("siren")
+    @classmethod
+    def _siren(cls, value: str) -> str:
+        return _check_siren(value, 9, "SIREN")
+
+    @field_validator("siret")
+    @classmethod
+    def _siret(cls, value: str | None) -> str | None:
+        return None if value is None else _check_siren(value, 14, "SIRET")
+
+    @model_validator(mode="after")
+    def _siret_starts_with_siren(self) -> Identity:
+        if self.siret and not self.siret.startswith(self.siren):
+            raise ValueError("the SIRET must start with the SIREN")
+        return self
+
+
+class Employer(Strict):
+    """The group as an employer: what payroll needs."""
+
+    profile: Literal["company", "association"]
+    headcount: Annotated[int, Field(ge=0)]
+    atmp_rate: dict[dt.date, Rate]
+    vm_rate: dict[dt.date, Rate] = Field(default_factory=dict)
+    pas_default_rate: Rate = Decimal(0)
+
+
+class Invoicing(Strict):
+    prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,6}$")] = "FAC"
+    credit_note_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,6}$")] = "AV"
+    payment_terms_days: Annotated[int, Field(ge=0, le=60)] = 30
+    late_payment_rate: str = "trois fois le taux d'intérêt légal"
+    recovery_indemnity: Money = Decimal("40.00")
+    discount_terms: str = "Pas d'escompte pour paiement anticipé."
+    vat_on_debits: bool = False
+    iban: str
+    bic: str
+    bank_name: str | None = None
+    logo: str | None = None
+    accent_color: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f4e79"
+    email: str | None = None
+    phone: str | None = None
+
+    @field_validator("iban")
+    @classmethod
+    def _iban(cls, value: str) -> str:
+        compact = value.replace(" ", "").upper()
+        if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", compact):
+            raise ValueError("not an IBAN")
+        moved = compact[4:] + compact[:4]
+        number = "".join(str(int(c, 36)) for c in moved)
+        if int(number) % 97 != 1:
+            raise ValueError("IBAN checksum fails: check the digits")
+        return compact
+
+
+class Group(Strict):
+    identity: Identity
+    vat_regime: Literal["liable", "exempt_261b"] = "liable"
+    employer: Employer
+    invoicing: Invoicing
+    currency: Literal["EUR"] = "EUR"
+    fiscal_year_start_month: Annotated[int, Field(ge=1, le=12)] = 1
+
+
+class Member(Strict):
+    id: Slug
+    identity: Identity
+    email: str | None = None
+    vat_regime: Literal["liable", "exempt_261b"]
+    joined: dt.date
+    left: dt.date | None = None
+    previous_year_gross_payroll: dict[int, Money] = Field(default_factory=dict)
+    headcount: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> Member:
+        if self.left is not None and self.left < self.joined:
+            raise ValueError("left is before joined")
+        return self
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.joined <= day and (self.left is None or day <= self.left)
+
+
+class Members(Strict):
+    members: list[Member]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Members:
+        seen: set[str] = set()
+        for member in self.members:
+            if member.id in seen:
+                raise ValueError(f"member id {member.id!r} appears twice")
+            seen.add(member.id)
+        return self
+
+    def by_id(self) -> dict[str, Member]:
+        return {m.id: m for m in self.members}
+
+
+class Contract(Strict):
+    kind: Literal["CDI", "CDD"]
+    start: dt.date
+    end: dt.date | None = None
+    weekly_hours: Annotated[Decimal, Field(gt=0, le=48)]
+    cadre: bool = False
+
+    @model_validator(mode="after")
+    def _dates(self) -> Contract:
+        if self.end is not None and self.end < self.start:
+            raise ValueError("end is before start")
+        if self.kind == "CDD" and self.end is None:
+            raise ValueError("a CDD has an end date")
+        return self
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+class Employee(Strict):
+    id: Slug
+    name: str
+    post: str
+    service: Slug
+    services: list[Slug] = Field(default_factory=list)
+    contract: Contract
+    gross_salary: dict[dt.date, Money]
+    pas_rate: dict[dt.date, Rate] = Field(default_factory=dict)
+
+    def all_services(self) -> list[str]:
+        return [self.service, *[s for s in self.services if s != self.service]]
+
+    def gross_on(self, day: dt.date) -> Decimal:
+        return in_force(self.gross_salary, day)
+
+
+class Staff(Strict):
+    employees: list[Employee]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Staff:
+        seen: set[str] = set()
+        for emp in self.employees:
+            if emp.id in seen:
+                raise ValueError(f"employee id {emp.id!r} appears twice")
+            seen.add(emp.id)
+        return self
+
+    def by_id(self) -> dict[str, Employee]:
+        return {e.id: e for e in self.employees}
+
+
+class Service(Strict):
+    label: str
+    description: str | None = None
+
+
+class Overhead(Strict):
+    label: str = "Frais de fonctionnement mutualisés"
+    accounts: list[str]
+    key: Literal["billable_hours", "equal"] = "billable_hours"
+
+
+class ManagementFee(Strict):
+    label: str = "Frais de gestion"
+    rate: dict[dt.date, Rate]
+
+
+class Allocation(Strict):
+    billing_mode: Literal["actual", "standard_rate"] = "actual"
+    services: dict[Slug, Service]
+    staff_accounts: list[str]
+    overhead: Overhead
+    excluded_accounts: list[str] = Field(default_factory=list)
+    management_fee: ManagementFee | None = None
+    standard_rates: dict[dt.date, dict[Slug, Money]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Allocation:
+        for start, rates in self.standard_rates.items():
+            unknown = set(rates) - set(self.services)
+            if unknown:
+                raise ValueError(f"standard_rates of {start}: unknown services {sorted(unknown)}")
+        if self.billing_mode == "standard_rate" and not self.standard_rates:
+            raise ValueError("billing_mode standard_rate needs standard_rates")
+        return self
+
+
+class Accounts(Strict):
+    """The ledger accounts eage posts to, by role (PCG numbers in the names)."""
+
+    receivable_parent: str
+    revenue: str
+    vat_collected: str
+    fees_revenue: str
+    invoices_to_issue: str
+    credit_notes_to_issue: str
+    bank: str
+    suspense: str
+    salaries: str
+    paid_leave: str
+    bonuses: str
+    net_pay: str
+    pas: str
+    social_charges: dict[str, str]
+    social_liabilities: dict[str, str]
+
+    def receivable(self, member_id: str) -> str:
+        return f"{self.receivable_parent}:411-{member_id}"
+
+
+class VatRegime(Strict):
+    label: str
+    category: Literal["S", "E"]
+    rate: dict[dt.date, Rate]
+    exemption_reason: str | None = None
+    exemption_code: str | None = None
+    mention: str | None = None
+    reference: str
+
+
+class Vat(Strict):
+    regimes: dict[Literal["liable", "exempt_261b"], VatRegime]
+
+
+class FeeBand(Strict):
+    up_to: Annotated[int, Field(ge=0)] | None
+    amount: Money
+
+
+class FeeFormula(Strict):
+    kind: Literal["percent_of_payroll", "headcount_band", "flat"]
+    rate: Rate | None = None
+    cap: Money | None = None
+    floor: Money | None = None
+    bands: list[FeeBand] = Field(default_factory=list)
+    amount: Money | None = None
+    label: str = "Cotisation annuelle"
+    reference: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> FeeFormula:
+        if self.kind == "percent_of_payroll" and self.rate is None:
+            raise ValueError("percent_of_payroll needs rate")
+        if self.kind == "headcount_band" and not self.bands:
+            raise ValueError("headcount_band needs bands")
+        if self.kind == "flat" and self.amount is None:
+            raise ValueError("flat needs amount")
+        return self
+
+
+class Fees(Strict):
+    formula: dict[int, FeeFormula]
+    vat_regime: Literal["outside_scope", "as_member"] = "outside_scope"
