@@ -15,6 +15,8 @@ from pydantic import BaseModel, ValidationError
 from eage.errors import InputError, Problem
 
 M = TypeVar("M", bound=BaseModel)
+# libyaml's safe loader when available (10x faster); both only build plain types, never objects.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _read(path: Path) -> tuple[Any, yaml.Node | None]:
@@ -27,8 +29,12 @@ def _read(path: Path) -> tuple[Any, yaml.Node | None]:
             f"not valid UTF-8 ({exc.reason} at byte {exc.start})", file=path, fix="save the file as UTF-8"
         ) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -243,6 +243,7 @@ class Allocation(Strict):
     excluded_accounts: list[str] = Field(default_factory=list)
     management_fee: ManagementFee | None = None
     standard_rates: dict[dt.date, dict[Slug, Money]] = Field(default_factory=dict)
+    max_hours_per_day: Annotated[Decimal, Field(gt=0, le=24)]
 
     @model_validator(mode="after")
     def _consistent(self) -> Allocation:
@@ -256,7 +257,10 @@ class Allocation(Strict):
 
 
 class Accounts(Strict):
-    """The ledger accounts eage posts to, by role (PCG numbers in the names)."""
+    """The ledger accounts eage posts invoices and payments to, by role (PCG numbers in the names).
+
+    Payroll accounts are in rules/payroll/accounts.yaml.
+    """
 
     receivable_parent: str
     revenue: str
@@ -266,13 +270,6 @@ class Accounts(Strict):
     credit_notes_to_issue: str
     bank: str
     suspense: str
-    salaries: str
-    paid_leave: str
-    bonuses: str
-    net_pay: str
-    pas: str
-    social_charges: dict[str, str]
-    social_liabilities: dict[str, str]
 
     def receivable(self, member_id: str) -> str:
         return f"{self.receivable_parent}:411-{member_id}"

@@ -1,0 +1,146 @@
+"""Write the demo group's hand-kept inputs: 2026 timesheets and running costs (deterministic).
+
+The demo group "L'équipe associée" (see rules/): three shared employees (2.5 FTE) working for 14
+members. Re-running this script rewrites the same bytes.
+
+    python scripts/demo_inputs.py [ROOT]
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import random
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from eage.ledger.render import ROOT_OPTIONS
+
+YEAR = 2026
+HOLIDAYS = {
+    dt.date(2026, 1, 1), dt.date(2026, 4, 6), dt.date(2026, 5, 1), dt.date(2026, 5, 8),
+    dt.date(2026, 5, 14), dt.date(2026, 5, 25), dt.date(2026, 7, 14), dt.date(2026, 11, 11),
+    dt.date(2026, 12, 25),
+}  # fmt: skip
+LEAVE = [(dt.date(2026, 8, 3), dt.date(2026, 8, 21)), (dt.date(2026, 12, 24), dt.date(2026, 12, 31))]
+
+# member -> (relative weight of work, joined, left)
+MEMBERS = {
+    "1dlab": (5, None, None), "les-3c": (7, None, None), "baroufada": (3, None, None),
+    "casquette": (4, None, None), "noctambules": (2, None, None), "crefad-loire": (8, None, None),
+    "equi-libre": (1, dt.date(2026, 3, 1), None), "la-fabrique": (3, None, None),
+    "le-fil": (10, None, None), "gaga-jazz": (2, None, None), "grinta": (3, None, dt.date(2026, 9, 30)),
+    "maintes": (2, None, None), "remue-meninges": (1, None, None), "yes-high-tech": (8, None, None),
+}  # fmt: skip
+# employee -> (hours a day, [(service, share)], internal share)
+STAFF = {
+    "cmartin": (Decimal(7), [("comptabilite", 1.0)], 0.10),
+    "sbernard": (Decimal("3.5"), [("administration_sociale", 1.0)], 0.06),
+    "lpetit": (Decimal(7), [("paie", 0.7), ("comptabilite", 0.3)], 0.05),
+}
+NOTES = {
+    "comptabilite": ["saisie", "rapprochement bancaire", "révision", "budget", "tableau de bord", "TVA"],
+    "paie": ["bulletins", "DSN", "entrée/sortie", "congés", "attestations"],
+    "administration_sociale": ["contrats", "mutuelle", "médecine du travail", "formation", "registre"],
+}
+INTERNAL_NOTES = ["réunion d'équipe", "formation interne", "gestion du groupement"]
+
+
+def working_days(month: int) -> list[dt.date]:
+    days = []
+    for d in range(1, calendar.monthrange(YEAR, month)[1] + 1):
+        day = dt.date(YEAR, month, d)
+        if day.weekday() >= 5 or day in HOLIDAYS or any(a <= day <= b for a, b in LEAVE):
+            continue
+        days.append(day)
+    return days
+
+
+def active(member: str, day: dt.date) -> bool:
+    _, joined, left = MEMBERS[member]
+    return (joined is None or day >= joined) and (left is None or day <= left)
+
+
+def timesheet(month: int) -> str:
+    rng = random.Random(f"eage-demo-{YEAR}-{month}")
+    rows = ["date,employee,member,service,hours,note"]
+    for day in working_days(month):
+        for emp, (daily, services, internal_share) in STAFF.items():
+            half_hours = int(daily * 2)
+            slots: dict[tuple[str, str], int] = {}
+            for _ in range(half_hours):
+                service = rng.choices([s for s, _ in services], weights=[w for _, w in services])[0]
+                if rng.random() < internal_share:
+                    member = ""
+                else:
+                    pool = [m for m in MEMBERS if active(m, day)]
+                    member = rng.choices(pool, weights=[MEMBERS[m][0] for m in pool])[0]
+                slots[(member, service)] = slots.get((member, service), 0) + 1
+            for (member, service), count in sorted(slots.items()):
+                note = rng.choice(NOTES[service]) if member else rng.choice(INTERNAL_NOTES)
+                hours = Decimal(count) / 2
+                rows.append(f"{day.isoformat()},{emp},{member},{service},{hours:.2f},{note}")
+    return "\n".join(rows) + "\n"
+
+
+# account -> (monthly amount, label)
+RUNNING_COSTS = [
+    ("Charges:61-Services-exterieurs:6132-Locations-immobilieres", "650.00", "Loyer bureau Manufacture", "Culture & Coopération"),
+    ("Charges:61-Services-exterieurs:6135-Locations-mobilieres", "45.60", "Location copieur", "Copie Loire"),
+    ("Charges:61-Services-exterieurs:6156-Maintenance", "212.40", "Logiciels comptabilité et paie", "Logiciels Coop"),
+    ("Charges:61-Services-exterieurs:616-Assurances", "38.25", "Assurance multirisque", "MAIF"),
+    ("Charges:62-Autres-services-exterieurs:6226-Honoraires", "150.00", "Honoraires révision des comptes", "Cabinet Forez Audit"),
+    ("Charges:62-Autres-services-exterieurs:6251-Deplacements", "62.30", "Déplacements chez les membres", "Notes de frais"),
+    ("Charges:62-Autres-services-exterieurs:626-Frais-postaux-telecom", "54.90", "Téléphone et internet", "Opérateur"),
+    ("Charges:62-Autres-services-exterieurs:627-Services-bancaires", "18.50", "Frais bancaires", "Crédit Coopératif"),
+    ("Charges:60-Achats:6064-Fournitures-administratives", "41.75", "Fournitures de bureau", "Papeterie Jacquard"),
+    ("Charges:64-Personnel:6475-Medecine-du-travail", "24.80", "Service de santé au travail", "SST Loire"),
+]  # fmt: skip
+
+
+def entries(last_month: int) -> str:
+    out = [
+        ";; Hand-written entries: the group's own running costs, paid from the bank.",
+        ";; A cost meant for one service's pool carries `service: <slug>` metadata; see rules/allocation.yaml.",
+        ROOT_OPTIONS,
+    ]
+    for month in range(1, last_month + 1):
+        day = dt.date(YEAR, month, 5)
+        for account, amount, label, payee in RUNNING_COSTS:
+            out.append(f'{day.isoformat()} * "{payee}" "{label} {month:02d}/{YEAR}"')
+            out.append(f"  {account}  {amount} EUR")
+            out.append("  Actif:51-Banque:512-Credit-Cooperatif")
+            out.append("")
+    # A payroll software add-on bought for the payroll service only: it feeds that pool directly.
+    out += [
+        f'{YEAR}-03-12 * "Logiciels Coop" "Module DSN — licence annuelle"',
+        "  Charges:61-Services-exterieurs:6156-Maintenance  480.00 EUR",
+        "    service: \"paie\"",
+        "  Actif:51-Banque:512-Credit-Cooperatif",
+        "",
+    ]
+    return "\n".join(out)
+
+
+OPENING = f""";; Opening balances on 1 January {YEAR} (à-nouveaux).
+{ROOT_OPTIONS}
+{YEAR}-01-01 * "À-nouveaux {YEAR}"
+  kind: "opening"
+  Actif:51-Banque:512-Credit-Cooperatif                 41250.00 EUR
+  Capitaux:10-Fonds-propres:102-Fonds-associatifs      -15000.00 EUR
+  Capitaux:11-Report-a-nouveau:110-Report-a-nouveau    -26250.00 EUR
+"""
+
+
+def main(root: Path) -> None:
+    ts_dir = root / "ledger" / "timesheets"
+    ts_dir.mkdir(parents=True, exist_ok=True)
+    for month in range(1, 13):
+        (ts_dir / f"{YEAR}-{month:02d}.csv").write_text(timesheet(month), encoding="utf-8")
+    (root / "ledger" / "entries.beancount").write_text(entries(11), encoding="utf-8")
+    (root / "ledger" / "opening.beancount").write_text(OPENING, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent)

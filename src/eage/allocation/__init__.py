@@ -1,0 +1,1 @@
+"""Allocation: cost pools, keys, the split, and the re-invoicing amounts."""

@@ -1,0 +1,250 @@
+"""The monthly split of the mutualised costs across members, pro rata to hours, exact to the cent.
+
+Pure functions from plain values (cost lines read from the ledger, timesheet lines, the rules) to an
+:class:`AllocationResult`. Every split is a largest-remainder split, so what is billed for a pool equals
+the pool's cost to the cent.
+
+How a cost reaches a pool (first match wins):
+1. an account listed in ``excluded_accounts``: not re-invoiced (shown as excluded);
+2. a posting (or transaction) with ``service`` metadata: that service's pool;
+3. a staff account with ``employee`` metadata: the employee's cost, spread over the services they
+   worked for in the month pro rata to all their hours, internal time included (so internal time is
+   borne by the billable hours of its service: full-cost recovery);
+4. an overhead account (or a staff cost with no employee): the overhead pool, split by its key;
+5. any other expense account: an error, so nothing is silently left out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from eage.errors import InputError, Problem
+from eage.ledger.load import CostLine
+from eage.money import ZERO, cents, split_largest_remainder
+from eage.timesheets import TimesheetLine
+
+OVERHEAD = "overhead"
+FEE = "management_fee"
+
+
+@dataclass(frozen=True)
+class AllocationRules:
+    mode: str  # "actual" | "standard_rate"
+    services: Mapping[str, str]  # slug -> label
+    staff_accounts: Sequence[str]
+    overhead_accounts: Sequence[str]
+    overhead_label: str
+    overhead_key: str  # "billable_hours" | "equal"
+    excluded_accounts: Sequence[str]
+    primary_service: Mapping[str, str]  # employee -> service
+    standard_rates: Mapping[str, Decimal]  # service -> hourly rate in force (standard_rate mode)
+    fee_rate: Decimal = ZERO
+    fee_label: str = "Frais de gestion"
+
+
+@dataclass(frozen=True)
+class Pool:
+    service: str  # a service slug or "overhead"
+    label: str
+    cost: Decimal
+    billable_hours: Decimal
+    internal_hours: Decimal
+
+    @property
+    def rate(self) -> Decimal:
+        """Cost per billable hour (4 decimals), shown on invoices."""
+        if self.billable_hours == 0:
+            return ZERO
+        return (self.cost / self.billable_hours).quantize(Decimal("0.0001"))
+
+
+@dataclass(frozen=True)
+class Share:
+    member: str
+    service: str  # service slug, "overhead" or "management_fee"
+    label: str
+    hours: Decimal
+    rate: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class AllocationResult:
+    month: str
+    mode: str
+    pools: tuple[Pool, ...]
+    shares: tuple[Share, ...]  # sorted by member, then service order
+    excluded_cost: Decimal
+
+    def members(self) -> list[str]:
+        return sorted({s.member for s in self.shares})
+
+    def member_shares(self, member: str) -> list[Share]:
+        return [s for s in self.shares if s.member == member]
+
+    def member_total(self, member: str) -> Decimal:
+        return sum((s.amount for s in self.shares if s.member == member), ZERO)
+
+    @property
+    def total_cost(self) -> Decimal:
+        return sum((p.cost for p in self.pools), ZERO)
+
+    @property
+    def total_billed(self) -> Decimal:
+        return sum((s.amount for s in self.shares), ZERO)
+
+
+def _under(account: str, prefixes: Iterable[str]) -> bool:
+    return any(account == p or account.startswith(p + ":") for p in prefixes)
+
+
+def pool_costs(
+    costs: Sequence[CostLine], lines: Sequence[TimesheetLine], rules: AllocationRules
+) -> tuple[dict[str, Decimal], Decimal]:
+    """Cost per pool (services and overhead) and the excluded cost, from the month's expense lines."""
+    pools: dict[str, Decimal] = {s: ZERO for s in rules.services}
+    pools[OVERHEAD] = ZERO
+    excluded = ZERO
+    employee_cost: dict[str, Decimal] = defaultdict(Decimal)
+    problems: list[Problem] = []
+    for cost in costs:
+        if _under(cost.account, rules.excluded_accounts):
+            excluded += cost.amount
+        elif cost.service is not None:
+            if cost.service not in rules.services:
+                problems.append(
+                    Problem(
+                        f"service {cost.service!r} is not a service of rules/allocation.yaml",
+                        file=cost.file,
+                        line=cost.line,
+                        key="service",
+                        fix=f"use one of {sorted(rules.services)}",
+                    )
+                )
+                continue
+            pools[cost.service] += cost.amount
+        elif _under(cost.account, rules.staff_accounts) and cost.employee is not None:
+            if cost.employee not in rules.primary_service:
+                problems.append(
+                    Problem(
+                        f"employee {cost.employee!r} is not in rules/staff.yaml",
+                        file=cost.file,
+                        line=cost.line,
+                        key="employee",
+                        fix="correct the employee metadata or add the employee",
+                    )
+                )
+                continue
+            employee_cost[cost.employee] += cost.amount
+        elif _under(cost.account, rules.overhead_accounts) or _under(cost.account, rules.staff_accounts):
+            pools[OVERHEAD] += cost.amount
+        else:
+            problems.append(
+                Problem(
+                    f"expense account {cost.account} feeds no cost pool",
+                    file=cost.file,
+                    line=cost.line,
+                    fix="add it (or a parent) to overhead.accounts or excluded_accounts in rules/allocation.yaml",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    hours_by_service: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for line in lines:
+        hours_by_service[line.employee][line.service] += line.hours
+    for employee in sorted(employee_cost):
+        amount = cents(employee_cost[employee])
+        worked = {s: h for s, h in hours_by_service.get(employee, {}).items() if h > 0}
+        if not worked:
+            worked = {rules.primary_service[employee]: Decimal(1)}
+        for service, part in split_largest_remainder(amount, worked).items():
+            pools[service] += part
+    return {k: cents(v) for k, v in pools.items()}, cents(excluded)
+
+
+def allocate(
+    month: str, costs: Sequence[CostLine], lines: Sequence[TimesheetLine], rules: AllocationRules
+) -> AllocationResult:
+    """Split the month's pools across members pro rata to their billable hours."""
+    costs_by_pool, excluded = pool_costs(costs, lines, rules)
+    billable: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    internal: dict[str, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        if line.member is None:
+            internal[line.service] += line.hours
+        else:
+            billable[line.service][line.member] += line.hours
+    member_hours: dict[str, Decimal] = defaultdict(Decimal)
+    for per_member in billable.values():
+        for member, hours in per_member.items():
+            member_hours[member] += hours
+
+    pools: list[Pool] = []
+    shares: list[Share] = []
+    problems: list[Problem] = []
+    for service, label in rules.services.items():
+        cost = costs_by_pool[service]
+        hours = {m: h for m, h in billable.get(service, {}).items() if h > 0}
+        total_hours = sum(hours.values(), ZERO)
+        pool = Pool(service, label, cost, total_hours, internal.get(service, ZERO))
+        if rules.mode == "standard_rate":
+            rate = rules.standard_rates.get(service, ZERO)
+            for member in sorted(hours):
+                shares.append(Share(member, service, label, hours[member], rate, cents(hours[member] * rate)))
+            pools.append(pool)
+            continue
+        if cost != 0 and total_hours == 0:
+            problems.append(
+                Problem(
+                    f"pool {service!r} costs {cost} EUR in {month} but has no billable hours",
+                    file=f"ledger/timesheets/{month}.csv",
+                    fix="record the hours worked for members on this service, or move the cost to another pool",
+                )
+            )
+            pools.append(pool)
+            continue
+        pools.append(pool)
+        if total_hours == 0:
+            continue
+        split = split_largest_remainder(cost, hours)
+        for member in sorted(hours):
+            shares.append(Share(member, service, label, hours[member], pool.rate, split[member]))
+
+    overhead_cost = costs_by_pool[OVERHEAD]
+    total_member_hours = sum(member_hours.values(), ZERO)
+    overhead = Pool(OVERHEAD, rules.overhead_label, overhead_cost, total_member_hours, sum(internal.values(), ZERO))
+    pools.append(overhead)
+    if rules.mode == "actual" and overhead_cost != 0:
+        if total_member_hours == 0:
+            problems.append(
+                Problem(
+                    f"overhead costs {overhead_cost} EUR in {month} but no member has billable hours",
+                    file=f"ledger/timesheets/{month}.csv",
+                    fix="record the month's hours before running it",
+                )
+            )
+        else:
+            weights = (
+                {m: h for m, h in member_hours.items() if h > 0}
+                if rules.overhead_key == "billable_hours"
+                else {m: Decimal(1) for m, h in member_hours.items() if h > 0}
+            )
+            split = split_largest_remainder(overhead_cost, weights)
+            for member in sorted(weights):
+                shares.append(
+                    Share(member, OVERHEAD, rules.overhead_label, member_hours[member], overhead.rate, split[member])
+                )
+    if problems:
+        raise InputError(problems)
+    if rules.fee_rate:
+        for member in sorted(member_hours):
+            base = sum((s.amount for s in shares if s.member == member), ZERO)
+            fee = cents(base * rules.fee_rate)
+            if fee:
+                shares.append(Share(member, FEE, rules.fee_label, member_hours[member], ZERO, fee))
+    order = {name: i for i, name in enumerate([*rules.services, OVERHEAD, FEE])}
+    shares.sort(key=lambda s: (s.member, order[s.service]))
+    return AllocationResult(month, rules.mode, tuple(pools), tuple(shares), excluded)

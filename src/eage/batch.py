@@ -1,0 +1,443 @@
+"""The monthly run: one ledger load, payroll, allocation, invoices, then one atomic commit.
+
+:func:`plan_month` computes everything in memory (no file is touched), :func:`commit_plan` writes it.
+A dry run stops after planning. Re-running a month whose inputs are unchanged plans the same bytes and
+writes nothing; a month already invoiced whose inputs changed is refused, naming what changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from eage.allocation.core import FEE, OVERHEAD, AllocationResult, AllocationRules, allocate
+from eage.errors import InputError, Problem
+from eage.invoicing.build import DraftLine, invoice_entries, make_invoice, month_end, month_label_fr, pdf_relpath
+from eage.invoicing.model import Invoice
+from eage.invoicing.numbering import sequence
+from eage.ledger.load import CostLine, IssuedDocument, Ledger, load_ledger, validate_additions
+from eage.ledger.model import Entry, GeneratedFile, Open, Txn, meta
+from eage.ledger.render import render_file
+from eage.ledger.store import (
+    MANIFEST,
+    PendingFile,
+    commit,
+    manifest_bytes,
+    read_includes,
+    read_manifest,
+    sha256,
+    tampered,
+    with_includes,
+)
+from eage.money import ZERO
+from eage.payroll.engine import Payslip, PayslipInput, compute_payslip
+from eage.payroll.journal import payroll_transactions, payslip_id
+from eage.payroll.params import PayrollRules, load_payroll_rules
+from eage.rules.bundle import Rules, load_rules
+from eage.rules.dated import NotInForce, in_force
+from eage.timesheets import TimesheetLine, month_bounds, read_timesheet
+
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(_label: str, _done: int, _total: int) -> None:
+    return None
+
+
+@dataclass
+class Context:
+    """What every command loads once: the rules and the ledger."""
+
+    root: Path
+    rules: Rules
+    ledger: Ledger
+    payroll: PayrollRules
+
+
+def load_context(root: Path) -> Context:
+    rules = load_rules(root)
+    payroll = load_payroll_rules(root / "rules" / "payroll")
+    ledger, _ = load_ledger(root)
+    return Context(root, rules, ledger, payroll)
+
+
+@dataclass
+class MonthPlan:
+    month: str
+    result: AllocationResult
+    invoices: list[Invoice]
+    payslips: list[tuple[str, Payslip]]
+    files: dict[str, str]  # ledger-relative path -> text of generated beancount files
+    status: str  # "new" | "unchanged"
+    documents: dict[str, bytes] = field(default_factory=dict)  # root-relative path -> bytes
+    changed: list[Path] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        """The contract's JSON summary."""
+        by_member: dict[str, Invoice] = {inv.member_id: inv for inv in self.invoices}
+        pools = [
+            {"service": p.service, "cost": f"{p.cost:.2f}", "hours": f"{p.billable_hours:.2f}"}
+            for p in self.result.pools
+        ]
+        members = []
+        for member in self.result.members():
+            hours = sum(
+                (s.hours for s in self.result.member_shares(member) if s.service not in (OVERHEAD, FEE)), ZERO
+            )
+            inv = by_member.get(member)
+            members.append(
+                {
+                    "member": member,
+                    "hours": f"{hours:.2f}",
+                    "amount": f"{self.result.member_total(member):.2f}",
+                    "invoice": inv.number if inv else None,
+                }
+            )
+        return {
+            "month": self.month,
+            "status": self.status,
+            "pools": pools,
+            "members": members,
+            "total_cost": f"{self.result.total_cost:.2f}",
+            "total_billed": f"{self.result.total_billed:.2f}",
+        }
+
+
+def generated_path(month: str, name: str) -> str:
+    return f"generated/{month[:4]}/{month}-{name}.beancount"
+
+
+def allocation_rules(rules: Rules, day: dt.date) -> AllocationRules:
+    alloc = rules.allocation
+    rates: dict[str, Decimal] = {}
+    if alloc.billing_mode == "standard_rate":
+        try:
+            rates = dict(in_force(alloc.standard_rates, day))
+        except NotInForce as exc:
+            raise InputError.at(str(exc), file="rules/allocation.yaml", key="standard_rates") from None
+    fee_rate = ZERO
+    fee_label = "Frais de gestion"
+    if alloc.management_fee is not None:
+        fee_label = alloc.management_fee.label
+        try:
+            fee_rate = in_force(alloc.management_fee.rate, day)
+        except NotInForce:
+            fee_rate = ZERO
+    return AllocationRules(
+        mode=alloc.billing_mode,
+        services={k: v.label for k, v in alloc.services.items()},
+        staff_accounts=alloc.staff_accounts,
+        overhead_accounts=alloc.overhead.accounts,
+        overhead_label=alloc.overhead.label,
+        overhead_key=alloc.overhead.key,
+        excluded_accounts=alloc.excluded_accounts,
+        primary_service={e.id: e.service for e in rules.staff.employees},
+        standard_rates=rates,
+        fee_rate=fee_rate,
+        fee_label=fee_label,
+    )
+
+
+def compute_payslips(ctx: Context, month: str) -> list[tuple[str, Payslip]]:
+    """Payslips of every employee under contract during the month (pure given the context)."""
+    start, end = month_bounds(month)
+    last = end - dt.timedelta(days=1)
+    employer = ctx.rules.group.employer
+    out = []
+    for emp in ctx.rules.staff.employees:
+        contract = emp.contract
+        if contract.start > last or (contract.end is not None and contract.end < start):
+            continue
+        try:
+            gross = emp.gross_on(last)
+            atmp = in_force(employer.atmp_rate, last)
+        except NotInForce as exc:
+            raise InputError.at(
+                f"{exc}", file="rules/staff.yaml", key=f"{emp.id}.gross_salary", fix="add a dated value"
+            ) from None
+        vm = in_force(employer.vm_rate, last) if employer.vm_rate and min(employer.vm_rate) <= last else ZERO
+        pas = in_force(emp.pas_rate, last) if emp.pas_rate and min(emp.pas_rate) <= last else employer.pas_default_rate
+        slip = compute_payslip(
+            ctx.payroll,
+            PayslipInput(
+                month=start,
+                base_gross=gross,
+                weekly_hours=contract.weekly_hours,
+                cadre=contract.cadre,
+                pas_rate=pas * 100,
+                employer_profile=employer.profile,
+                headcount=employer.headcount,
+                atmp_rate=atmp * 100,
+                vm_rate=vm * 100,
+                contract_kind=contract.kind,
+            ),
+        )
+        out.append((emp.id, slip))
+    return out
+
+
+def _cost_lines(txns: Sequence[Txn], rel: str) -> list[CostLine]:
+    out = []
+    for txn in txns:
+        tmeta = dict(txn.meta)
+        for posting in txn.postings:
+            if not posting.account.startswith("Charges:"):
+                continue
+            pmeta = dict(posting.meta)
+            out.append(
+                CostLine(
+                    date=txn.date,
+                    account=posting.account,
+                    amount=posting.amount,
+                    employee=str(pmeta.get("employee", tmeta.get("employee"))),
+                    service=_opt(pmeta.get("service")),
+                    kind="payroll",
+                    file=f"ledger/{rel}",
+                    line=0,
+                )
+            )
+    return out
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def members_file(rules: Rules) -> GeneratedFile:
+    """Open directives of every member's receivable account, from rules/members.yaml."""
+    entries: list[Entry] = []
+    for member in sorted(rules.members.members, key=lambda m: m.id):
+        entries.append(
+            Open(
+                date=min(member.joined, dt.date(2012, 1, 1)),
+                account=rules.accounts.receivable(member.id),
+                meta=meta(name=f"Clients — {member.identity.name}", member=member.id),
+            )
+        )
+    return GeneratedFile("generated/members.beancount", "Member receivable accounts (rules/members.yaml)", tuple(entries))
+
+
+def plan_month(ctx: Context, month: str) -> MonthPlan:
+    """Everything the month's run would write, computed in memory."""
+    rules, ledger = ctx.rules, ctx.ledger
+    start, end = month_bounds(month)
+    issue_date = month_end(month)
+    problems = [
+        Problem(f"{rel}: {why}", fix="restore it from version control, or correct through `eage run --correct`")
+        for rel, why in tampered(ctx.root, read_manifest(ctx.root / "ledger"))
+    ]
+    if problems:
+        raise InputError(problems)
+    lines = read_timesheet(ctx.root, month, rules)
+
+    # 1. Payroll.
+    payslips = compute_payslips(ctx, month)
+    names = {e.id: e for e in rules.staff.employees}
+    payroll_rel = generated_path(month, "payroll")
+    payroll_txns = payroll_transactions(
+        [(emp_id, names[emp_id].name, names[emp_id].service, slip) for emp_id, slip in payslips],
+        ctx.payroll.accounts,
+        issue_date,
+    )
+    payroll_file = GeneratedFile(payroll_rel, f"Payroll journal {month}", tuple(payroll_txns))
+
+    # 2. Allocation: the month's costs, with this month's payroll as planned (not as previously posted).
+    costs = [c for c in ledger.costs(start, end, ledger.options["name_expenses"]) if c.file != f"ledger/{payroll_rel}"]
+    costs += _cost_lines(payroll_txns, payroll_rel)
+    result = allocate(month, costs, lines, allocation_rules(rules, issue_date))
+
+    # 3. Invoices: numbers already given to this month's invoices are kept; new ones continue the sequence.
+    documents = ledger.issued_documents()
+    existing = {d.member: d for d in documents if d.kind == "invoice" and d.period == month}
+    prefix = rules.group.invoicing.prefix
+    seq = sequence(documents, prefix, issue_date.year)
+    invoices: list[Invoice] = []
+    entries: list[Entry] = []
+    for member in result.members():
+        shares = result.member_shares(member)
+        total = result.member_total(member)
+        if total <= 0:
+            continue
+        number = existing[member].number if member in existing else seq.take(issue_date)
+        draft = [
+            DraftLine(
+                code=s.service,
+                label=s.label,
+                quantity=s.hours,
+                unit_price=s.rate if s.service != FEE else s.amount,
+                amount=s.amount,
+                unit="HUR" if s.service != FEE else "C62",
+            )
+            for s in shares
+        ]
+        if any(d.unit == "C62" for d in draft):
+            draft = [d if d.unit == "HUR" else DraftLine(d.code, d.label, Decimal(1), d.amount, d.amount, "C62") for d in draft]
+        inv = make_invoice(
+            rules,
+            number=number,
+            kind="invoice",
+            member_id=member,
+            issue_date=issue_date,
+            period_start=start,
+            period_end=end - dt.timedelta(days=1),
+            lines=draft,
+            purpose=f"Mise à disposition de personnel — {month_label_fr(month)}",
+        )
+        txn, doc = invoice_entries(rules, inv, period=month, revenue_account=rules.accounts.revenue, doc_kind="invoice")
+        invoices.append(inv)
+        entries += [txn, doc]
+    allocation_rel = generated_path(month, "allocation")
+    allocation_file = GeneratedFile(allocation_rel, f"Re-invoicing of {month} (allocation)", tuple(entries))
+
+    files = {
+        members_file(rules).path: render_file(members_file(rules)),
+        payroll_rel: render_file(payroll_file),
+        allocation_rel: render_file(allocation_file),
+    }
+    plan = MonthPlan(month, result, invoices, payslips, files, "new")
+    _check_against_ledger(ctx, plan, existing)
+    return plan
+
+
+def _check_against_ledger(ctx: Context, plan: MonthPlan, existing: dict[str, IssuedDocument]) -> None:
+    """Unchanged re-run -> status "unchanged"; changed inputs on an invoiced month -> refused."""
+    ledger_dir = ctx.root / "ledger"
+    main_text = ctx.ledger.main_path.read_text(encoding="utf-8")
+    included = set(read_includes(main_text, ctx.ledger.main_path))
+    month_files = [p for p in plan.files if p != "generated/members.beancount"]
+    if not existing and not any(p in included for p in month_files):
+        later = [
+            d for d in ctx.ledger.issued_documents() if d.kind == "invoice" and d.period > plan.month
+        ]
+        if later:
+            raise InputError.at(
+                f"{later[0].period} is already invoiced ({later[0].number}); {plan.month} cannot be billed after it",
+                file=later[0].file,
+                line=later[0].line,
+                fix="run the months in order; to change an invoiced month use `eage run YYYY-MM --correct`",
+            )
+        return
+    same = all(
+        p in included and (ledger_dir / p).exists() and (ledger_dir / p).read_text(encoding="utf-8") == text
+        for p, text in plan.files.items()
+        if p in month_files
+    )
+    if same:
+        plan.status = "unchanged"
+        return
+    if existing:
+        changes = []
+        new_by_member = {inv.member_id: inv for inv in plan.invoices}
+        for member in sorted(set(existing) | set(new_by_member)):
+            old = existing.get(member)
+            new = new_by_member.get(member)
+            old_total = old.total if old else ZERO
+            new_total = new.gross_total if new else ZERO
+            if old_total != new_total:
+                changes.append(f"{member}: {old_total} -> {new_total} EUR")
+        detail = "; ".join(changes) if changes else "the generated entries differ (payroll or hours)"
+        raise InputError.at(
+            f"{plan.month} is already invoiced and its inputs changed ({detail})",
+            file=f"ledger/timesheets/{plan.month}.csv",
+            fix=f"issue credit notes and replacement invoices with `eage run {plan.month} --correct`",
+        )
+
+
+def render_documents(ctx: Context, plan: MonthPlan, progress: Progress = _no_progress) -> None:
+    """Render the month's invoice PDFs (with Factur-X XML) and payslip PDFs into ``plan.documents``."""
+    from eage.invoicing.facturx_xml import build_cii_xml
+    from eage.invoicing.pdf import render_invoice_pdf
+
+    total = len(plan.invoices)
+    for index, inv in enumerate(plan.invoices):
+        xml = build_cii_xml(inv)
+        pdf_rel = pdf_relpath(inv)
+        plan.documents[pdf_rel] = render_invoice_pdf(inv, xml, template_dir=_template_dir(ctx))
+        plan.documents[pdf_rel[:-4] + ".xml"] = xml
+        progress("invoices", index + 1, total)
+    plan.documents.update(_payslip_pdfs(ctx, plan))
+    plan.documents[f"reports/{plan.month}/invoices.csv"] = invoices_csv(plan.invoices).encode("utf-8")
+
+
+def _template_dir(ctx: Context) -> Path | None:
+    custom = ctx.root / "rules" / "templates"
+    return custom if custom.is_dir() else None
+
+
+def _payslip_pdfs(ctx: Context, plan: MonthPlan) -> dict[str, bytes]:
+    try:
+        from eage.payroll.pdf import render_payslip_pdf
+    except ImportError:
+        return {}
+    out: dict[str, bytes] = {}
+    staff = ctx.rules.staff.by_id()
+    ident = ctx.rules.group.identity
+    employer = {
+        "name": ident.name,
+        "siret": ident.siret or ident.siren,
+        "address": f"{ident.address.line1}, {ident.address.postcode} {ident.address.city}",
+    }
+    for emp_id, slip in plan.payslips:
+        emp = staff[emp_id]
+        info = {"id": emp_id, "name": emp.name, "post": emp.post, "contract": emp.contract.kind}
+        out[f"reports/payslips/{plan.month[:4]}/{payslip_id(slip, emp_id)}.pdf"] = render_payslip_pdf(slip, info, employer)
+    return out
+
+
+def invoices_csv(invoices: Sequence[Invoice]) -> str:
+    rows = ["number,member,net,vat,total,due_date"]
+    for inv in invoices:
+        rows.append(
+            f"{inv.number},{inv.member_id},{inv.net_total:.2f},{inv.vat_total:.2f},{inv.gross_total:.2f},{inv.due_date}"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def validate_plan(ctx: Context, plan: MonthPlan) -> None:
+    """The ledger with the plan's new files must load with zero errors; checked before anything is written."""
+    main_path = ctx.ledger.main_path
+    included = set(read_includes(main_path.read_text(encoding="utf-8"), main_path))
+    new_texts = {p: t for p, t in plan.files.items() if p not in included}
+    problems = validate_additions(ctx.ledger, new_texts)
+    if problems:
+        raise InputError(problems)
+
+
+def commit_plan(ctx: Context, plan: MonthPlan, *, crash_after: int | None = None) -> list[Path]:
+    """Write every file of a validated, rendered plan atomically (main.beancount last)."""
+    main_path = ctx.ledger.main_path
+    main_text = main_path.read_text(encoding="utf-8")
+    included = set(read_includes(main_text, main_path))
+    ledger_dir = ctx.root / "ledger"
+    manifest = read_manifest(ledger_dir)
+    pending: list[PendingFile] = []
+    for rel, data in sorted(plan.documents.items()):
+        pending.append(PendingFile(ctx.root / rel, data))
+        if rel.startswith("reports/invoices/") or rel.startswith("reports/payslips/"):
+            manifest[rel] = sha256(data)
+    for rel, text in sorted(plan.files.items()):
+        data = text.encode("utf-8")
+        pending.append(PendingFile(ledger_dir / rel, data))
+        if rel != "generated/members.beancount":
+            manifest[f"ledger/{rel}"] = sha256(data)
+    pending.append(PendingFile(ledger_dir / MANIFEST, manifest_bytes(manifest)))
+    new_main = with_includes(main_text, main_path, included | set(plan.files))
+    pending.append(PendingFile(main_path, new_main.encode("utf-8")))
+    plan.changed = commit(pending, crash_after=crash_after)
+    return plan.changed
+
+
+def run_month(
+    root: Path, month: str, *, dry_run: bool = False, progress: Progress = _no_progress
+) -> MonthPlan:
+    ctx = load_context(root)
+    plan = plan_month(ctx, month)
+    if dry_run or plan.status == "unchanged":
+        return plan
+    validate_plan(ctx, plan)
+    render_documents(ctx, plan, progress)
+    commit_plan(ctx, plan)
+    return plan

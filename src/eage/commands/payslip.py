@@ -1,0 +1,202 @@
+"""``eage payslip``: simulate one month's payslip from a gross salary, with the rules under --root.
+
+Defaults for the employer (profile, headcount, AT/MP and versement mobilité rates) come from
+rules/group.yaml when it exists, else: company subject to VAT, headcount 1, AT/MP 2.08 %, no versement
+mobilité (the profile of URSSAF's reference payslips). Flags override both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from eage.errors import UsageError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from eage.payroll.engine import Payslip
+
+HELP = "simulate one payslip (lines, reduction, net, employer cost) for a gross salary and a month"
+
+DEFAULT_PROFILE = "company"
+DEFAULT_HEADCOUNT = 1
+DEFAULT_ATMP_PERCENT = Decimal("2.08")
+DEFAULT_VM_PERCENT = Decimal(0)
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--gross", required=True, help="monthly contractual gross salary in EUR, e.g. 2200.00"
+    )
+    parser.add_argument("--month", required=True, help="month of the payslip, YYYY-MM")
+    parser.add_argument("--cadre", action="store_true", help="the employee has cadre status")
+    parser.add_argument("--hours-per-week", default="35", help="contract hours a week (default 35)")
+    parser.add_argument("--headcount", help="employer headcount (default: group.yaml, else 1)")
+    parser.add_argument("--atmp-rate", help="AT/MP rate in percent (default: group.yaml, else 2.08)")
+    parser.add_argument("--vm-rate", help="versement mobilité rate in percent (default: group.yaml, else 0)")
+    parser.add_argument(
+        "--employer",
+        choices=["company", "association"],
+        help="company (subject to VAT, taxe d'apprentissage) or association (taxe sur les salaires)",
+    )
+    parser.add_argument("--pas-rate", default="0", help="withholding tax rate in percent (default 0)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _decimal(
+    text: str, flag: str, *, minimum: Decimal = Decimal(0), maximum: Decimal | None = None
+) -> Decimal:
+    try:
+        value = Decimal(text.strip().replace(",", "."))
+    except InvalidOperation:
+        raise UsageError(f"{flag}: {text!r} is not a number (use e.g. 2200.00)") from None
+    if not value.is_finite() or value < minimum or (maximum is not None and value > maximum):
+        bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise UsageError(f"{flag}: {text!r} must be {bounds}")
+    return value
+
+
+def _month(text: str) -> dt.date:
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise UsageError(f"--month: {text!r} is not a month, use YYYY-MM (e.g. 2026-01)")
+    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def _group_defaults(root: Path, month: dt.date) -> tuple[str, int, Decimal, Decimal]:
+    path = root / "rules" / "group.yaml"
+    if not path.exists():
+        return DEFAULT_PROFILE, DEFAULT_HEADCOUNT, DEFAULT_ATMP_PERCENT, DEFAULT_VM_PERCENT
+    from eage.rules.dated import NotInForce, in_force
+    from eage.rules.loader import load_model
+    from eage.rules.models import Group
+
+    employer = load_model(path, Group).employer
+    hundred = Decimal(100)
+    try:
+        atmp = in_force(employer.atmp_rate, month) * hundred
+    except NotInForce:
+        atmp = DEFAULT_ATMP_PERCENT
+    try:
+        vm = in_force(employer.vm_rate, month) * hundred
+    except NotInForce:
+        vm = DEFAULT_VM_PERCENT
+    return employer.profile, employer.headcount, atmp, vm
+
+
+def _text(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _rate_text(value: Decimal) -> str:
+    """Rates keep their significant decimals (0.016 %), with at least two."""
+    text = format(value.normalize(), "f")
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def payslip_json(slip: Payslip) -> dict[str, Any]:
+    return {
+        "month": f"{slip.month:%Y-%m}",
+        "gross": _text(slip.gross),
+        "employee_contributions": _text(slip.employee_contributions),
+        "employer_contributions": _text(slip.employer_contributions),
+        "rgdu": _text(slip.rgdu),
+        "rgdu_coefficient": f"{slip.rgdu_coefficient:.4f}",
+        "net_before_tax": _text(slip.net_before_tax),
+        "net_taxable": _text(slip.net_taxable),
+        "pas": _text(slip.pas),
+        "net_paid": _text(slip.net_paid),
+        "employer_cost": _text(slip.employer_cost),
+        "lines": [
+            {
+                "side": line.side,
+                "code": line.code,
+                "label": line.label,
+                "base": _text(line.base),
+                "rate": _rate_text(line.rate),
+                "amount": _text(line.amount),
+            }
+            for line in slip.lines
+        ],
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from eage.payroll.engine import PayslipInput, compute_payslip
+    from eage.payroll.params import load_payroll_rules
+
+    gross = _decimal(args.gross, "--gross", minimum=Decimal("0.01"))
+    month = _month(args.month)
+    hours = _decimal(args.hours_per_week, "--hours-per-week", minimum=Decimal("0.01"), maximum=Decimal(48))
+    pas_rate = _decimal(args.pas_rate, "--pas-rate", maximum=Decimal(100))
+    profile, headcount, atmp, vm = _group_defaults(args.root, month)
+    if args.employer is not None:
+        profile = args.employer
+    if args.headcount is not None:
+        if not args.headcount.strip().isdigit() or int(args.headcount) < 1:
+            raise UsageError(f"--headcount: {args.headcount!r} must be a whole number, at least 1")
+        headcount = int(args.headcount)
+    if args.atmp_rate is not None:
+        atmp = _decimal(args.atmp_rate, "--atmp-rate", maximum=Decimal(100))
+    if args.vm_rate is not None:
+        vm = _decimal(args.vm_rate, "--vm-rate", maximum=Decimal(100))
+
+    rules = load_payroll_rules(args.root / "rules" / "payroll")
+    slip = compute_payslip(
+        rules,
+        PayslipInput(
+            month=month,
+            base_gross=gross,
+            weekly_hours=hours,
+            cadre=args.cadre,
+            pas_rate=pas_rate,
+            employer_profile=profile,
+            headcount=headcount,
+            atmp_rate=atmp,
+            vm_rate=vm,
+        ),
+    )
+    if args.json:
+        print(json.dumps(payslip_json(slip), ensure_ascii=False, indent=2))
+    else:
+        _print_table(slip)
+    return 0
+
+
+def _print_table(slip: Payslip) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from eage.money import fr_eur, fr_number
+
+    table = Table(title=f"Bulletin simulé — {slip.month:%m/%Y}", show_lines=False)
+    table.add_column("Part")
+    table.add_column("Cotisation")
+    for column in ("Base", "Taux %", "Montant"):
+        table.add_column(column, justify="right")
+    for earning in slip.earnings:
+        table.add_row("brut", earning.label, "", "", fr_eur(earning.amount))
+    table.add_row("", "[bold]Salaire brut[/bold]", "", "", f"[bold]{fr_eur(slip.gross)}[/bold]")
+    for line in slip.lines:
+        rate = _rate_text(line.rate).replace(".", ",")
+        table.add_row(line.side, line.label, fr_number(line.base), rate, fr_eur(line.amount))
+    console = Console()
+    console.print(table)
+    summary = (
+        ("Cotisations salariales", slip.employee_contributions),
+        ("Cotisations patronales (après réduction)", slip.employer_contributions),
+        (f"{slip.rgdu_label} (coefficient {slip.rgdu_coefficient:.4f})", slip.rgdu),
+        ("Net avant impôt", slip.net_before_tax),
+        ("Net imposable", slip.net_taxable),
+        ("Prélèvement à la source", slip.pas),
+        ("Net payé", slip.net_paid),
+        ("Coût employeur", slip.employer_cost),
+    )
+    for label, value in summary:
+        console.print(f"{label:<60} {fr_eur(value):>16}")

@@ -1,0 +1,56 @@
+"""``eage run YYYY-MM``: the monthly batch (payroll, allocation, postings, invoices)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+
+from eage.errors import UsageError
+
+HELP = "run the monthly batch: payroll, allocation, postings, invoices"
+
+
+def month_arg(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise UsageError(f"month {value!r} is not YYYY-MM (for example 2026-11)")
+    return value
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("month", help="the month to run, YYYY-MM")
+    parser.add_argument("--dry-run", action="store_true", help="compute and show, write nothing")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--correct",
+        action="store_true",
+        help="after an invoiced month's inputs changed: credit notes and replacement invoices",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from eage import batch
+    from eage.cli_output import print_plan
+
+    month = month_arg(args.month)
+    console = Console(stderr=args.json)
+    if args.correct:
+        from eage.invoicing.correct import run_correction
+
+        plan = run_correction(args.root, month, dry_run=args.dry_run)
+    else:
+        with Progress(console=console, transient=True, disable=args.json or not console.is_terminal) as bar:
+            task = bar.add_task("Rendering invoices", total=None)
+
+            def progress(_label: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            plan = batch.run_month(args.root, month, dry_run=args.dry_run, progress=progress)
+    if args.json:
+        print(json.dumps(plan.summary(), ensure_ascii=False, indent=2))
+    else:
+        print_plan(console, plan, dry_run=args.dry_run)
+    return 0

@@ -1,0 +1,250 @@
+"""The invoice a member reads: an A4 PDF/A-3b in French, carrying its Factur-X XML (``factur-x.xml``).
+
+HTML from a Jinja template (``templates/invoice.html.j2`` + ``invoice.css``, which a group can override
+file by file with ``template_dir``), laid out by WeasyPrint, which also writes the PDF/A-3b structure, the
+embedded XML with ``AFRelationship /Data`` and the Factur-X XMP properties (level EN 16931). Everything is
+done in one WeasyPrint pass: ``facturx.generate_from_binary`` would stamp the current time into the PDF
+and its XMP, and the bytes would change at every run.
+
+Determinism: the same invoice and XML give the same bytes. Dates in the PDF come from ``inv.issue_date``,
+the file identifier is a hash of the invoice number and XML, and no clock or random value is read.
+
+Only the invoice's own data is printed (no other member, no salary): the template receives the
+``Invoice`` and the few values derived from it here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from eage.money import NBSP, cents, fr_eur, fr_hours, fr_number, fr_percent
+
+from .model import Invoice, InvoiceLine
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_NAME = "invoice.html.j2"
+FACTURX_FILENAME = "factur-x.xml"
+DEFAULT_ACCENT = "#1f4e79"
+GROUP_MENTION = "Groupement d'employeurs (art. L1253-1 du Code du travail)"
+NATURE = "Prestations de services — mise à disposition de personnel"
+EXEMPTION_261B = "Exonération de TVA – article 261 B du CGI"
+
+#: XMP properties a Factur-X reader looks for (Factur-X 1.0 spec, § "PDF/A-3 metadata"), with the PDF/A
+#: extension schema that declares them (PDF/A forbids undeclared XMP properties).
+_FX_NS = "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
+_FX_PROPERTIES = (
+    ("DocumentFileName", "The name of the embedded XML document"),
+    ("DocumentType", "The type of the hybrid document in capital letters, e.g. INVOICE or ORDER"),
+    ("Version", "The actual version of the standard applying to the embedded XML document"),
+    ("ConformanceLevel", "The conformance level of the embedded XML document"),
+)
+_FACTURX_XMP = (
+    '<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"'
+    ' xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#"'
+    ' xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">'
+    '<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">'
+    "<pdfaSchema:schema>Factur-X PDFA Extension Schema</pdfaSchema:schema>"
+    f"<pdfaSchema:namespaceURI>{_FX_NS}</pdfaSchema:namespaceURI>"
+    "<pdfaSchema:prefix>fx</pdfaSchema:prefix>"
+    "<pdfaSchema:property><rdf:Seq>"
+    + "".join(
+        f'<rdf:li rdf:parseType="Resource"><pdfaProperty:name>{name}</pdfaProperty:name>'
+        "<pdfaProperty:valueType>Text</pdfaProperty:valueType>"
+        "<pdfaProperty:category>external</pdfaProperty:category>"
+        f"<pdfaProperty:description>{description}</pdfaProperty:description></rdf:li>"
+        for name, description in _FX_PROPERTIES
+    )
+    + "</rdf:Seq></pdfaSchema:property></rdf:li></rdf:Bag></pdfaExtension:schemas></rdf:Description>\n"
+    f'<rdf:Description rdf:about="" xmlns:fx="{_FX_NS}">'
+    "<fx:DocumentType>INVOICE</fx:DocumentType>"
+    f"<fx:DocumentFileName>{FACTURX_FILENAME}</fx:DocumentFileName>"
+    "<fx:Version>1.0</fx:Version>"
+    "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>"
+    "</rdf:Description>\n"
+).encode()
+
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+# A colour goes into a <style> element: accept only what cannot break out of a CSS declaration.
+_SAFE_COLOR = re.compile(r"#[0-9A-Fa-f]{3,8}|[A-Za-z]{3,20}|rgb\(\s*\d{1,3}\s*,\s*\d{1,3}\s*,\s*\d{1,3}\s*\)")
+
+
+def render_invoice_pdf(inv: Invoice, xml: bytes, *, template_dir: Path | None = None) -> bytes:
+    """The Factur-X PDF/A-3b of ``inv`` with ``xml`` embedded as ``factur-x.xml``; deterministic bytes."""
+    # WeasyPrint is imported here: it takes a second to import and the rest of eage does not need it.
+    from weasyprint import HTML, Attachment
+    from weasyprint.urls import URLFetcher
+
+    html = render_invoice_html(inv, template_dir=template_dir)
+    # Only local files (logo, fonts) and data: URLs: an invoice never fetches anything from the network.
+    fetcher = URLFetcher(allowed_protocols={"file", "data"})
+    document = HTML(
+        string=html, base_url=str(template_dir or TEMPLATE_DIR) + "/", url_fetcher=fetcher
+    ).render()
+    stamp = dt.datetime.combine(inv.issue_date, dt.time(0, 0))
+    attachment = Attachment(
+        string=xml,
+        name=FACTURX_FILENAME,
+        description="Factur-X invoice (EN 16931)",
+        created=stamp,
+        modified=stamp,
+        relationship="Data",
+        url_fetcher=fetcher,
+    )
+    identifier = hashlib.sha256(inv.number.encode() + b"\0" + xml).hexdigest()[:32].encode()
+    pdf: bytes = document.write_pdf(
+        pdf_variant="pdf/a-3b",
+        pdf_identifier=identifier,
+        attachments=[attachment],
+        finisher=_finish_facturx,
+    )
+    return pdf
+
+
+def render_invoice_html(inv: Invoice, *, template_dir: Path | None = None) -> str:
+    """The HTML the PDF is laid out from (autoescaped: names are text, never markup)."""
+    return _environment(template_dir).get_template(TEMPLATE_NAME).render(**_context(inv))
+
+
+def _finish_facturx(document: Any, pdf: Any) -> None:
+    """Last touches on WeasyPrint's PDF objects, before they are written.
+
+    - Factur-X wants the embedded XML typed ``text/xml``; WeasyPrint guesses ``application/xml``.
+    - The Factur-X XMP properties go *inside* WeasyPrint's ``rdf:RDF`` element: its ``xmp_metadata``
+      option would add a second ``rdf:RDF``, which XMP does not allow and PDF/A validators reject.
+    - WeasyPrint 70 lists the attachment twice in the catalog's ``/AF`` array; once is right.
+    """
+    for obj in pdf.objects:
+        extra = getattr(obj, "extra", None)
+        if not isinstance(extra, dict):
+            continue
+        if extra.get("Type") == "/EmbeddedFile":
+            extra["Subtype"] = "/text#2Fxml"
+        elif extra.get("Type") == "/Metadata":
+            content = b"".join(part if isinstance(part, bytes) else str(part).encode() for part in obj.stream)
+            head, sep, tail = content.partition(b"</rdf:RDF>")
+            if not sep:
+                raise RuntimeError("WeasyPrint's XMP metadata has no rdf:RDF element")
+            obj.stream = [head + _FACTURX_XMP + sep + tail]
+    files = pdf.catalog.get("AF")
+    if files is not None:
+        unique = list(dict.fromkeys(files))
+        files.clear()
+        files.extend(unique)
+
+
+def _environment(template_dir: Path | None) -> jinja2.Environment:
+    # The override folder first, the shipped templates behind it: a group may replace only the CSS.
+    search = [str(template_dir), str(TEMPLATE_DIR)] if template_dir else [str(TEMPLATE_DIR)]
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(search),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        eur=fr_eur,
+        hours=fr_hours,
+        number=fr_number,
+        percent=lambda r: fr_percent(r, 0 if r * 100 == int(r * 100) else 1),
+        date_fr=date_fr,
+        price=fr_price,
+        iban=format_iban,
+    )
+    return env
+
+
+def _context(inv: Invoice) -> dict[str, Any]:
+    accent = inv.accent_color.strip()
+    logo_uri = None
+    if inv.seller_logo:
+        logo = Path(inv.seller_logo).expanduser()
+        if logo.is_file():
+            logo_uri = logo.resolve().as_uri()
+    credit = inv.kind == "credit_note"
+    return {
+        "inv": inv,
+        "title": "AVOIR" if credit else "FACTURE",
+        "is_credit": credit,
+        "accent": accent if _SAFE_COLOR.fullmatch(accent) else DEFAULT_ACCENT,
+        "logo_uri": logo_uri,
+        "group_mention": GROUP_MENTION,
+        "nature": NATURE,
+        "period": period_fr(inv.period_start, inv.period_end),
+        "lines": [_line_view(line) for line in inv.lines],
+        "rounded_rates": any(_rate_is_rounded(line) for line in inv.lines),
+        "exemption_text": inv.vat.exemption_reason or EXEMPTION_261B,
+        "indemnity": _eur_plain(inv.recovery_indemnity),
+        "pdf_date": inv.issue_date.isoformat() + "T00:00:00Z",
+    }
+
+
+def _line_view(line: InvoiceLine) -> dict[str, Any]:
+    is_lump_sum = line.unit == "C62" and line.quantity == 1
+    return {
+        "label": line.label,
+        "quantity": "—"
+        if is_lump_sum
+        else fr_hours(line.quantity)
+        if line.unit == "HUR"
+        else fr_number(line.quantity),
+        "rate": "forfait" if is_lump_sum else fr_price(line.unit_price),
+        "amount": fr_eur(line.amount),
+        "rounded": _rate_is_rounded(line),
+    }
+
+
+def _rate_is_rounded(line: InvoiceLine) -> bool:
+    """True when hours x printed rate does not give the line amount (the amount is the exact share)."""
+    return cents(line.quantity * line.unit_price) != cents(line.amount)
+
+
+def fr_price(value: Decimal) -> str:
+    """A unit price with 2 to 4 decimals, as many as it has: ``31,4567 €``, ``28,10 €``."""
+    exponent = value.normalize().as_tuple().exponent
+    places = min(max(-exponent if isinstance(exponent, int) else 2, 2), 4)
+    return f"{fr_number(value, places)}{NBSP}€"
+
+
+def date_fr(day: dt.date) -> str:
+    """``2026-09-01`` -> ``1er septembre 2026``, with no-break spaces so a date never wraps."""
+    return f"{'1er' if day.day == 1 else day.day}{NBSP}{_MONTHS[day.month - 1]}{NBSP}{day.year}"
+
+
+def period_fr(start: dt.date, end: dt.date) -> str:
+    """``du 1er au 30 septembre 2026``, or the full dates when the months or years differ."""
+    if (start.year, start.month) == (end.year, end.month):
+        first = "1er" if start.day == 1 else str(start.day)
+        return f"du {first} au{NBSP}{date_fr(end)}"
+    return f"du {date_fr(start)} au {date_fr(end)}"
+
+
+def format_iban(iban: str) -> str:
+    """IBAN in groups of four, joined by no-break spaces so it never wraps."""
+    compact = iban.replace(" ", "")
+    return NBSP.join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+def _eur_plain(value: Decimal) -> str:
+    """``40`` -> ``40 €`` (the legal mention's own wording), ``12.5`` -> ``12,50 €``."""
+    return f"{fr_number(value, 0)}{NBSP}€" if value == value.to_integral_value() else fr_eur(value)

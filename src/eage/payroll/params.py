@@ -1,0 +1,319 @@
+"""Payroll parameters: pydantic models of rules/payroll/*.yaml and their loading.
+
+The law lives in YAML, as in OpenFisca: each parameter has dated values (keyed by the day they come into
+force) and a reference to the text that sets it. This module only validates the files and looks values up
+at a date; a month with no value in force is an :class:`~eage.errors.InputError` naming the file and key,
+so that a payslip of a month the rules do not cover is refused rather than computed with stale rates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from eage.errors import InputError, Problem, raise_if
+from eage.rules.dated import NotInForce, in_force
+from eage.rules.loader import load_model
+
+T = TypeVar("T")
+
+Percent = Annotated[Decimal, Field(ge=0, le=100)]
+Positive = Annotated[Decimal, Field(gt=0)]
+#: A rate in percent, or the name of an employer-specific rate given with the payslip input.
+RateValue = Percent | Literal["atmp_rate", "vm_rate"]
+BaseKind = Literal["gross", "t1", "t2", "t1_t2", "pmss_4", "csg", "prevoyance_patronale"]
+Profile = Literal["company", "association"]
+
+PARAMETERS_FILE = "parameters.yaml"
+CONTRIBUTIONS_FILE = "contributions.yaml"
+REDUCTIONS_FILE = "reductions.yaml"
+TAXE_SALAIRES_FILE = "taxe_sur_salaires.yaml"
+ACCOUNTS_FILE = "accounts.yaml"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Dated(Strict, Generic[T]):
+    """A parameter with dated values and the legal reference that sets them."""
+
+    description: str
+    reference: str
+    values: Annotated[dict[dt.date, T], Field(min_length=1)]
+
+
+# --- parameters.yaml -------------------------------------------------------------------------------
+
+
+class DureeLegale(Strict):
+    weekly_hours: Positive
+    weeks_per_year: Positive
+    months_per_year: Positive
+
+
+class Majorations(Strict):
+    first: Percent
+    second: Percent
+
+
+class CsgAssiette(Strict):
+    abattement: Percent
+    pmss_cap: Positive
+
+
+class ParametersFile(Strict):
+    smic_horaire: Dated[Positive]
+    pmss: Dated[Positive]
+    duree_legale: Dated[DureeLegale]
+    heures_supplementaires: Dated[Majorations]
+    csg_assiette: Dated[CsgAssiette]
+    contrats: Dated[list[str]]
+
+
+# --- contributions.yaml ----------------------------------------------------------------------------
+
+
+class When(Strict):
+    """Conditions for a rate case; every condition given must hold."""
+
+    cadre: bool | None = None
+    profile: Profile | None = None
+    headcount_below: Annotated[int, Field(ge=1)] | None = None
+    headcount_from: Annotated[int, Field(ge=1)] | None = None
+    gross_up_to_smic: Positive | None = None
+    gross_above_pmss: bool | None = None
+
+
+class RateCase(Strict):
+    when: When = When()
+    base: BaseKind | None = None
+    employee: RateValue | None = None
+    employer: RateValue | None = None
+
+
+class Contribution(Strict):
+    code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,40}$")]
+    label: str
+    organisation: str
+    charge: str
+    base: BaseKind
+    in_csg_base: bool = False
+    adds_to_net_taxable: bool = False
+    reference: str
+    values: Annotated[dict[dt.date, RateCase | list[RateCase]], Field(min_length=1)]
+
+    def cases_on(self, day: dt.date) -> list[RateCase]:
+        value = in_force(self.values, day)
+        return value if isinstance(value, list) else [value]
+
+
+class ContributionsFile(Strict):
+    contributions: list[Contribution]
+
+    @model_validator(mode="after")
+    def _unique(self) -> ContributionsFile:
+        seen: set[str] = set()
+        for line in self.contributions:
+            if line.code in seen:
+                raise ValueError(f"contribution code {line.code!r} appears twice")
+            seen.add(line.code)
+        return self
+
+
+# --- reductions.yaml -------------------------------------------------------------------------------
+
+
+class _Reduction(Strict):
+    label: str
+    headcount_threshold: Annotated[int, Field(ge=1)]
+    smic_multiple: Positive
+    smic_reference: Positive
+    organisation: str
+    imputation: dict[str, Percent] = Field(default_factory=dict)
+
+
+class Fillon(_Reduction):
+    """Réduction générale until 2025: C = T / (m - 1) x (m x SMIC / brut - 1), capped at T."""
+
+    formula: Literal["fillon"]
+    t_below: Annotated[Decimal, Field(gt=0, lt=1)]
+    t_from: Annotated[Decimal, Field(gt=0, lt=1)]
+
+    def maximum(self, headcount: int) -> Decimal:
+        return self.t_below if headcount < self.headcount_threshold else self.t_from
+
+
+class Rgdu(_Reduction):
+    """RGDU from 2026: C = Tmin + Tdelta x [1/2 x (m x SMIC / brut - 1)]^P, 0 from m SMIC."""
+
+    formula: Literal["rgdu"]
+    tmin: Annotated[Decimal, Field(ge=0, lt=1)]
+    tdelta_below: Annotated[Decimal, Field(gt=0, lt=1)]
+    tdelta_from: Annotated[Decimal, Field(gt=0, lt=1)]
+    exponent: Positive
+
+    def tdelta(self, headcount: int) -> Decimal:
+        return self.tdelta_below if headcount < self.headcount_threshold else self.tdelta_from
+
+    def maximum(self, headcount: int) -> Decimal:
+        return self.tmin + self.tdelta(headcount)
+
+
+Reduction = Annotated[Fillon | Rgdu, Field(discriminator="formula")]
+
+
+class ReductionsFile(Strict):
+    reduction_generale: Dated[Reduction]
+
+
+# --- taxe_sur_salaires.yaml ------------------------------------------------------------------------
+
+
+class Bracket(Strict):
+    up_to_annual: Positive | None = None
+    rate: Percent
+
+
+class TaxeSalaires(Strict):
+    label: str
+    assiette: str
+    brackets: Annotated[list[Bracket], Field(min_length=1)]
+    abattement_annuel: Annotated[Decimal, Field(ge=0)]
+    organisation: str
+    charge: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TaxeSalaires:
+        limits = [b.up_to_annual for b in self.brackets]
+        if limits[-1] is not None or any(limit is None for limit in limits[:-1]):
+            raise ValueError("every bracket but the last has up_to_annual; the last has none")
+        bounded = [limit for limit in limits if limit is not None]
+        if bounded != sorted(bounded):
+            raise ValueError("brackets must be in increasing order of up_to_annual")
+        return self
+
+
+class TaxeSalairesFile(Strict):
+    taxe_sur_salaires: Dated[TaxeSalaires]
+
+
+# --- accounts.yaml ---------------------------------------------------------------------------------
+
+
+class PayrollAccounts(Strict):
+    """Ledger accounts of the payroll entries: fixed roles, then one account per organisation / charge."""
+
+    salaries: str
+    bonuses: str
+    net_pay: str
+    pas: str
+    organisations: dict[str, str]
+    charges: dict[str, str]
+    reduction_charges: dict[str, str]
+
+
+# --- the whole set ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayrollRules:
+    """Every payroll rules file, validated and cross-checked."""
+
+    rules_dir: Path
+    parameters: ParametersFile
+    contributions: ContributionsFile
+    reductions: ReductionsFile
+    taxe_salaires: TaxeSalairesFile
+    accounts: PayrollAccounts
+
+    def path(self, filename: str) -> Path:
+        return self.rules_dir / filename
+
+    def value(self, filename: str, key: str, values: dict[dt.date, T], day: dt.date) -> T:
+        """The value in force on ``day``, or an InputError naming the file and key."""
+        try:
+            return in_force(values, day)
+        except NotInForce as exc:
+            raise InputError.at(
+                f"{exc} for {day:%Y-%m}",
+                file=self.path(filename),
+                key=f"{key}.values",
+                fix=f"add a value in force from {day:%Y-%m-01} or earlier (with its legal reference)",
+            ) from None
+
+
+def load_payroll_rules(rules_dir: Path) -> PayrollRules:
+    """Load rules/payroll/*.yaml from ``rules_dir``; every problem of every file is reported at once."""
+    problems: list[Problem] = []
+    loaded: dict[str, object] = {}
+    files: dict[str, tuple[str, type[BaseModel]]] = {
+        "parameters": (PARAMETERS_FILE, ParametersFile),
+        "contributions": (CONTRIBUTIONS_FILE, ContributionsFile),
+        "reductions": (REDUCTIONS_FILE, ReductionsFile),
+        "taxe_salaires": (TAXE_SALAIRES_FILE, TaxeSalairesFile),
+        "accounts": (ACCOUNTS_FILE, PayrollAccounts),
+    }
+    for name, (filename, model) in files.items():
+        try:
+            loaded[name] = load_model(rules_dir / filename, model)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    raise_if(problems)
+    rules = PayrollRules(rules_dir=rules_dir, **loaded)  # type: ignore[arg-type]
+    raise_if(_cross_check(rules))
+    return rules
+
+
+def _cross_check(rules: PayrollRules) -> list[Problem]:
+    """Every organisation and charge a line names must have an account in accounts.yaml."""
+    problems: list[Problem] = []
+    accounts = rules.accounts
+    contributions_file = str(rules.path(CONTRIBUTIONS_FILE))
+
+    def check(kind: str, name: str, known: dict[str, str], file: str, key: str) -> None:
+        if name not in known:
+            problems.append(
+                Problem(
+                    f"unknown {kind} {name!r}",
+                    file=file,
+                    key=key,
+                    fix=f"use one of {sorted(known)} or add it under {kind}s in {rules.path(ACCOUNTS_FILE)}",
+                )
+            )
+
+    for index, line in enumerate(rules.contributions.contributions):
+        key = f"contributions[{index}]"
+        check(
+            "organisation",
+            line.organisation,
+            accounts.organisations,
+            contributions_file,
+            f"{key}.organisation",
+        )
+        check("charge", line.charge, accounts.charges, contributions_file, f"{key}.charge")
+    reductions_file = str(rules.path(REDUCTIONS_FILE))
+    for start, reduction in rules.reductions.reduction_generale.values.items():
+        key = f"reduction_generale.values.{start}"
+        for org in [reduction.organisation, *reduction.imputation]:
+            check("organisation", org, accounts.organisations, reductions_file, f"{key}.organisation")
+            if org not in accounts.reduction_charges:
+                problems.append(
+                    Problem(
+                        f"no reduction_charges account for organisation {org!r}",
+                        file=str(rules.path(ACCOUNTS_FILE)),
+                        key="reduction_charges",
+                        fix=f"add reduction_charges.{org}",
+                    )
+                )
+    tss_file = str(rules.path(TAXE_SALAIRES_FILE))
+    for start, tss in rules.taxe_salaires.taxe_sur_salaires.values.items():
+        key = f"taxe_sur_salaires.values.{start}"
+        check("organisation", tss.organisation, accounts.organisations, tss_file, f"{key}.organisation")
+        check("charge", tss.charge, accounts.charges, tss_file, f"{key}.charge")
+    return problems

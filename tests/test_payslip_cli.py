@@ -1,0 +1,137 @@
+"""``eage payslip``: the JSON contract, the table, and the exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eage.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+AMOUNT = re.compile(r"^-?\d+\.\d{2}$")
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "rules" / "payroll", tmp_path / "rules" / "payroll")
+    return tmp_path
+
+
+def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict[str, Any]:
+    assert main(argv) == 0
+    data: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return data
+
+
+def test_json_contract(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = _json(capsys, ["payslip", "--root", str(root), "--gross", "2200", "--month", "2026-01", "--json"])
+    for key in (
+        "gross",
+        "employee_contributions",
+        "employer_contributions",
+        "rgdu",
+        "net_before_tax",
+        "net_taxable",
+        "employer_cost",
+    ):
+        value = data[key]
+        assert isinstance(value, str) and AMOUNT.match(value), key
+    assert data["gross"] == "2200.00"
+    assert data["rgdu"] == "538.56"
+    assert data["net_before_tax"] == "1741.51"
+    assert data["employer_cost"] == "2605.15"
+    lines = data["lines"]
+    assert isinstance(lines, list) and lines
+    for line in lines:
+        assert set(line) == {"side", "code", "label", "base", "rate", "amount"}
+        assert line["side"] in ("salarié", "employeur")
+        assert AMOUNT.match(line["base"]) and AMOUNT.match(line["amount"])
+        assert isinstance(line["rate"], str)
+    cds = next(line for line in lines if line["code"] == "cds")
+    assert cds["rate"] == "0.016"
+
+
+def test_flags_cadre_part_time_headcount(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["payslip", "--root", str(root), "--gross", "4500", "--month", "2026-01", "--cadre"]
+    data = _json(capsys, [*argv, "--headcount", "60", "--atmp-rate", "1.5", "--vm-rate", "2", "--json"])
+    codes = {(line["side"], line["code"]) for line in data["lines"]}
+    assert ("employeur", "apec") in codes and ("employeur", "vm") in codes
+    data = _json(
+        capsys,
+        [
+            "payslip",
+            "--root",
+            str(root),
+            "--gross",
+            "1500",
+            "--month",
+            "2026-01",
+            "--hours-per-week",
+            "24",
+            "--json",
+        ],
+    )
+    assert data["rgdu"] == "372.90"
+
+
+def test_association_profile(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [
+        "payslip",
+        "--root",
+        str(root),
+        "--gross",
+        "2500",
+        "--month",
+        "2026-03",
+        "--employer",
+        "association",
+    ]
+    data = _json(capsys, [*argv, "--json"])
+    codes = {line["code"] for line in data["lines"]}
+    assert "tss_1" in codes and "ta" not in codes
+
+
+def test_table_output(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["payslip", "--root", str(root), "--gross", "2800", "--month", "2026-01"]) == 0
+    out = capsys.readouterr().out
+    assert "CSG déductible" in out and "Coût employeur" in out and "2\u202f800,00" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--gross", "abc", "--month", "2026-01"],
+        ["--gross", "-5", "--month", "2026-01"],
+        ["--gross", "2200", "--month", "2026-13"],
+        ["--gross", "2200", "--month", "janvier"],
+        ["--gross", "2200", "--month", "2026-01", "--headcount", "2.5"],
+        ["--gross", "2200", "--month", "2026-01", "--employer", "scop"],
+        ["--month", "2026-01"],
+    ],
+)
+def test_usage_errors_exit_2(root: Path, argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["payslip", "--root", str(root), *argv]) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "Traceback" not in err
+
+
+def test_below_smic_exits_1(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["payslip", "--root", str(root), "--gross", "1500", "--month", "2026-01", "--json"]) == 1
+    err = capsys.readouterr().err
+    assert "below the SMIC" in err and "1823.03" in err
+
+
+def test_month_not_covered_exits_1(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["payslip", "--root", str(root), "--gross", "3000", "--month", "2018-05"]) == 1
+    err = capsys.readouterr().err
+    assert "parameters.yaml" in err and "smic_horaire" in err
+
+
+def test_missing_rules_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["payslip", "--root", str(tmp_path), "--gross", "3000", "--month", "2026-01"]) == 1
+    assert "file not found" in capsys.readouterr().err
