@@ -415,7 +415,9 @@ def test_credit_note_html_names_the_invoice_and_reason(credit_note: Invoice) -> 
     html = render_invoice_html(credit_note)
     assert ">AVOIR<" in html
     assert "AVOIR n° AV-2026-0003" in html
-    assert "annule et remplace / se rapporte à la facture n° FAC-2026-0042 du 5\u00a0octobre\u00a02026" in html
+    assert (
+        "annule et remplace / se rapporte à la facture n° FAC-2026-0042 du 5\u00a0octobre\u00a02026" in html
+    )
     assert "Échéance" not in html  # a credit note has nothing to pay by a date
     assert "2 heures comptées deux fois" in html
 
@@ -468,3 +470,13 @@ def test_french_dates() -> None:
     assert plain(period_fr(dt.date(2026, 1, 1), dt.date(2026, 12, 31))) == (
         "du 1er janvier 2026 au 31 décembre 2026"
     )
+
+
+def test_empty_mentions_get_the_same_default_in_pdf_and_xml(liable: Invoice) -> None:
+    bare = dataclasses.replace(liable, late_payment_text="", discount_terms="")
+    xml = build_cii_xml(bare)
+    html = render_invoice_html(bare)
+    for subject in ("PMD", "AAB"):
+        (note,) = xpath_text(xml, f"//ram:IncludedNote[ram:SubjectCode='{subject}']/ram:Content")
+        assert note.replace("'", "&#39;") in html
+    assert validate_facturx_xml(xml) == []

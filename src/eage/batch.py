@@ -98,7 +98,6 @@ class MonthPlan:
             )
         return {
             "month": self.month,
-            "status": self.status,
             "pools": pools,
             "members": members,
             "total_cost": f"{self.result.total_cost:.2f}",
@@ -350,10 +349,20 @@ def render_documents(ctx: Context, plan: MonthPlan, progress: Progress = _no_pro
     """Render the month's invoice PDFs (with Factur-X XML) and payslip PDFs into ``plan.documents``."""
     from eage.invoicing.facturx_xml import build_cii_xml
     from eage.invoicing.pdf import render_invoice_pdf
+    from eage.invoicing.validate import validate_facturx_xml
 
     total = len(plan.invoices)
     for index, inv in enumerate(plan.invoices):
         xml = build_cii_xml(inv)
+        failed = validate_facturx_xml(xml)
+        if failed:
+            raise InputError.at(
+                f"the Factur-X XML of {inv.number} ({inv.member_id}) breaks EN 16931 / BR-FR rules: "
+                + "; ".join(failed[:5]),
+                file="rules/members.yaml",
+                key=inv.member_id,
+                fix="complete the identities in rules/group.yaml and rules/members.yaml (SIREN, VAT number, address)",
+            )
         pdf_rel = pdf_relpath(inv)
         plan.documents[pdf_rel] = render_invoice_pdf(inv, xml, template_dir=_template_dir(ctx))
         plan.documents[pdf_rel[:-4] + ".xml"] = xml

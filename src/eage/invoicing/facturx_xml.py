@@ -54,6 +54,10 @@ MAX_PRICE_PLACES = 6
 
 NATURE_OF_OPERATION = "Prestations de services"
 VAT_ON_DEBITS_NOTE = "Option pour le paiement de la taxe d'après les débits"
+#: Used when the invoice leaves the mention empty; BR-FR-05 requires both notes. The statutory default rate
+#: is the ECB refinancing rate + 10 points (Code de commerce art. L441-10).
+DEFAULT_LATE_PAYMENT_TEXT = "Pénalités de retard : taux de refinancement de la BCE majoré de 10 points."
+DEFAULT_DISCOUNT_TEXT = "Pas d'escompte pour paiement anticipé."
 
 
 class NetPrice(NamedTuple):
@@ -141,13 +145,13 @@ def _notes(inv: Invoice) -> list[tuple[str, str]]:
     notes: list[tuple[str, str]] = [
         # BR-FR-11/BR-FR-21: declare the operation B2B, so the buyer SIREN and its address are required.
         ("B2B", "BAR"),
-        (inv.late_payment_text or "Pénalités de retard : taux directeur BCE majoré de 10 points.", "PMD"),
+        (inv.late_payment_text or DEFAULT_LATE_PAYMENT_TEXT, "PMD"),
         (
             "Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : "
             f"{_fr_amount(inv.recovery_indemnity)} € (art. L441-10 du Code de commerce).",
             "PMT",
         ),
-        (inv.discount_terms or "Pas d'escompte pour paiement anticipé.", "AAB"),
+        (inv.discount_terms or DEFAULT_DISCOUNT_TEXT, "AAB"),
         (f"{NATURE_OF_OPERATION} : {inv.purpose}.", "AAI"),
     ]
     if inv.vat_on_debits:

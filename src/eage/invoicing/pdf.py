@@ -26,6 +26,7 @@ import jinja2
 
 from eage.money import NBSP, cents, fr_eur, fr_hours, fr_number, fr_percent
 
+from .facturx_xml import DEFAULT_DISCOUNT_TEXT, DEFAULT_LATE_PAYMENT_TEXT
 from .model import Invoice, InvoiceLine
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -195,6 +196,9 @@ def _context(inv: Invoice) -> dict[str, Any]:
         "rounded_rates": any(_rate_is_rounded(line) for line in inv.lines),
         "exemption_text": inv.vat.exemption_reason or EXEMPTION_261B,
         "indemnity": _eur_plain(inv.recovery_indemnity),
+        # The same wording as the XML notes, so the PDF and the XML never say two different things.
+        "late_payment_text": inv.late_payment_text or DEFAULT_LATE_PAYMENT_TEXT,
+        "discount_terms": inv.discount_terms or DEFAULT_DISCOUNT_TEXT,
         "pdf_date": inv.issue_date.isoformat() + "T00:00:00Z",
     }
 

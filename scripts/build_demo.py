@@ -1,0 +1,43 @@
+"""Rebuild the demo books from scratch: clear what eage generated, then run each month in order.
+
+    python scripts/build_demo.py [--through 2026-10]
+
+The demo ships with January to October run; November is left for the README's first command
+(`make run`), as the accountant would run it at month end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import demo_inputs  # noqa: E402
+
+from eage import batch  # noqa: E402
+from eage.ledger.store import with_includes  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--through", default="2026-10", help="last month to run (YYYY-MM)")
+    parser.add_argument("--root", type=Path, default=ROOT)
+    args = parser.parse_args()
+    root: Path = args.root
+    for folder in ("ledger/generated", "ledger/bank", "reports"):
+        shutil.rmtree(root / folder, ignore_errors=True)
+    main_path = root / "ledger" / "main.beancount"
+    main_path.write_text(with_includes(main_path.read_text(encoding="utf-8"), main_path, []), encoding="utf-8")
+    demo_inputs.main(root)
+    year, last = int(args.through[:4]), int(args.through[5:7])
+    for month in range(1, last + 1):
+        plan = batch.run_month(root, f"{year}-{month:02d}")
+        print(f"{plan.month}: {len(plan.invoices)} invoices, billed {plan.result.total_billed} EUR", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""The monthly batch end to end on a copy of the demo group: November 2026."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from beancount import loader
+
+from eage import batch
+from eage.cli import main
+from eage.ledger.load import load_ledger
+from eage.ledger.store import SimulatedCrash, leftover_temporaries
+
+from conftest import copy_demo, tree_digest
+
+
+def bean_errors(root: Path) -> list[object]:
+    _, errors, _ = loader.load_file(str(root / "ledger/main.beancount"))
+    return list(errors)
+
+
+@pytest.fixture(scope="module")
+def november(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    """The demo with November run once, and the JSON summary it printed."""
+    root = copy_demo(tmp_path_factory.mktemp("nov") / "group")
+    plan = batch.run_month(root, "2026-11")
+    return root, plan.summary()
+
+
+@pytest.fixture
+def november_copy(november: tuple[Path, dict[str, object]], tmp_path: Path) -> Path:
+    target = tmp_path / "copy"
+    shutil.copytree(november[0], target)
+    return target
+
+
+def test_run_posts_invoices_and_the_ledger_stays_valid(november: tuple[Path, dict[str, object]]) -> None:
+    root, summary = november
+    assert bean_errors(root) == []
+    assert summary["total_billed"] == summary["total_cost"]
+    members = summary["members"]
+    assert isinstance(members, list) and len(members) == 13  # grinta left in September
+    numbers = [m["invoice"] for m in members]
+    assert len(set(numbers)) == len(numbers)
+    assert (root / "ledger/generated/2026/2026-11-allocation.beancount").exists()
+    assert (root / "ledger/generated/2026/2026-11-payroll.beancount").exists()
+    for number, member in ((m["invoice"], m["member"]) for m in members):
+        assert (root / f"reports/invoices/2026/{number}-{member}.pdf").exists()
+        assert (root / f"reports/invoices/2026/{number}-{member}.xml").exists()
+    assert (root / "reports/2026-11/invoices.csv").read_text(encoding="utf-8").startswith("number,member,net,vat")
+
+
+def test_numbers_continue_the_yearly_sequence_without_gap(november: tuple[Path, dict[str, object]]) -> None:
+    ledger, _ = load_ledger(november[0])
+    seqs = sorted(int(d.number.rsplit("-", 1)[1]) for d in ledger.issued_documents() if d.number.startswith("FAC-2026"))
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_invoice_totals_equal_receivable_postings(november: tuple[Path, dict[str, object]]) -> None:
+    ledger, _ = load_ledger(november[0])
+    for txn in ledger.transactions():
+        if txn.meta.get("kind") != "invoice":
+            continue
+        receivable = sum(
+            (Decimal(p.units.number) for p in txn.postings if p.account.startswith("Actif:41-Clients:411-")), Decimal(0)
+        )
+        assert receivable == Decimal(txn.meta["total"]), txn.meta["invoice"]
+        assert Decimal(txn.meta["net"]) + Decimal(txn.meta["vat"]) == Decimal(txn.meta["total"])
+
+
+def test_rerun_is_a_byte_identical_no_op(november_copy: Path, november: tuple[Path, dict[str, object]], capsys: pytest.CaptureFixture[str]) -> None:
+    before = tree_digest(november_copy)
+    assert main(["run", "2026-11", "--json", "--root", str(november_copy)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out == november[1]
+    assert tree_digest(november_copy) == before
+
+
+def test_dry_run_writes_nothing_and_uses_no_number(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = tree_digest(demo)
+    assert main(["run", "2026-11", "--dry-run", "--json", "--root", str(demo)]) == 0
+    dry = json.loads(capsys.readouterr().out)
+    assert tree_digest(demo) == before
+    assert main(["run", "2026-11", "--json", "--root", str(demo)]) == 0
+    real = json.loads(capsys.readouterr().out)
+    assert dry == real  # the dry run planned exactly the numbers the real run then used
+
+
+def test_changed_inputs_on_an_invoiced_month_are_refused(november_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = november_copy / "ledger/timesheets/2026-11.csv"
+    path.write_text(path.read_text(encoding="utf-8") + "2026-11-28,cmartin,le-fil,comptabilite,0.50,ajout\n", encoding="utf-8")
+    before = tree_digest(november_copy)
+    assert main(["run", "2026-11", "--root", str(november_copy)]) == 1
+    err = capsys.readouterr().err
+    assert "2026-11 is already invoiced and its inputs changed" in err
+    assert "--correct" in err
+    assert tree_digest(november_copy) == before
+
+
+@pytest.fixture(scope="module")
+def november_documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """November's rendered documents, computed once (the plan is deterministic for the same inputs)."""
+    root = copy_demo(tmp_path_factory.mktemp("docs") / "group")
+    ctx = batch.load_context(root)
+    plan = batch.plan_month(ctx, "2026-11")
+    batch.render_documents(ctx, plan)
+    return plan.documents
+
+
+@pytest.mark.parametrize("crash_after", [0, 3, 10, 25, 34])
+def test_a_crash_while_writing_leaves_a_valid_ledger_and_no_partial_file(
+    demo: Path, crash_after: int, november_documents: dict[str, bytes]
+) -> None:
+    ctx = batch.load_context(demo)
+    plan = batch.plan_month(ctx, "2026-11")
+    batch.validate_plan(ctx, plan)
+    plan.documents = dict(november_documents)
+    with pytest.raises(SimulatedCrash):
+        batch.commit_plan(ctx, plan, crash_after=crash_after)
+    assert leftover_temporaries(demo) == []
+    assert bean_errors(demo) == []
+    ledger, _ = load_ledger(demo)
+    assert not [d for d in ledger.issued_documents() if d.period == "2026-11"], "no number used by the crashed run"
+    # the next run completes and issues the same numbers
+    ctx = batch.load_context(demo)
+    again = batch.plan_month(ctx, "2026-11")
+    assert [i.number for i in again.invoices] == [i.number for i in plan.invoices]
+    batch.validate_plan(ctx, again)
+    again.documents = dict(november_documents)
+    batch.commit_plan(ctx, again)
+    assert bean_errors(demo) == []
+    assert len(load_ledger(demo)[0].issued_documents()) > len(ledger.issued_documents())
