@@ -111,7 +111,7 @@ def november_documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, by
     return plan.documents
 
 
-@pytest.mark.parametrize("crash_after", [0, 3, 10, 25, 34])
+@pytest.mark.parametrize("crash_after", [0, 3, 10, 25, 33])
 def test_a_crash_while_writing_leaves_a_valid_ledger_and_no_partial_file(
     demo: Path, crash_after: int, november_documents: dict[str, bytes]
 ) -> None:

@@ -1,0 +1,202 @@
+"""``eage budget YYYY [--through YYYY-MM]``: budget vs actual statements under reports/budget/YYYY/.
+
+Writes, atomically and in one commit:
+
+- ``consolide.{html,pdf,csv,xlsx}``: the board's consolidated statement (charges and produits by rubric);
+- ``membres.{html,pdf,csv,xlsx}``: hours and billing of every member (for the board);
+- ``membres/<member>.{html,pdf,csv,xlsx}``: one statement per member, showing that member only;
+- ``ledger/generated/budget-YYYY.beancount``: the budget as Fava ``custom "budget"`` directives, added
+  to main.beancount's include block (main.beancount is written last).
+
+The period runs from January to ``--through`` (default: the latest month invoiced in the year, else
+December). Same ledger and rules, same bytes: no clock is read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from eage.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from eage.ledger.load import Ledger
+
+HELP = "budget vs actual statements of a year (consolidated and per member), and Fava budget directives"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("year", metavar="YYYY", help="the budget year")
+    parser.add_argument("--through", metavar="YYYY-MM", help="last month of the period (default: last invoiced)")
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a run would write: root-relative path -> bytes, plus the figures it printed."""
+
+    files: dict[str, bytes]
+    through: int
+    ledger_file: str  # relative to ledger/
+    summary: tuple[str, ...] = ()
+
+
+def run(args: argparse.Namespace) -> int:
+    year, through = _parse(args.year, args.through)
+    root: Path = args.root
+    output = build(root, year, through)
+    changed = write(root, output)
+    print(f"budget {year}, janvier à {output.through:02d}/{year}: statements under reports/budget/{year}/")
+    for line in output.summary:
+        print(f"  {line}")
+    print(f"Fava budget directives: ledger/{output.ledger_file}")
+    print(f"{len(changed)} file(s) written, {len(output.files) + 2 - len(changed)} unchanged")
+    return 0
+
+
+def _parse(year_text: str, through_text: str | None) -> tuple[int, int | None]:
+    if not re.fullmatch(r"\d{4}", year_text):
+        raise UsageError(f"year {year_text!r} is not YYYY")
+    year = int(year_text)
+    if through_text is None:
+        return year, None
+    match = re.fullmatch(r"(\d{4})-(\d{2})", through_text)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise UsageError(f"--through {through_text!r} is not YYYY-MM")
+    if int(match.group(1)) != year:
+        raise UsageError(f"--through {through_text} is not in {year}")
+    return year, int(match.group(2))
+
+
+def build(root: Path, year: int, through: int | None) -> Output:
+    """Everything ``eage budget`` writes, computed in memory (nothing is touched)."""
+    from eage.budget.directives import budget_file
+    from eage.budget.model import load_budget
+    from eage.budget.render import (
+        CONSOLIDATED_HEADER,
+        MEMBER_HEADER,
+        consolidated_html,
+        consolidated_rows,
+        html_to_pdf,
+        member_rows,
+        members_html,
+        period_end,
+        period_label,
+        to_csv,
+        to_xlsx,
+    )
+    from eage.budget.statements import consolidated, member_statement
+    from eage.ledger.actuals import account_month_totals, billed_by_member, last_invoiced_month
+    from eage.ledger.load import load_ledger
+    from eage.ledger.render import render_file
+    from eage.money import fr_eur
+    from eage.rules.bundle import load_rules
+
+    rules = load_rules(root)
+    ledger, _ = load_ledger(root)
+    revenue = rules.accounts.revenue
+    loaded = load_budget(
+        root,
+        year,
+        members=[m.id for m in rules.members.members],
+        services=list(rules.allocation.services),
+        open_accounts=ledger.open_accounts(),
+        revenue_account=revenue,
+    )
+    budget = loaded.budget
+    if through is None:
+        through = last_invoiced_month(ledger, year) or 12
+    names = ledger.account_names()
+    statement = consolidated(
+        budget,
+        account_month_totals(ledger, year, through),
+        through=through,
+        expenses_root=str(ledger.options["name_expenses"]),
+        income_root=str(ledger.options["name_income"]),
+        account_names=names,
+    )
+    members = member_statement(
+        budget,
+        billed_by_member(ledger, revenue, year, through),
+        through=through,
+        revenue_account=revenue,
+        services={k: v.label for k, v in rules.allocation.services.items()},
+        member_names={m.id: m.identity.name for m in rules.members.members},
+        overhead_label=rules.allocation.overhead.label,
+    )
+    group = rules.group.identity.name
+    stamp = period_end(year, through)
+    base = f"reports/budget/{year}"
+    files: dict[str, bytes] = {}
+
+    text = consolidated_html(statement, group)
+    files[f"{base}/consolide.html"] = text.encode("utf-8")
+    files[f"{base}/consolide.pdf"] = html_to_pdf(text)
+    rows = consolidated_rows(statement)
+    files[f"{base}/consolide.csv"] = to_csv(CONSOLIDATED_HEADER, rows)
+    files[f"{base}/consolide.xlsx"] = to_xlsx(
+        "Budget", f"{group} — {budget.title} — suivi {period_label(year, through)}", CONSOLIDATED_HEADER, rows,
+        stamp=stamp, ratio_columns=(7, 13),
+    )  # fmt: skip
+
+    hour_columns = (3, 4, 5, 6, 7)
+    for name, part, single in [("membres", members, False)] + [
+        (f"membres/{b.member}", members.only(b.member), True) for b in members.blocks if b.member
+    ]:
+        text = members_html(part, group, single=single)
+        files[f"{base}/{name}.html"] = text.encode("utf-8")
+        files[f"{base}/{name}.pdf"] = html_to_pdf(text)
+        rows = member_rows(part)
+        files[f"{base}/{name}.csv"] = to_csv(MEMBER_HEADER, rows)
+        files[f"{base}/{name}.xlsx"] = to_xlsx(
+            "Membres", f"Heures et facturation {year} — suivi {period_label(year, through)}", MEMBER_HEADER, rows,
+            stamp=stamp, ratio_columns=(12,), hour_columns=hour_columns,
+        )  # fmt: skip
+
+    generated = budget_file(budget, ledger.open_accounts())
+    files[f"ledger/{generated.path}"] = render_file(generated).encode("utf-8")
+    _validate(ledger, generated.path, files[f"ledger/{generated.path}"].decode("utf-8"))
+    summary = tuple(
+        f"{label}: réalisé {fr_eur(f.actual_total)}, budget à date {fr_eur(f.budget_total)}, "
+        f"prévision fin d'année {fr_eur(f.forecast)}"
+        for label, f in (("charges", statement.total_charges), ("produits", statement.total_produits))
+    )
+    return Output(files, through, generated.path, summary)
+
+
+def _validate(ledger: Ledger, rel: str, text: str) -> None:
+    """The ledger with the budget file must load with zero errors; checked before anything is written."""
+    from eage.ledger.load import validate_additions
+
+    problems = validate_additions(ledger, {rel: text})
+    if problems:
+        raise InputError(problems)
+
+
+def write(root: Path, output: Output) -> list[Path]:
+    """Commit every file atomically: reports, the budget ledger file, the manifest, main.beancount last."""
+    from eage.ledger.store import (
+        MANIFEST,
+        PendingFile,
+        commit,
+        manifest_bytes,
+        read_includes,
+        read_manifest,
+        sha256,
+        with_includes,
+    )
+
+    main_path = root / "ledger" / "main.beancount"
+    main_text = main_path.read_text(encoding="utf-8")
+    includes = set(read_includes(main_text, main_path))
+    ledger_dir = root / "ledger"
+    manifest = read_manifest(ledger_dir)
+    pending = [PendingFile(root / rel, data) for rel, data in sorted(output.files.items())]
+    # The generated budget file is locked like the other generated files: a hand edit is detected.
+    manifest[f"ledger/{output.ledger_file}"] = sha256(output.files[f"ledger/{output.ledger_file}"])
+    pending.append(PendingFile(ledger_dir / MANIFEST, manifest_bytes(manifest)))
+    new_main = with_includes(main_text, main_path, includes | {output.ledger_file})
+    pending.append(PendingFile(main_path, new_main.encode("utf-8")))
+    return commit(pending)

@@ -1,0 +1,220 @@
+"""The eage extension for Fava: the group's own pages next to Fava's reports, in French.
+
+Declared in main.beancount with ``custom "fava-extension" "eage.fava_ext"``. One report, "eage", with four
+pages chosen by the ``page`` query parameter (Fava gives an extension one report title):
+
+- Répartition: for a month, hours and amounts billed per member and service, the pools' costs, and the
+  check "facturé = coût";
+- Factures: every invoice and credit note with its payment status, days overdue and PDF, and the
+  receivables aged by member;
+- Contrôles: billed ≠ cost, unsettled payroll liabilities, bank lines waiting in 471, overdue invoices,
+  generated files edited by hand, Beancount errors;
+- Budget: budget vs actual for the period.
+
+Pages follow Fava's filters: what is listed comes from the filtered ledger (``g.filtered``); statuses and
+balances are computed on the whole ledger up to the as-of date, the last day of the filtered period (or
+today when no time filter is set), so "days overdue" has one meaning on every page. The figures are
+computed in :mod:`eage.fava_ext.reports`; this module only wires them to Fava and Flask. Templates are
+autoescaped (their names end in .html): names from the ledger are text, never markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from flask import abort, request, send_file
+from flask.wrappers import Response
+
+from fava.context import g
+from fava.core import FavaLedger
+from fava.ext import FavaExtensionBase, extension_endpoint
+
+from eage.errors import InputError
+from eage.fava_ext import reports
+from eage.ledger.store import read_manifest
+from eage.money import fr_eur, fr_hours, fr_percent
+from eage.rules.bundle import Rules, load_rules
+
+PAGES = (
+    ("repartition", "Répartition"),
+    ("factures", "Factures"),
+    ("controles", "Contrôles"),
+    ("budget", "Budget"),
+)
+INVOICE_DIR = "reports/invoices"
+
+
+class Eage(FavaExtensionBase):
+    """Fava extension: eage's pages (report "eage") and the invoice PDF endpoint."""
+
+    report_title = "eage"
+
+    def __init__(self, ledger: FavaLedger, config: str | None = None) -> None:
+        super().__init__(ledger, config)
+        self._rules: tuple[tuple[float, ...], Rules | None, str | None] | None = None
+
+    # --- context ---------------------------------------------------------------------------------------
+
+    @property
+    def root(self) -> Path:
+        """The group's folder: the parent of the ledger directory holding main.beancount."""
+        return Path(self.ledger.beancount_file_path).resolve().parent.parent
+
+    def rules(self) -> Rules | None:
+        """The rules, reloaded when a rules file changes (Fava only watches the ledger's files)."""
+        rules_dir = self.root / "rules"
+        stamp = tuple(p.stat().st_mtime for p in sorted(rules_dir.glob("*.yaml"))) if rules_dir.is_dir() else ()
+        if self._rules is None or self._rules[0] != stamp:
+            try:
+                self._rules = (stamp, load_rules(self.root), None)
+            except InputError as exc:
+                self._rules = (stamp, None, str(exc))
+        return self._rules[1]
+
+    def rules_error(self) -> str | None:
+        self.rules()
+        return None if self._rules is None else self._rules[2]
+
+    def page(self) -> str:
+        wanted = request.args.get("page", "")
+        return wanted if wanted in dict(PAGES) else PAGES[0][0]
+
+    def pages(self) -> tuple[tuple[str, str], ...]:
+        return PAGES
+
+    def as_of(self) -> dt.date:
+        date_range = g.filtered.date_range
+        return date_range.end_inclusive if date_range else dt.date.today()
+
+    def as_of_reason(self) -> str:
+        return "dernier jour de la période filtrée" if g.filtered.date_range else "aujourd'hui (aucun filtre de période)"
+
+    def _listed(self) -> list[Any]:
+        return list(g.filtered.entries)
+
+    def _all(self) -> list[Any]:
+        return list(self.ledger.all_entries)
+
+    def _expenses(self) -> str:
+        return str(self.ledger.options["name_expenses"])
+
+    # --- pages -----------------------------------------------------------------------------------------
+
+    def months(self) -> list[str]:
+        rules = self.rules()
+        if rules is None:
+            return []
+        return reports.months_in(self._listed(), rules.accounts.revenue, self._expenses())
+
+    def selected_month(self) -> str | None:
+        """The month asked for, else the last month of the period that was billed, else the last one."""
+        rules = self.rules()
+        months = self.months()
+        if rules is None or not months:
+            return None
+        wanted = request.args.get("month", "")
+        if wanted in months:
+            return wanted
+        billed = reports.billed_by_month(self._listed(), rules.accounts.revenue)
+        return ([m for m in months if m in billed] or months)[-1]
+
+    def repartition(self) -> reports.Repartition | None:
+        rules, month = self.rules(), self.selected_month()
+        if rules is None or month is None:
+            return None
+        return reports.repartition(self._all(), month, rules, self._expenses())
+
+    def factures(self) -> reports.Factures | None:
+        rules = self.rules()
+        if rules is None:
+            return None
+        manifest = read_manifest(self.root / "ledger")
+        return reports.factures(self._listed(), self._all(), rules, self.as_of(), manifest)
+
+    def controles(self) -> reports.Controles | None:
+        rules = self.rules()
+        if rules is None:
+            return None
+        return reports.controles(
+            self._listed(), self._all(), rules, self.as_of(), self._expenses(), self.ledger.errors
+        )
+
+    def budget(self) -> reports.Budget:
+        date_range = g.filtered.date_range
+        if date_range:
+            begin, end = date_range.begin, date_range.end
+        else:
+            dates = [e.date for e in reports.transactions(self._listed())]
+            begin, end = (min(dates), max(dates) + dt.timedelta(days=1)) if dates else (None, None)
+        options = self.ledger.options
+        return reports.budget(
+            self._listed(),
+            self._all(),
+            begin,
+            end,
+            self.ledger.budgets.calculate_children,
+            (str(options["name_expenses"]), str(options["name_income"])),
+        )
+
+    # --- formatting and links (called from the templates) ---------------------------------------------
+
+    def eur(self, value: Decimal) -> str:
+        return fr_eur(value)
+
+    def hours(self, value: Decimal) -> str:
+        return fr_hours(value)
+
+    def percent(self, value: Decimal | None) -> str:
+        return "—" if value is None else fr_percent(value)
+
+    def date(self, value: dt.date | None) -> str:
+        return "—" if value is None else value.strftime("%d/%m/%Y")
+
+    def month_label(self, month: str) -> str:
+        return reports.month_label(month)
+
+    def page_url(self, page: str, **params: str) -> str:
+        from fava.application import url_for
+
+        return url_for("extension_report", extension_name=self.name, page=page, **params)
+
+    def pdf_url(self, path: str) -> str:
+        from fava.application import url_for
+
+        return url_for("extension_endpoint", extension_name=self.name, endpoint="pdf", path=path)
+
+    def account_url(self, account: str) -> str:
+        from fava.application import url_for
+
+        return url_for("account", name=account)
+
+    # --- endpoints -------------------------------------------------------------------------------------
+
+    @extension_endpoint("pdf")
+    def pdf(self) -> Response:
+        """An invoice PDF, only if eage generated it: listed in the lock manifest, under reports/invoices."""
+        path = safe_invoice_path(self.root, request.args.get("path", ""), read_manifest(self.root / "ledger"))
+        if path is None:
+            abort(404)
+        return send_file(path, mimetype="application/pdf", download_name=path.name)
+
+
+def safe_invoice_path(root: Path, requested: str, manifest: dict[str, str]) -> Path | None:
+    """The file to serve for ``requested`` (a root-relative path), or None when it must not be served.
+
+    Three locks, each enough on its own against ``../``: the path must be a manifest key (eage wrote it),
+    look like ``reports/invoices/....pdf`` with no ``..`` part, and resolve inside reports/invoices.
+    """
+    parts = PurePosixPath(requested).parts
+    if not requested or requested not in manifest or ".." in parts or "\\" in requested:
+        return None
+    if not requested.startswith(INVOICE_DIR + "/") or not requested.endswith(".pdf"):
+        return None
+    base = (root / INVOICE_DIR).resolve()
+    path = (root / requested).resolve()
+    if not path.is_relative_to(base) or not path.is_file():
+        return None
+    return path
