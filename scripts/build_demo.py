@@ -31,12 +31,16 @@ def main() -> None:
     for folder in ("ledger/generated", "ledger/bank", "reports"):
         shutil.rmtree(root / folder, ignore_errors=True)
     main_path = root / "ledger" / "main.beancount"
-    main_path.write_text(with_includes(main_path.read_text(encoding="utf-8"), main_path, []), encoding="utf-8")
+    main_path.write_text(
+        with_includes(main_path.read_text(encoding="utf-8"), main_path, []), encoding="utf-8"
+    )
     demo_inputs.main(root)
     year, last = int(args.through[:4]), int(args.through[5:7])
     for month in range(1, last + 1):
         plan = batch.run_month(root, f"{year}-{month:02d}")
-        print(f"{plan.month}: {len(plan.invoices)} invoices, billed {plan.result.total_billed} EUR", flush=True)
+        print(
+            f"{plan.month}: {len(plan.invoices)} invoices, billed {plan.result.total_billed} EUR", flush=True
+        )
 
 
 if __name__ == "__main__":

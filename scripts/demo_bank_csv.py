@@ -43,7 +43,9 @@ def fr(amount: Decimal) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("root", nargs="?", type=Path, default=ROOT)
     parser.add_argument("--through", type=dt.date.fromisoformat, default=dt.date(2026, 10, 31))
     args = parser.parse_args()
@@ -86,7 +88,14 @@ def main() -> None:
             when = dt.date(year + mon // 12, mon % 12 + 1, day)
         rows.append((when, label.format(m=f"{mon:02d}/{year}"), "", -amount))
 
-    rows.append((dt.date(2026, 5, 19), "VIR SEPA RECU /DE ASSOC LES AMIS DU JAZZ", "/MOTIF ADHESION", Decimal("150.00")))
+    rows.append(
+        (
+            dt.date(2026, 5, 19),
+            "VIR SEPA RECU /DE ASSOC LES AMIS DU JAZZ",
+            "/MOTIF ADHESION",
+            Decimal("150.00"),
+        )
+    )
     rows = sorted((r for r in rows if r[0] <= args.through), key=lambda r: (r[0], r[1], r[2]))
     lines = ["Date;Libellé;Détail;Débit;Crédit"]
     for when, label, detail, amount in rows:

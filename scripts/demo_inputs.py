@@ -116,7 +116,7 @@ def entries(last_month: int) -> str:
     out += [
         f'{YEAR}-03-12 * "Logiciels Coop" "Module DSN — licence annuelle"',
         "  Charges:61-Services-exterieurs:6156-Maintenance  480.00 EUR",
-        "    service: \"paie\"",
+        '    service: "paie"',
         "  Actif:51-Banque:512-Credit-Cooperatif",
         "",
     ]

@@ -39,7 +39,11 @@ def line(employee: str, member: str | None, service: str, hours: str, day: int =
 
 def test_internal_time_is_borne_by_billable_hours() -> None:
     costs = [cost("Charges:64-Personnel:6411", "1000.00", employee="alice")]
-    lines = [line("alice", "m1", "compta", "3"), line("alice", "m2", "compta", "1"), line("alice", None, "compta", "4")]
+    lines = [
+        line("alice", "m1", "compta", "3"),
+        line("alice", "m2", "compta", "1"),
+        line("alice", None, "compta", "4"),
+    ]
     result = allocate("2026-11", costs, lines, RULES)
     shares = {(s.member, s.service): s.amount for s in result.shares}
     assert shares == {("m1", "compta"): Decimal("750.00"), ("m2", "compta"): Decimal("250.00")}
@@ -70,7 +74,10 @@ def test_overhead_split_by_total_billable_hours_and_excluded_cost_kept_out() -> 
 
 
 def test_service_metadata_feeds_that_pool_directly() -> None:
-    costs = [cost("Charges:61-Services:6156", "480.00", service="paie"), cost("Charges:64-Personnel:6411", "1.00", "alice")]
+    costs = [
+        cost("Charges:61-Services:6156", "480.00", service="paie"),
+        cost("Charges:64-Personnel:6411", "1.00", "alice"),
+    ]
     lines = [line("bob", "m1", "paie", "1"), line("alice", "m2", "compta", "1")]
     result = allocate("2026-11", costs, lines, RULES)
     assert {p.service: p.cost for p in result.pools}["paie"] == Decimal("480.00")
@@ -78,7 +85,9 @@ def test_service_metadata_feeds_that_pool_directly() -> None:
 
 def test_unmapped_expense_account_is_an_error_not_dropped() -> None:
     with pytest.raises(InputError, match="feeds no cost pool"):
-        allocate("2026-11", [cost("Charges:62-Autres:6226", "10.00")], [line("alice", "m1", "compta", "1")], RULES)
+        allocate(
+            "2026-11", [cost("Charges:62-Autres:6226", "10.00")], [line("alice", "m1", "compta", "1")], RULES
+        )
 
 
 def test_pool_with_cost_and_no_billable_hours_is_a_clear_error() -> None:
@@ -89,7 +98,9 @@ def test_pool_with_cost_and_no_billable_hours_is_a_clear_error() -> None:
 
 
 def test_standard_rate_mode_bills_hours_at_the_rate() -> None:
-    rules = AllocationRules(**{**RULES.__dict__, "mode": "standard_rate", "standard_rates": {"compta": Decimal("40")}})
+    rules = AllocationRules(
+        **{**RULES.__dict__, "mode": "standard_rate", "standard_rates": {"compta": Decimal("40")}}
+    )
     result = allocate("2026-11", [], [line("alice", "m1", "compta", "2.5")], rules)
     assert [(s.member, s.amount) for s in result.shares] == [("m1", Decimal("100.00"))]
 

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import tree_digest
 from eage.cli import main
 from eage.errors import InputError
 from eage.rules.bundle import Rules, load_rules
 from eage.timesheets import parse_timesheet
-
-from conftest import tree_digest
 
 HEADER = "date,employee,member,service,hours,note\n"
 
@@ -37,11 +36,20 @@ def problems(text: str, rules: Rules, month: str = "2026-11") -> str:
         ("2026-11-02,cmartin,nobody,comptabilite,1,x\n", ":2 [member]: unknown member 'nobody'"),
         ("2026-11-02,cmartin,les-3c,jardinage,1,x\n", ":2 [service]: unknown service 'jardinage'"),
         ("2026-11-02,cmartin,les-3c,comptabilite,-2,x\n", ":2 [hours]: hours -2 must be positive"),
-        ("2026-11-02,cmartin,les-3c,comptabilite,8,x\n2026-11-02,cmartin,le-fil,comptabilite,5,x\n", ":3 [hours]: cmartin has 13 h on 2026-11-02, more than 12 h"),
+        (
+            "2026-11-02,cmartin,les-3c,comptabilite,8,x\n2026-11-02,cmartin,le-fil,comptabilite,5,x\n",
+            ":3 [hours]: cmartin has 13 h on 2026-11-02, more than 12 h",
+        ),
         ("2026-10-30,cmartin,les-3c,comptabilite,1,x\n", ":2 [date]: date 2026-10-30 is not in 2026-11"),
         ("2026-11-02,cmartin,grinta,comptabilite,1,x\n", ":2 [member]: grinta left on 2026-09-30"),
-        ("2026-11-02,cmartin,les-3c,comptabilite,1,x\n2026-11-02,cmartin,les-3c,comptabilite,2,y\n", ":3: duplicate of line 2"),
-        ("2026-11-02,sbernard,les-3c,comptabilite,1,x\n", ":2 [service]: sbernard does not work for service 'comptabilite'"),
+        (
+            "2026-11-02,cmartin,les-3c,comptabilite,1,x\n2026-11-02,cmartin,les-3c,comptabilite,2,y\n",
+            ":3: duplicate of line 2",
+        ),
+        (
+            "2026-11-02,sbernard,les-3c,comptabilite,1,x\n",
+            ":2 [service]: sbernard does not work for service 'comptabilite'",
+        ),
         ("2026-11-02,cmartin,les-3c,comptabilite,1.125,x\n", "more than two decimals"),
     ],
 )
@@ -65,7 +73,9 @@ def run_cli(root: Path, *args: str) -> int:
     return main([*args, "--root", str(root)])
 
 
-def assert_refused(root: Path, capsys: pytest.CaptureFixture[str], *needles: str, args: tuple[str, ...] = ("run", "2026-11")) -> None:
+def assert_refused(
+    root: Path, capsys: pytest.CaptureFixture[str], *needles: str, args: tuple[str, ...] = ("run", "2026-11")
+) -> None:
     before = tree_digest(root)
     assert run_cli(root, *args) == 1
     err = capsys.readouterr().err
@@ -99,7 +109,9 @@ def test_unknown_key(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_invalid_siren(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = demo / "rules/members.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace('"989457148"', '"989457149"', 1), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('"989457148"', '"989457149"', 1), encoding="utf-8"
+    )
     assert_refused(demo, capsys, "rules/members.yaml:", "[members[0].identity.siren]", "Luhn")
 
 

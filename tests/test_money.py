@@ -55,7 +55,9 @@ def test_no_positive_weight_is_an_error() -> None:
 
 
 def test_split_known_values() -> None:
-    assert split_largest_remainder(Decimal("100.00"), {"a": Decimal(1), "b": Decimal(1), "c": Decimal(1)}) == {
+    assert split_largest_remainder(
+        Decimal("100.00"), {"a": Decimal(1), "b": Decimal(1), "c": Decimal(1)}
+    ) == {
         "a": Decimal("33.34"),
         "b": Decimal("33.33"),
         "c": Decimal("33.33"),

@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 from beancount import loader
 
+from conftest import copy_demo, tree_digest
 from eage import batch
 from eage.cli import main
 from eage.ledger.load import load_ledger
 from eage.ledger.store import SimulatedCrash, leftover_temporaries
-
-from conftest import copy_demo, tree_digest
 
 
 def bean_errors(root: Path) -> list[object]:
@@ -51,12 +50,18 @@ def test_run_posts_invoices_and_the_ledger_stays_valid(november: tuple[Path, dic
     for number, member in ((m["invoice"], m["member"]) for m in members):
         assert (root / f"reports/invoices/2026/{number}-{member}.pdf").exists()
         assert (root / f"reports/invoices/2026/{number}-{member}.xml").exists()
-    assert (root / "reports/2026-11/invoices.csv").read_text(encoding="utf-8").startswith("number,member,net,vat")
+    assert (
+        (root / "reports/2026-11/invoices.csv")
+        .read_text(encoding="utf-8")
+        .startswith("number,member,net,vat")
+    )
 
 
 def test_numbers_continue_the_yearly_sequence_without_gap(november: tuple[Path, dict[str, object]]) -> None:
     ledger, _ = load_ledger(november[0])
-    seqs = sorted(int(d.number.rsplit("-", 1)[1]) for d in ledger.issued_documents() if d.number.startswith("FAC-2026"))
+    seqs = sorted(
+        int(d.number.rsplit("-", 1)[1]) for d in ledger.issued_documents() if d.number.startswith("FAC-2026")
+    )
     assert seqs == list(range(1, len(seqs) + 1))
 
 
@@ -66,13 +71,16 @@ def test_invoice_totals_equal_receivable_postings(november: tuple[Path, dict[str
         if txn.meta.get("kind") != "invoice":
             continue
         receivable = sum(
-            (Decimal(p.units.number) for p in txn.postings if p.account.startswith("Actif:41-Clients:411-")), Decimal(0)
+            (Decimal(p.units.number) for p in txn.postings if p.account.startswith("Actif:41-Clients:411-")),
+            Decimal(0),
         )
         assert receivable == Decimal(txn.meta["total"]), txn.meta["invoice"]
         assert Decimal(txn.meta["net"]) + Decimal(txn.meta["vat"]) == Decimal(txn.meta["total"])
 
 
-def test_rerun_is_a_byte_identical_no_op(november_copy: Path, november: tuple[Path, dict[str, object]], capsys: pytest.CaptureFixture[str]) -> None:
+def test_rerun_is_a_byte_identical_no_op(
+    november_copy: Path, november: tuple[Path, dict[str, object]], capsys: pytest.CaptureFixture[str]
+) -> None:
     before = tree_digest(november_copy)
     assert main(["run", "2026-11", "--json", "--root", str(november_copy)]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -90,9 +98,14 @@ def test_dry_run_writes_nothing_and_uses_no_number(demo: Path, capsys: pytest.Ca
     assert dry == real  # the dry run planned exactly the numbers the real run then used
 
 
-def test_changed_inputs_on_an_invoiced_month_are_refused(november_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_changed_inputs_on_an_invoiced_month_are_refused(
+    november_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = november_copy / "ledger/timesheets/2026-11.csv"
-    path.write_text(path.read_text(encoding="utf-8") + "2026-11-28,cmartin,le-fil,comptabilite,0.50,ajout\n", encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + "2026-11-28,cmartin,le-fil,comptabilite,0.50,ajout\n",
+        encoding="utf-8",
+    )
     before = tree_digest(november_copy)
     assert main(["run", "2026-11", "--root", str(november_copy)]) == 1
     err = capsys.readouterr().err
@@ -124,7 +137,9 @@ def test_a_crash_while_writing_leaves_a_valid_ledger_and_no_partial_file(
     assert leftover_temporaries(demo) == []
     assert bean_errors(demo) == []
     ledger, _ = load_ledger(demo)
-    assert not [d for d in ledger.issued_documents() if d.period == "2026-11"], "no number used by the crashed run"
+    assert not [d for d in ledger.issued_documents() if d.period == "2026-11"], (
+        "no number used by the crashed run"
+    )
     # the next run completes and issues the same numbers
     ctx = batch.load_context(demo)
     again = batch.plan_month(ctx, "2026-11")

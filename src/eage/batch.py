@@ -15,7 +15,14 @@ from pathlib import Path
 
 from eage.allocation.core import FEE, OVERHEAD, AllocationResult, AllocationRules, allocate
 from eage.errors import InputError, Problem
-from eage.invoicing.build import DraftLine, invoice_entries, make_invoice, month_end, month_label_fr, pdf_relpath
+from eage.invoicing.build import (
+    DraftLine,
+    invoice_entries,
+    make_invoice,
+    month_end,
+    month_label_fr,
+    pdf_relpath,
+)
 from eage.invoicing.model import Invoice
 from eage.invoicing.numbering import sequence
 from eage.ledger.load import CostLine, IssuedDocument, Ledger, load_ledger, validate_additions
@@ -38,7 +45,7 @@ from eage.payroll.journal import payroll_transactions, payslip_id
 from eage.payroll.params import PayrollRules, load_payroll_rules
 from eage.rules.bundle import Rules, load_rules
 from eage.rules.dated import NotInForce, in_force
-from eage.timesheets import TimesheetLine, month_bounds, read_timesheet
+from eage.timesheets import month_bounds, read_timesheet
 
 Progress = Callable[[str, int, int], None]
 
@@ -158,7 +165,11 @@ def compute_payslips(ctx: Context, month: str) -> list[tuple[str, Payslip]]:
                 f"{exc}", file="rules/staff.yaml", key=f"{emp.id}.gross_salary", fix="add a dated value"
             ) from None
         vm = in_force(employer.vm_rate, last) if employer.vm_rate and min(employer.vm_rate) <= last else ZERO
-        pas = in_force(emp.pas_rate, last) if emp.pas_rate and min(emp.pas_rate) <= last else employer.pas_default_rate
+        pas = (
+            in_force(emp.pas_rate, last)
+            if emp.pas_rate and min(emp.pas_rate) <= last
+            else employer.pas_default_rate
+        )
         slip = compute_payslip(
             ctx.payroll,
             PayslipInput(
@@ -216,7 +227,9 @@ def members_file(rules: Rules) -> GeneratedFile:
                 meta=meta(name=f"Clients — {member.identity.name}", member=member.id),
             )
         )
-    return GeneratedFile("generated/members.beancount", "Member receivable accounts (rules/members.yaml)", tuple(entries))
+    return GeneratedFile(
+        "generated/members.beancount", "Member receivable accounts (rules/members.yaml)", tuple(entries)
+    )
 
 
 def plan_month(ctx: Context, month: str) -> MonthPlan:
@@ -225,7 +238,9 @@ def plan_month(ctx: Context, month: str) -> MonthPlan:
     start, end = month_bounds(month)
     issue_date = month_end(month)
     problems = [
-        Problem(f"{rel}: {why}", fix="restore it from version control, or correct through `eage run --correct`")
+        Problem(
+            f"{rel}: {why}", fix="restore it from version control, or correct through `eage run --correct`"
+        )
         for rel, why in tampered(ctx.root, read_manifest(ctx.root / "ledger"))
     ]
     if problems:
@@ -244,7 +259,11 @@ def plan_month(ctx: Context, month: str) -> MonthPlan:
     payroll_file = GeneratedFile(payroll_rel, f"Payroll journal {month}", tuple(payroll_txns))
 
     # 2. Allocation: the month's costs, with this month's payroll as planned (not as previously posted).
-    costs = [c for c in ledger.costs(start, end, ledger.options["name_expenses"]) if c.file != f"ledger/{payroll_rel}"]
+    costs = [
+        c
+        for c in ledger.costs(start, end, ledger.options["name_expenses"])
+        if c.file != f"ledger/{payroll_rel}"
+    ]
     costs += _cost_lines(payroll_txns, payroll_rel)
     result = allocate(month, costs, lines, allocation_rules(rules, issue_date))
 
@@ -273,7 +292,10 @@ def plan_month(ctx: Context, month: str) -> MonthPlan:
             for s in shares
         ]
         if any(d.unit == "C62" for d in draft):
-            draft = [d if d.unit == "HUR" else DraftLine(d.code, d.label, Decimal(1), d.amount, d.amount, "C62") for d in draft]
+            draft = [
+                d if d.unit == "HUR" else DraftLine(d.code, d.label, Decimal(1), d.amount, d.amount, "C62")
+                for d in draft
+            ]
         inv = make_invoice(
             rules,
             number=number,
@@ -285,7 +307,9 @@ def plan_month(ctx: Context, month: str) -> MonthPlan:
             lines=draft,
             purpose=f"Mise à disposition de personnel — {month_label_fr(month)}",
         )
-        txn, doc = invoice_entries(rules, inv, period=month, revenue_account=rules.accounts.revenue, doc_kind="invoice")
+        txn, doc = invoice_entries(
+            rules, inv, period=month, revenue_account=rules.accounts.revenue, doc_kind="invoice"
+        )
         invoices.append(inv)
         entries += [txn, doc]
     allocation_rel = generated_path(month, "allocation")
@@ -308,9 +332,7 @@ def _check_against_ledger(ctx: Context, plan: MonthPlan, existing: dict[str, Iss
     included = set(read_includes(main_text, ctx.ledger.main_path))
     month_files = [p for p in plan.files if p != "generated/members.beancount"]
     if not existing and not any(p in included for p in month_files):
-        later = [
-            d for d in ctx.ledger.issued_documents() if d.kind == "invoice" and d.period > plan.month
-        ]
+        later = [d for d in ctx.ledger.issued_documents() if d.kind == "invoice" and d.period > plan.month]
         if later:
             raise InputError.at(
                 f"{later[0].period} is already invoiced ({later[0].number}); {plan.month} cannot be billed after it",
@@ -392,7 +414,9 @@ def _payslip_pdfs(ctx: Context, plan: MonthPlan) -> dict[str, bytes]:
     for emp_id, slip in plan.payslips:
         emp = staff[emp_id]
         info = {"id": emp_id, "name": emp.name, "post": emp.post, "contract": emp.contract.kind}
-        out[f"reports/payslips/{plan.month[:4]}/{payslip_id(slip, emp_id)}.pdf"] = render_payslip_pdf(slip, info, employer)
+        out[f"reports/payslips/{plan.month[:4]}/{payslip_id(slip, emp_id)}.pdf"] = render_payslip_pdf(
+            slip, info, employer
+        )
     return out
 
 
@@ -425,7 +449,7 @@ def commit_plan(ctx: Context, plan: MonthPlan, *, crash_after: int | None = None
     pending: list[PendingFile] = []
     for rel, data in sorted(plan.documents.items()):
         pending.append(PendingFile(ctx.root / rel, data))
-        if rel.startswith("reports/invoices/") or rel.startswith("reports/payslips/"):
+        if rel.startswith(("reports/invoices/", "reports/payslips/")):
             manifest[rel] = sha256(data)
     for rel, text in sorted(plan.files.items()):
         data = text.encode("utf-8")

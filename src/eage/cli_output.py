@@ -17,13 +17,19 @@ def print_plan(console: Console, plan: MonthPlan, *, dry_run: bool) -> None:
         pools.add_column(col, justify="left" if col == "pool" else "right")
     for pool in result.pools:
         pools.add_row(
-            pool.label, fr_eur(pool.cost), fr_hours(pool.billable_hours), fr_hours(pool.internal_hours), fr_eur(pool.rate)
+            pool.label,
+            fr_eur(pool.cost),
+            fr_hours(pool.billable_hours),
+            fr_hours(pool.internal_hours),
+            fr_eur(pool.rate),
         )
     console.print(pools)
 
     table = Table(title=f"Re-invoicing — {plan.month}", title_justify="left")
     for col in ("member", "service", "hours", "rate / h", "amount", "invoice"):
-        table.add_column(col, justify="right" if col in ("hours", "rate / h", "amount") else "left", no_wrap=True)
+        table.add_column(
+            col, justify="right" if col in ("hours", "rate / h", "amount") else "left", no_wrap=True
+        )
     by_member = {inv.member_id: inv for inv in plan.invoices}
     for member in result.members():
         inv = by_member.get(member)
@@ -39,7 +45,9 @@ def print_plan(console: Console, plan: MonthPlan, *, dry_run: bool) -> None:
         table.add_row("", "[bold]total[/]", "", "", f"[bold]{fr_eur(result.member_total(member))}[/]", "")
         table.add_section()
     billable = sum((p.billable_hours for p in result.pools if p.service != OVERHEAD), ZERO)
-    table.add_row("[bold]all members[/]", "", fr_hours(billable), "", f"[bold]{fr_eur(result.total_billed)}[/]", "")
+    table.add_row(
+        "[bold]all members[/]", "", fr_hours(billable), "", f"[bold]{fr_eur(result.total_billed)}[/]", ""
+    )
     console.print(table)
     balanced = "equals" if result.total_billed == result.total_cost else "DIFFERS FROM"
     console.print(f"Billed {fr_eur(result.total_billed)} {balanced} the cost {fr_eur(result.total_cost)}.")

@@ -88,7 +88,11 @@ def parse_timesheet(text: str, month: str, rules: Rules, rel: str) -> list[Times
         if not fields or all(not f.strip() for f in fields):
             continue
         if len(fields) != len(HEADER):
-            bad(lineno, f"{len(fields)} fields instead of {len(HEADER)}", "write date,employee,member,service,hours,note")
+            bad(
+                lineno,
+                f"{len(fields)} fields instead of {len(HEADER)}",
+                "write date,employee,member,service,hours,note",
+            )
             continue
         raw_date, emp_id, member_id, service, raw_hours, note = (f.strip() for f in fields)
         try:
@@ -97,7 +101,12 @@ def parse_timesheet(text: str, month: str, rules: Rules, rel: str) -> list[Times
             bad(lineno, f"date {raw_date!r} is not a date", "write it as YYYY-MM-DD", "date")
             continue
         if not (start <= day < end):
-            bad(lineno, f"date {day} is not in {month}", f"move the line to ledger/timesheets/{day:%Y-%m}.csv", "date")
+            bad(
+                lineno,
+                f"date {day} is not in {month}",
+                f"move the line to ledger/timesheets/{day:%Y-%m}.csv",
+                "date",
+            )
             continue
         try:
             hours = Decimal(raw_hours.replace(",", "."))
@@ -105,14 +114,21 @@ def parse_timesheet(text: str, month: str, rules: Rules, rel: str) -> list[Times
             bad(lineno, f"hours {raw_hours!r} is not a number", "write hours like 3.5", "hours")
             continue
         if not hours.is_finite() or hours <= 0:
-            bad(lineno, f"hours {raw_hours} must be positive", "remove the line or correct the hours", "hours")
+            bad(
+                lineno, f"hours {raw_hours} must be positive", "remove the line or correct the hours", "hours"
+            )
             continue
         if hours != hours.quantize(Decimal("0.01")):
             bad(lineno, f"hours {raw_hours} has more than two decimals", "round to the hundredth", "hours")
             continue
         employee = staff.get(emp_id)
         if employee is None:
-            bad(lineno, f"unknown employee {emp_id!r}", f"use an id of rules/staff.yaml: {sorted(staff)}", "employee")
+            bad(
+                lineno,
+                f"unknown employee {emp_id!r}",
+                f"use an id of rules/staff.yaml: {sorted(staff)}",
+                "employee",
+            )
             continue
         if service not in services:
             bad(lineno, f"unknown service {service!r}", f"use one of {sorted(services)}", "service")
@@ -137,23 +153,47 @@ def parse_timesheet(text: str, month: str, rules: Rules, rel: str) -> list[Times
         if member_id.lower() not in INTERNAL:
             found = members.get(member_id)
             if found is None:
-                bad(lineno, f"unknown member {member_id!r}", "use an id of rules/members.yaml (or leave it empty for internal time)", "member")
+                bad(
+                    lineno,
+                    f"unknown member {member_id!r}",
+                    "use an id of rules/members.yaml (or leave it empty for internal time)",
+                    "member",
+                )
                 continue
             if day < found.joined:
-                bad(lineno, f"{member_id} joined on {found.joined}, after {day}", "correct the date or the member's joined date", "member")
+                bad(
+                    lineno,
+                    f"{member_id} joined on {found.joined}, after {day}",
+                    "correct the date or the member's joined date",
+                    "member",
+                )
                 continue
             if found.left is not None and day > found.left:
-                bad(lineno, f"{member_id} left on {found.left}: hours on {day} cannot be billed to it", "correct the member or its left date", "member")
+                bad(
+                    lineno,
+                    f"{member_id} left on {found.left}: hours on {day} cannot be billed to it",
+                    "correct the member or its left date",
+                    "member",
+                )
                 continue
             member = member_id
         key = (day, emp_id, member, service)
         if key in seen:
-            bad(lineno, f"duplicate of line {seen[key]} (same date, employee, member and service)", "merge the two lines into one")
+            bad(
+                lineno,
+                f"duplicate of line {seen[key]} (same date, employee, member and service)",
+                "merge the two lines into one",
+            )
             continue
         seen[key] = lineno
         per_day[(emp_id, day)] += hours
         if per_day[(emp_id, day)] > max_per_day:
-            bad(lineno, f"{emp_id} has {per_day[(emp_id, day)]} h on {day}, more than {max_per_day} h in a day", "check the day's lines", "hours")
+            bad(
+                lineno,
+                f"{emp_id} has {per_day[(emp_id, day)]} h on {day}, more than {max_per_day} h in a day",
+                "check the day's lines",
+                "hours",
+            )
             continue
         lines.append(TimesheetLine(day, emp_id, member, service, hours, note, lineno))
     if problems:

@@ -105,7 +105,7 @@ def pool_costs(
     costs: Sequence[CostLine], lines: Sequence[TimesheetLine], rules: AllocationRules
 ) -> tuple[dict[str, Decimal], Decimal]:
     """Cost per pool (services and overhead) and the excluded cost, from the month's expense lines."""
-    pools: dict[str, Decimal] = {s: ZERO for s in rules.services}
+    pools: dict[str, Decimal] = dict.fromkeys(rules.services, ZERO)
     pools[OVERHEAD] = ZERO
     excluded = ZERO
     employee_cost: dict[str, Decimal] = defaultdict(Decimal)
@@ -179,15 +179,15 @@ def allocate(
             billable[line.service][line.member] += line.hours
     member_hours: dict[str, Decimal] = defaultdict(Decimal)
     for per_member in billable.values():
-        for member, hours in per_member.items():
-            member_hours[member] += hours
+        for member, worked_hours in per_member.items():
+            member_hours[member] += worked_hours
 
     pools: list[Pool] = []
     shares: list[Share] = []
     problems: list[Problem] = []
     for service, label in rules.services.items():
         cost = costs_by_pool[service]
-        hours = {m: h for m, h in billable.get(service, {}).items() if h > 0}
+        hours: dict[str, Decimal] = {m: h for m, h in billable.get(service, {}).items() if h > 0}
         total_hours = sum(hours.values(), ZERO)
         pool = Pool(service, label, cost, total_hours, internal.get(service, ZERO))
         if rules.mode == "standard_rate":
@@ -215,7 +215,9 @@ def allocate(
 
     overhead_cost = costs_by_pool[OVERHEAD]
     total_member_hours = sum(member_hours.values(), ZERO)
-    overhead = Pool(OVERHEAD, rules.overhead_label, overhead_cost, total_member_hours, sum(internal.values(), ZERO))
+    overhead = Pool(
+        OVERHEAD, rules.overhead_label, overhead_cost, total_member_hours, sum(internal.values(), ZERO)
+    )
     pools.append(overhead)
     if rules.mode == "actual" and overhead_cost != 0:
         if total_member_hours == 0:
@@ -235,7 +237,14 @@ def allocate(
             split = split_largest_remainder(overhead_cost, weights)
             for member in sorted(weights):
                 shares.append(
-                    Share(member, OVERHEAD, rules.overhead_label, member_hours[member], overhead.rate, split[member])
+                    Share(
+                        member,
+                        OVERHEAD,
+                        rules.overhead_label,
+                        member_hours[member],
+                        overhead.rate,
+                        split[member],
+                    )
                 )
     if problems:
         raise InputError(problems)

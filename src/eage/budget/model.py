@@ -165,7 +165,9 @@ def load_budget(
     rel = f"rules/budget/{year}.yaml"
     if not path.exists():
         raise InputError.at(
-            "no budget for this year", file=rel, fix=f"write the {year} budget (copy last year's file and edit it)"
+            "no budget for this year",
+            file=rel,
+            fix=f"write the {year} budget (copy last year's file and edit it)",
         )
     try:
         budget = load_model(path, Budget)
@@ -259,7 +261,9 @@ def _check_revenue_has_hours(budget: Budget, revenue_account: str, file: str, no
     """A month with billing budgeted but no hours planned could not be shared among the members."""
     out = []
     hours = monthly_hours(budget)
-    for index, (amount, planned) in enumerate(zip(revenue_budget(budget, revenue_account), hours, strict=True)):
+    for index, (amount, planned) in enumerate(
+        zip(revenue_budget(budget, revenue_account), hours, strict=True)
+    ):
         if amount != 0 and planned == 0:
             out.append(
                 Problem(

@@ -31,10 +31,33 @@ from eage.money import NBSP, fr_eur, fr_hours, fr_number, fr_percent
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 MONTHS_FR = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
-MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+MONTHS_SHORT = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
 DASH = "—"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -56,14 +79,29 @@ def pct(value: Decimal | None) -> str:
 
 
 def signed_pct(value: Decimal | None) -> str:
-    if value is None:
-        return DASH
-    text = fr_percent(value)
-    return text if text.startswith("-") or value == 0 else f"+{text}"
+    return _plus(pct(value), value)
 
 
 def hours(value: Decimal | None) -> str:
     return DASH if value is None else fr_hours(value)
+
+
+def _plus(text: str, value: Decimal | None) -> str:
+    """A variance reads better with its sign: ``+325 €`` over budget, ``-208 €`` under (never ``+0 €``)."""
+    shows_nonzero = any(c in "123456789" for c in text)
+    return f"+{text}" if value is not None and value > 0 and shows_nonzero else text
+
+
+def signed_eur0(value: Decimal | None) -> str:
+    return _plus(eur0(value), value)
+
+
+def signed_eur(value: Decimal | None) -> str:
+    return _plus(eur(value), value)
+
+
+def signed_hours(value: Decimal | None) -> str:
+    return _plus(hours(value), value)
 
 
 def period_end(year: int, through: int) -> dt.date:
@@ -110,14 +148,14 @@ def bar_chart(
     budget_color: str = "#b8c7d9",
 ) -> Markup:
     """Grouped bars, budget vs actual for the twelve months, as an inline SVG (with a text alternative)."""
-    width, height = Decimal(820), Decimal(250)
-    left, right, top, bottom = Decimal(74), Decimal(10), Decimal(34), Decimal(28)
+    width, height = Decimal(540), Decimal(230)
+    left, right, top, bottom = Decimal(72), Decimal(6), Decimal(34), Decimal(26)
     plot_w, plot_h = width - left - right, height - top - bottom
     highest = max([*budget, *(a for a in actual if a is not None), Decimal(1)])
     step = _nice_step(highest)
     ceiling = (highest / step).to_integral_value(rounding="ROUND_CEILING") * step
     slot = plot_w / 12
-    bar = slot * Decimal("0.34")
+    bar = slot * Decimal("0.36")
 
     def y(value: Decimal) -> Decimal:
         return top + plot_h - plot_h * max(value, Decimal(0)) / ceiling
@@ -125,14 +163,14 @@ def bar_chart(
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{html.escape(title)}" class="chart">',
-        f'<title>{html.escape(title)}</title>',
+        f"<title>{html.escape(title)}</title>",
     ]
     tick = Decimal(0)
     while tick <= ceiling:
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{_n(y(tick))}" y2="{_n(y(tick))}" '
             f'stroke="{"#888" if tick == 0 else "#ddd"}" stroke-width="1"/>'
-            f'<text x="{left - 6}" y="{_n(y(tick) + 4)}" text-anchor="end" font-size="11" fill="#444">'
+            f'<text x="{left - 6}" y="{_n(y(tick) + 4)}" text-anchor="end" font-size="12" fill="#444">'
             f"{html.escape(eur0(tick))}</text>"
         )
         tick += step
@@ -151,13 +189,13 @@ def bar_chart(
             )
         parts.append(
             f'<text x="{_n(left + slot * index + slot / 2)}" y="{height - bottom + 16}" text-anchor="middle" '
-            f'font-size="11" fill="#333">{MONTHS_SHORT[index]}</text>'
+            f'font-size="12" fill="#333">{MONTHS_SHORT[index]}</text>'
         )
     legend_x = left
     for label, color in (("Budget", budget_color), ("Réalisé", actual_color)):
         parts.append(
-            f'<rect x="{legend_x}" y="10" width="14" height="14" fill="{color}"/>'
-            f'<text x="{legend_x + 20}" y="22" font-size="12" fill="#222">{label}</text>'
+            f'<rect x="{legend_x}" y="8" width="16" height="16" fill="{color}"/>'
+            f'<text x="{legend_x + 22}" y="21" font-size="14" fill="#222">{label}</text>'
         )
         legend_x += 100
     parts.append("</svg>")
@@ -175,7 +213,16 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(eur0=eur0, eur=eur, pct=pct, signed_pct=signed_pct, hours=hours)
+    env.filters.update(
+        eur0=eur0,
+        eur=eur,
+        pct=pct,
+        hours=hours,
+        signed_pct=signed_pct,
+        signed_eur0=signed_eur0,
+        signed_eur=signed_eur,
+        signed_hours=signed_hours,
+    )
     return env
 
 
@@ -215,7 +262,12 @@ def consolidated_html(statement: Consolidated, group_name: str) -> str:
     return (
         _environment()
         .get_template("consolidated.html.j2")
-        .render(s=statement, charts=charts, result=result, **_common(group_name, statement.year, statement.through))
+        .render(
+            s=statement,
+            charts=charts,
+            result=result,
+            **_common(group_name, statement.year, statement.through),
+        )
     )
 
 
@@ -245,11 +297,22 @@ def html_to_pdf(text: str) -> bytes:
 Cell = str | Decimal | None
 
 CONSOLIDATED_HEADER = (
-    "Côté", "Niveau", "Rubrique", "Comptes",
-    "Budget annuel Fonctionnement", "Budget annuel Projets", "Budget annuel total", "% du total",
-    "Budget à date", "Réalisé Fonctionnement", "Réalisé Projets", "Réalisé total",
-    "Écart (réalisé − budget)", "Écart %", "Prévision fin d'année",
-)  # fmt: skip
+    "Côté",
+    "Niveau",
+    "Rubrique",
+    "Comptes",
+    "Budget annuel Fonctionnement",
+    "Budget annuel Projets",
+    "Budget annuel total",
+    "% du total",
+    "Budget à date",
+    "Réalisé Fonctionnement",
+    "Réalisé Projets",
+    "Réalisé total",
+    "Écart (réalisé − budget)",
+    "Écart %",
+    "Prévision fin d'année",
+)
 LEVELS = {"rubric": "Rubrique", "line": "Ligne", "total": "Total"}
 
 
@@ -261,11 +324,22 @@ def consolidated_rows(statement: Consolidated) -> list[tuple[Cell, ...]]:
         share = f.year_total / whole if whole else None
         out.append(
             (
-                side, LEVELS[row.level], row.label, " ".join(row.accounts),
-                f.year[0], f.year[1], f.year_total, _q4(share),
-                f.budget_total, f.actual[0], f.actual[1], f.actual_total,
-                f.variance, _q4(f.variance_ratio), f.forecast,
-            )  # fmt: skip
+                side,
+                LEVELS[row.level],
+                row.label,
+                " ".join(row.accounts),
+                f.year[0],
+                f.year[1],
+                f.year_total,
+                _q4(share),
+                f.budget_total,
+                f.actual[0],
+                f.actual[1],
+                f.actual_total,
+                f.variance,
+                _q4(f.variance_ratio),
+                f.forecast,
+            )
         )
 
     for side, rows, total in (
@@ -279,10 +353,21 @@ def consolidated_rows(statement: Consolidated) -> list[tuple[Cell, ...]]:
 
 
 MEMBER_HEADER = (
-    "Membre", "Nom", "Service", "Heures prévues (année)", "Heures prévues à date", "Heures réalisées",
-    "Écart heures", "Prévision heures fin d'année", "Facturation prévue (année)", "Facturation prévue à date",
-    "Montant facturé", "Écart montant", "Écart %", "Prévision facturation fin d'année",
-)  # fmt: skip
+    "Membre",
+    "Nom",
+    "Service",
+    "Heures prévues (année)",
+    "Heures prévues à date",
+    "Heures réalisées",
+    "Écart heures",
+    "Prévision heures fin d'année",
+    "Facturation prévue (année)",
+    "Facturation prévue à date",
+    "Montant facturé",
+    "Écart montant",
+    "Écart %",
+    "Prévision facturation fin d'année",
+)
 
 
 def member_rows(statement: MemberStatement) -> list[tuple[Cell, ...]]:
@@ -292,11 +377,21 @@ def member_rows(statement: MemberStatement) -> list[tuple[Cell, ...]]:
             h = r.has_hours
             out.append(
                 (
-                    block.member, block.name, r.label,
-                    r.hours_year if h else None, r.hours_budget if h else None, r.hours_actual if h else None,
-                    r.hours_variance if h else None, r.hours_forecast if h else None,
-                    None, None, r.billed, None, None, None,
-                )  # fmt: skip
+                    block.member,
+                    block.name,
+                    r.label,
+                    r.hours_year if h else None,
+                    r.hours_budget if h else None,
+                    r.hours_actual if h else None,
+                    r.hours_variance if h else None,
+                    r.hours_forecast if h else None,
+                    None,
+                    None,
+                    r.billed,
+                    None,
+                    None,
+                    None,
+                )
             )
         out.append(_member_total(block))
     return out
@@ -304,11 +399,21 @@ def member_rows(statement: MemberStatement) -> list[tuple[Cell, ...]]:
 
 def _member_total(block: MemberBlock) -> tuple[Cell, ...]:
     return (
-        block.member, block.name, "Total",
-        block.hours_year, block.hours_budget, block.hours_actual,
-        block.hours_actual - block.hours_budget, block.hours_forecast,
-        block.planned_year, block.planned, block.billed, block.variance, _q4(block.variance_ratio), block.forecast,
-    )  # fmt: skip
+        block.member,
+        block.name,
+        "Total",
+        block.hours_year,
+        block.hours_budget,
+        block.hours_actual,
+        block.hours_actual - block.hours_budget,
+        block.hours_forecast,
+        block.planned_year,
+        block.planned,
+        block.billed,
+        block.variance,
+        _q4(block.variance_ratio),
+        block.forecast,
+    )
 
 
 def _q4(value: Decimal | None) -> Decimal | None:

@@ -47,7 +47,9 @@ class Figures:
         def add(a: tuple[Decimal, Decimal], b: tuple[Decimal, Decimal]) -> tuple[Decimal, Decimal]:
             return (a[0] + b[0], a[1] + b[1])
 
-        return Figures(add(self.year, other.year), add(self.budget, other.budget), add(self.actual, other.actual))
+        return Figures(
+            add(self.year, other.year), add(self.budget, other.budget), add(self.actual, other.actual)
+        )
 
     @property
     def year_total(self) -> Decimal:
@@ -167,11 +169,11 @@ def consolidated(
             s = SECTIONS.index(fig.section)
             amount = sign * fig.amount  # produits read positive
             monthly_actual[side][fig.month - 1] += amount
-            line_id = match_line(ids, fig.account, fig.funder)
-            if line_id is None:
+            matched = match_line(ids, fig.account, fig.funder)
+            if matched is None:
                 unbudgeted[fig.account].actual[s] += amount
             else:
-                accs[line_id].actual[s] += amount
+                accs[matched].actual[s] += amount
         rows: list[Row] = []
         total = Figures()
         rubrics = budget.charges if side == "charges" else budget.produits
@@ -196,14 +198,22 @@ def consolidated(
         rows.extend(extra)
         built[side] = tuple(rows)
         totals[side] = total + head
-    months = _month_points(budget, monthly_actual, through)
+    points = _month_points(budget, monthly_actual, through)
     return Consolidated(
-        budget.title, budget.year, through, built["charges"], built["produits"], totals["charges"], totals["produits"],
-        months,
+        budget.title,
+        budget.year,
+        through,
+        built["charges"],
+        built["produits"],
+        totals["charges"],
+        totals["produits"],
+        points,
     )
 
 
-def _month_points(budget: Budget, actual: Mapping[str, list[Decimal]], through: int) -> tuple[MonthPoint, ...]:
+def _month_points(
+    budget: Budget, actual: Mapping[str, list[Decimal]], through: int
+) -> tuple[MonthPoint, ...]:
     planned = {}
     for side in ("charges", "produits"):
         months = [ZERO] * 12
@@ -320,7 +330,9 @@ class MemberStatement:
 
     def only(self, member: str) -> MemberStatement:
         """The statement restricted to one member: what that member may read, nothing of the others."""
-        return MemberStatement(self.title, self.year, self.through, tuple(b for b in self.blocks if b.member == member))
+        return MemberStatement(
+            self.title, self.year, self.through, tuple(b for b in self.blocks if b.member == member)
+        )
 
 
 def member_statement(
@@ -362,7 +374,9 @@ def member_statement(
             )
         if (member, OVERHEAD) in amounts:
             rows.append(
-                ServiceRow(OVERHEAD, overhead_label, ZERO, ZERO, ZERO, amounts[(member, OVERHEAD)], has_hours=False)
+                ServiceRow(
+                    OVERHEAD, overhead_label, ZERO, ZERO, ZERO, amounts[(member, OVERHEAD)], has_hours=False
+                )
             )
         shares = planned_month.get(member, [ZERO] * 12)
         blocks.append(
@@ -374,6 +388,8 @@ def member_statement(
                 sum(shares[:through], ZERO),
             )
         )
+    # In the order of names, as a reader looks a member up; the id breaks ties.
+    blocks.sort(key=lambda b: (b.name.casefold(), b.member))
     return MemberStatement(budget.title, budget.year, through, tuple(blocks))
 
 

@@ -30,7 +30,9 @@ HELP = "budget vs actual statements of a year (consolidated and per member), and
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("year", metavar="YYYY", help="the budget year")
-    parser.add_argument("--through", metavar="YYYY-MM", help="last month of the period (default: last invoiced)")
+    parser.add_argument(
+        "--through", metavar="YYYY-MM", help="last month of the period (default: last invoiced)"
+    )
 
 
 @dataclass(frozen=True)

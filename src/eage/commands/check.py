@@ -61,7 +61,9 @@ def collect_problems(root: Path) -> tuple[list[str], list[str]]:
         opened = ledger.open_accounts()
         needed = {
             "rules/accounts.yaml": [
-                v for k, v in rules.accounts.model_dump().items() if isinstance(v, str) and k != "receivable_parent"
+                v
+                for k, v in rules.accounts.model_dump().items()
+                if isinstance(v, str) and k != "receivable_parent"
             ],
         }
         if payroll is not None:
@@ -87,7 +89,11 @@ def collect_problems(root: Path) -> tuple[list[str], list[str]]:
                     )
     try:
         for rel, why in tampered(root, read_manifest(root / "ledger")):
-            problems.append(Problem(why, file=rel, fix="restore it from version control; generated files are never edited"))
+            problems.append(
+                Problem(
+                    why, file=rel, fix="restore it from version control; generated files are never edited"
+                )
+            )
         checked.append("lock manifest")
     except InputError as exc:
         problems += exc.problems
@@ -99,7 +105,11 @@ def run(args: argparse.Namespace) -> int:
 
     problems, checked = collect_problems(args.root)
     if args.json:
-        print(json.dumps({"ok": not problems, "problems": problems, "checked": checked}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {"ok": not problems, "problems": problems, "checked": checked}, ensure_ascii=False, indent=2
+            )
+        )
     else:
         for line in checked:
             print(f"checked {line}")

@@ -30,9 +30,7 @@ def run(args: argparse.Namespace) -> int:
         )
     suspense = result.count("attente")
     if suspense:
-        print(
-            f"{suspense} line(s) to identify, in the suspense account (471): see Fava, eage › Contrôles"
-        )
+        print(f"{suspense} line(s) to identify, in the suspense account (471): see Fava, eage › Contrôles")
     if args.dry_run:
         print("Dry run: nothing was written.")
     return 0

@@ -8,7 +8,6 @@ rules shipped with eage, so a new group starts from the same referenced values a
 from __future__ import annotations
 
 import argparse
-import shutil
 from pathlib import Path
 
 from eage.errors import InputError

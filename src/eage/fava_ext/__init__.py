@@ -24,13 +24,13 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
-
-from flask import abort, request, send_file
-from flask.wrappers import Response
+from urllib.parse import quote, urlencode
 
 from fava.context import g
 from fava.core import FavaLedger
 from fava.ext import FavaExtensionBase, extension_endpoint
+from flask import abort, request, send_file
+from flask.wrappers import Response
 
 from eage.errors import InputError
 from eage.fava_ext import reports
@@ -66,7 +66,9 @@ class Eage(FavaExtensionBase):
     def rules(self) -> Rules | None:
         """The rules, reloaded when a rules file changes (Fava only watches the ledger's files)."""
         rules_dir = self.root / "rules"
-        stamp = tuple(p.stat().st_mtime for p in sorted(rules_dir.glob("*.yaml"))) if rules_dir.is_dir() else ()
+        stamp = (
+            tuple(p.stat().st_mtime for p in sorted(rules_dir.glob("*.yaml"))) if rules_dir.is_dir() else ()
+        )
         if self._rules is None or self._rules[0] != stamp:
             try:
                 self._rules = (stamp, load_rules(self.root), None)
@@ -90,7 +92,11 @@ class Eage(FavaExtensionBase):
         return date_range.end_inclusive if date_range else dt.date.today()
 
     def as_of_reason(self) -> str:
-        return "dernier jour de la période filtrée" if g.filtered.date_range else "aujourd'hui (aucun filtre de période)"
+        return (
+            "dernier jour de la période filtrée"
+            if g.filtered.date_range
+            else "aujourd'hui (aucun filtre de période)"
+        )
 
     def _listed(self) -> list[Any]:
         return list(g.filtered.entries)
@@ -144,11 +150,14 @@ class Eage(FavaExtensionBase):
 
     def budget(self) -> reports.Budget:
         date_range = g.filtered.date_range
+        begin: dt.date | None = None
+        end: dt.date | None = None
         if date_range:
             begin, end = date_range.begin, date_range.end
         else:
             dates = [e.date for e in reports.transactions(self._listed())]
-            begin, end = (min(dates), max(dates) + dt.timedelta(days=1)) if dates else (None, None)
+            if dates:
+                begin, end = min(dates), max(dates) + dt.timedelta(days=1)
         options = self.ledger.options
         return reports.budget(
             self._listed(),
@@ -184,7 +193,8 @@ class Eage(FavaExtensionBase):
     def pdf_url(self, path: str) -> str:
         from fava.application import url_for
 
-        return url_for("extension_endpoint", extension_name=self.name, endpoint="pdf", path=path)
+        # Fava's route names its parameter "endpoint", which url_for() takes as its own first argument.
+        return f"{url_for('index')}extension/{quote(self.name)}/pdf?{urlencode({'path': path})}"
 
     def account_url(self, account: str) -> str:
         from fava.application import url_for
@@ -193,7 +203,8 @@ class Eage(FavaExtensionBase):
 
     # --- endpoints -------------------------------------------------------------------------------------
 
-    @extension_endpoint("pdf")
+    # fava types the decorator with a TypeVar bound inside TYPE_CHECKING, which mypy cannot resolve here.
+    @extension_endpoint("pdf")  # type: ignore[arg-type,untyped-decorator]
     def pdf(self) -> Response:
         """An invoice PDF, only if eage generated it: listed in the lock manifest, under reports/invoices."""
         path = safe_invoice_path(self.root, request.args.get("path", ""), read_manifest(self.root / "ledger"))

@@ -10,6 +10,7 @@ the as-of date, because a payment or a cost does not stop existing outside the p
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -112,7 +113,9 @@ class Repartition:
     notes: list[str] = field(default_factory=list)
 
 
-def billed_by_month(entries: Iterable[Any], revenue: str) -> dict[str, list[tuple[str, str, Decimal, Decimal]]]:
+def billed_by_month(
+    entries: Iterable[Any], revenue: str
+) -> dict[str, list[tuple[str, str, Decimal, Decimal]]]:
     """Revenue postings of invoices and credit notes by the month they bill: (member, service, hours, amount)."""
     out: dict[str, list[tuple[str, str, Decimal, Decimal]]] = defaultdict(list)
     for txn in transactions(entries):
@@ -126,7 +129,9 @@ def billed_by_month(entries: Iterable[Any], revenue: str) -> dict[str, list[tupl
             amount = -Decimal(posting.units.number)
             meta = posting.meta or {}
             hours = abs(_dec(meta.get("hours", "0")))
-            out[period].append((member, str(meta.get("service", OVERHEAD)), hours if amount >= 0 else -hours, amount))
+            out[period].append(
+                (member, str(meta.get("service", OVERHEAD)), hours if amount >= 0 else -hours, amount)
+            )
     return out
 
 
@@ -170,13 +175,19 @@ def month_pools(
         try:
             lines = read_timesheet(rules.root, month, rules)
         except InputError as exc:
-            notes.append(f"Feuille de temps illisible ({exc}) : coûts de personnel affectés au service principal.")
+            notes.append(
+                f"Feuille de temps illisible ({exc}) : coûts de personnel affectés au service principal."
+            )
     else:
-        notes.append("Pas de feuille de temps pour ce mois : coûts de personnel affectés au service principal.")
-    start, end = month_bounds(month)
+        notes.append(
+            "Pas de feuille de temps pour ce mois : coûts de personnel affectés au service principal."
+        )
+    _start, end = month_bounds(month)
     try:
         pools, excluded = pool_costs(
-            cost_lines(entries, month, expenses_root), lines, allocation_rules(rules, end - dt.timedelta(days=1))
+            cost_lines(entries, month, expenses_root),
+            lines,
+            allocation_rules(rules, end - dt.timedelta(days=1)),
         )
     except InputError as exc:
         notes.extend(str(p) for p in exc.problems)
@@ -198,7 +209,9 @@ def months_in(entries: Iterable[Any], revenue: str, expenses_root: str) -> list[
     """Months that have billing or costs among these entries, oldest first."""
     months: set[str] = set()
     for txn in transactions(entries):
-        if txn.meta.get("kind") in ("invoice", "credit_note") and any(p.account == revenue for p in txn.postings):
+        if txn.meta.get("kind") in ("invoice", "credit_note") and any(
+            p.account == revenue for p in txn.postings
+        ):
             months.add(str(txn.meta.get("period", month_of(txn.date))))
         elif any(p.account.startswith(expenses_root + ":") for p in txn.postings):
             months.add(month_of(txn.date))
@@ -242,7 +255,9 @@ def repartition(all_entries: Sequence[Any], month: str, rules: Rules, expenses_r
         for slug, _ in columns
     }
     pool_rows = [
-        PoolRow(slug, label, pools.get(slug, ZERO), totals[slug].amount) for slug, label in columns if slug != FEE
+        PoolRow(slug, label, pools.get(slug, ZERO), totals[slug].amount)
+        for slug, label in columns
+        if slug != FEE
     ]
     return Repartition(
         month=month,
@@ -291,10 +306,14 @@ def factures(
     names = {m.id: m.identity.name for m in rules.members.members}
     statuses = invoice_statuses(all_entries, rules.accounts.receivable_parent, as_of)
     listed = {
-        str(t.meta["invoice"]) for t in transactions(listed_entries) if "invoice" in t.meta and t.date <= as_of
+        str(t.meta["invoice"])
+        for t in transactions(listed_entries)
+        if "invoice" in t.meta and t.date <= as_of
     }
     rows = [
-        InvoiceRow(s, names.get(s.member, s.member), s.days_overdue(as_of), s.pdf is not None and s.pdf in manifest)
+        InvoiceRow(
+            s, names.get(s.member, s.member), s.days_overdue(as_of), s.pdf is not None and s.pdf in manifest
+        )
         for s in statuses
         if s.number in listed
     ]
@@ -389,7 +408,10 @@ def suspense(all_entries: Iterable[Any], account: str, as_of: dt.date) -> tuple[
                 balance += Decimal(posting.units.number)
                 lines.append(
                     SuspenseLine(
-                        txn.date, txn.narration, -Decimal(posting.units.number), str(txn.meta.get("source", ""))
+                        txn.date,
+                        txn.narration,
+                        -Decimal(posting.units.number),
+                        str(txn.meta.get("source", "")),
                     )
                 )
     return balance, (lines if balance != 0 else [])
@@ -413,7 +435,9 @@ def controles(
     balance, lines = suspense(all_entries, rules.accounts.suspense, as_of)
     manifest = read_manifest(rules.root / "ledger")
     bill = factures(listed_entries, all_entries, rules, as_of, manifest)
-    overdue = sorted((r for r in bill.rows if r.days_overdue > 0), key=lambda r: (-r.days_overdue, r.status.number))
+    overdue = sorted(
+        (r for r in bill.rows if r.days_overdue > 0), key=lambda r: (-r.days_overdue, r.status.number)
+    )
     return Controles(
         as_of=as_of,
         month_checks=checks,
@@ -431,10 +455,8 @@ def controles(
 def _error_row(error: Any, root: Path) -> ErrorRow:
     source = getattr(error, "source", None) or {}
     filename = str(source.get("filename", "") or "")
-    try:
+    with contextlib.suppress(ValueError):
         filename = str(Path(filename).resolve().relative_to(root.resolve()))
-    except ValueError:
-        pass
     where = f"{filename}:{source.get('lineno')}" if filename else ""
     return ErrorRow(str(getattr(error, "message", error)).strip(), where)
 
@@ -481,6 +503,10 @@ class Budget:
     begin: dt.date | None
     end: dt.date | None  # exclusive
     sections: list[BudgetSection]
+
+    @property
+    def last(self) -> dt.date | None:
+        return None if self.end is None else self.end - dt.timedelta(days=1)
 
 
 def budgeted_accounts(all_entries: Iterable[Any]) -> list[str]:

@@ -69,7 +69,7 @@ def _section(txn: Any, posting: Any, ledger: Ledger) -> str:
         return "fonctionnement"
     if value not in SECTIONS:
         raise InputError.at(
-            f"section {value!r} is neither \"fonctionnement\" nor \"projets\"",
+            f'section {value!r} is neither "fonctionnement" nor "projets"',
             file=_relative(txn.meta.get("filename"), ledger.root),
             line=txn.meta.get("lineno"),
             fix='write section: "projets" (or leave the key out for fonctionnement)',
@@ -172,7 +172,9 @@ def query_account_month_totals(ledger: Ledger, year: int, through: int) -> list[
     )
 
 
-def query_billed_by_member(ledger: Ledger, revenue_account: str, year: int, through: int) -> list[BilledFigure]:
+def query_billed_by_member(
+    ledger: Ledger, revenue_account: str, year: int, through: int
+) -> list[BilledFigure]:
     """:func:`billed_by_member`, computed by a beanquery query."""
     rows = _run(
         ledger,
@@ -180,7 +182,9 @@ def query_billed_by_member(ledger: Ledger, revenue_account: str, year: int, thro
         " sum(decimal(coalesce(meta('hours'), '0'))) AS hours, sum(number) AS amount"
         f" WHERE {_where(year, through)} AND account = '{revenue_account}' GROUP BY mem, svc, mo",
     )
-    return sorted(BilledFigure(str(m or ""), str(s or ""), int(mo), Decimal(h), -Decimal(v)) for m, s, mo, h, v in rows)
+    return sorted(
+        BilledFigure(str(m or ""), str(s or ""), int(mo), Decimal(h), -Decimal(v)) for m, s, mo, h, v in rows
+    )
 
 
 def query_class_totals(ledger: Ledger, year: int, through: int) -> tuple[Decimal, Decimal]:

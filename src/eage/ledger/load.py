@@ -101,7 +101,9 @@ class Ledger:
     def account_names(self) -> dict[str, str]:
         """Account -> its `name` metadata (the French label) where given."""
         return {
-            e.account: str(e.meta["name"]) for e in self.entries if isinstance(e, data.Open) and "name" in e.meta
+            e.account: str(e.meta["name"])
+            for e in self.entries
+            if isinstance(e, data.Open) and "name" in e.meta
         }
 
     def transactions(self) -> list[Any]:
@@ -117,6 +119,8 @@ class Ledger:
                 if not posting.account.startswith(prefix + ":"):
                     continue
                 units = posting.units
+                if units is None or units.number is None:
+                    continue
                 if units.currency != "EUR":
                     raise InputError.at(
                         f"cost in {units.currency}: eage keeps its books in EUR",
@@ -170,6 +174,8 @@ class Ledger:
             if end is not None and txn.date >= end:
                 continue
             for posting in txn.postings:
+                if posting.units is None or posting.units.number is None:
+                    continue
                 if posting.account == account_prefix or posting.account.startswith(account_prefix + ":"):
                     total += Decimal(posting.units.number)
         return total
@@ -204,9 +210,9 @@ def validate_additions(ledger: Ledger, texts: dict[str, str]) -> list[Problem]:
         parsed, parse_errors, _ = parser.parse_string(text, report_filename=filename)
         errors.extend(parse_errors)
         new_entries.extend(e for e in parsed if not isinstance(e, data.Document))
-    booked, booking_errors = booking.book(new_entries, ledger.options)
+    booked, booking_errors = booking.book(new_entries, ledger.options)  # type: ignore[no-untyped-call]
     errors.extend(booking_errors)
     if not errors:
         combined = data.sorted(list(ledger.entries) + list(booked))
-        errors.extend(validation.validate(combined, ledger.options))
+        errors.extend(validation.validate(combined, ledger.options))  # type: ignore[no-untyped-call]
     return format_errors(errors, ledger.root)

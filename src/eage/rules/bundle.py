@@ -5,14 +5,17 @@ Every file is read and every problem is collected before raising, so that ``eage
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
+
+from pydantic import BaseModel
 
 from eage.errors import InputError, Problem
 from eage.rules.loader import load_model
 from eage.rules.models import Accounts, Allocation, Fees, Group, Members, Staff, Vat
 
-FILES = {
+FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "group": ("group.yaml", Group),
     "members": ("members.yaml", Members),
     "staff": ("staff.yaml", Staff),
@@ -67,10 +70,8 @@ def _relative(problems: list[Problem], root: Path) -> list[Problem]:
     for p in problems:
         file = p.file
         if file is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 file = str(Path(file).relative_to(root))
-            except ValueError:
-                pass
         out.append(Problem(p.message, file, p.line, p.key, p.fix))
     return out
 

@@ -26,5 +26,7 @@ def in_force(values: Mapping[dt.date, T], day: dt.date) -> T:
             best = start
     if best is None:
         first = min(values) if values else None
-        raise NotInForce(f"no value in force on {day.isoformat()}" + (f" (first from {first})" if first else ""))
+        raise NotInForce(
+            f"no value in force on {day.isoformat()}" + (f" (first from {first})" if first else "")
+        )
     return values[best]

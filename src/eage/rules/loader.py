@@ -88,7 +88,9 @@ def problems_from_validation(path: Path, exc: ValidationError, node: yaml.Node |
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         problems.append(
-            Problem(msg, file=str(path), line=_line_of(node, loc), key=_key_path(loc), fix=_fix_for(err["type"]))
+            Problem(
+                msg, file=str(path), line=_line_of(node, loc), key=_key_path(loc), fix=_fix_for(err["type"])
+            )
         )
     return problems
 

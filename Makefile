@@ -1,0 +1,54 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run   — the monthly batch on the demo group (November 2026), then where to look
+#   make test  — the whole test suite (installs what it needs, system packages included)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export BEANCOUNT_DISABLE_LOAD_CACHE := 1
+
+.PHONY: run test lint typecheck check fava bench demo system-deps clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+run: $(BIN)/.installed system-deps
+	$(BIN)/eage run 2026-11
+	@echo
+	@echo "Look at:"
+	@echo "  reports/invoices/2026/FAC-2026-*.pdf          the members' invoices (Factur-X: .xml beside each)"
+	@echo "  reports/2026-11/invoices.csv                  the month's invoice register"
+	@echo "  reports/payslips/2026/                        the staff payslips"
+	@echo "  ledger/generated/2026/2026-11-*.beancount     the payroll journal and the re-invoicing entries"
+	@echo "  $(BIN)/eage fava                              the books in Fava, with the eage pages (http://127.0.0.1:5000)"
+
+test: $(BIN)/.installed system-deps
+	$(BIN)/pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff format --check src tests scripts benchmarks
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+check: $(BIN)/.installed
+	$(BIN)/eage check
+
+fava: $(BIN)/.installed
+	$(BIN)/eage fava
+
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/run.py
+
+demo: $(BIN)/.installed system-deps
+	$(BIN)/python scripts/build_demo.py --through 2026-10
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
