@@ -43,6 +43,7 @@ from eage.money import ZERO
 from eage.payroll.engine import Payslip, PayslipInput, compute_payslip
 from eage.payroll.journal import payroll_transactions, payslip_id
 from eage.payroll.params import PayrollRules, load_payroll_rules
+from eage.payroll.variables import EmployeeVariables, load_variables
 from eage.rules.bundle import Rules, load_rules
 from eage.rules.dated import NotInForce, in_force
 from eage.timesheets import month_bounds, read_timesheet
@@ -152,6 +153,7 @@ def compute_payslips(ctx: Context, month: str) -> list[tuple[str, Payslip]]:
     start, end = month_bounds(month)
     last = end - dt.timedelta(days=1)
     employer = ctx.rules.group.employer
+    variables = load_variables(ctx.root, month, set(ctx.rules.staff.by_id()))
     out = []
     for emp in ctx.rules.staff.employees:
         contract = emp.contract
@@ -170,11 +172,16 @@ def compute_payslips(ctx: Context, month: str) -> list[tuple[str, Payslip]]:
             if emp.pas_rate and min(emp.pas_rate) <= last
             else employer.pas_default_rate
         )
+        extra = variables.employees.get(emp.id, EmployeeVariables())
         slip = compute_payslip(
             ctx.payroll,
             PayslipInput(
                 month=start,
                 base_gross=gross,
+                overtime_25_hours=extra.overtime_25_hours,
+                overtime_50_hours=extra.overtime_50_hours,
+                bonus=extra.bonus,
+                unpaid_absence_hours=extra.unpaid_absence_hours,
                 weekly_hours=contract.weekly_hours,
                 cadre=contract.cadre,
                 pas_rate=pas * 100,
@@ -305,7 +312,7 @@ def plan_month(ctx: Context, month: str) -> MonthPlan:
             period_start=start,
             period_end=end - dt.timedelta(days=1),
             lines=draft,
-            purpose=f"Mise à disposition de personnel — {month_label_fr(month)}",
+            purpose=f"heures de {month_label_fr(month)}",
         )
         txn, doc = invoice_entries(
             rules, inv, period=month, revenue_account=rules.accounts.revenue, doc_kind="invoice"
