@@ -9,8 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import REPO, copy_demo, tree_digest
 
+from conftest import REPO, copy_demo, tree_digest
 from eage.bank.matching import invoice_numbers
 from eage.bank.reader import parse_amount
 from eage.bank.receivables import InvoiceStatus, invoice_statuses
@@ -151,7 +151,9 @@ def test_duplicate_lines_inside_the_file_are_skipped_with_a_count(
 
 def test_duplicates_keep_mode_imports_each_once(group: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rules = group / "rules" / "bank.yaml"
-    rules.write_text(rules.read_text(encoding="utf-8").replace("duplicates: skip", "duplicates: keep"), "utf-8")
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace("duplicates: skip", "duplicates: keep"), "utf-8"
+    )
     line = "08/02/2026;VIR SEPA RECU /DE INCONNU;DON;;42,00\n"
     path = write_csv(group, line + line)
     assert run(group, str(path)) == 0
@@ -173,7 +175,7 @@ def test_missing_column_names_the_file_line_and_fix(group: Path, capsys: pytest.
     path.write_text("Date;Libellé;Montant\n05/02/2026;VIR;708,86\n", encoding="utf-8")
     err = _fails(group, path, capsys)
     assert "ledger/bank-statements/autre-banque.csv:1" in err
-    assert "column not found" in err and "Débit" in err and "rules/bank.yaml" in err
+    assert "column not found" in err and "Détail" in err and "rules/bank.yaml" in err
 
 
 def test_bad_date_and_bad_amount_name_their_line(group: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -192,11 +194,13 @@ def test_short_line_names_the_delimiter(group: Path, capsys: pytest.CaptureFixtu
 def test_wrong_encoding(group: Path, capsys: pytest.CaptureFixture[str]) -> None:
     body = "05/02/2026;VIR;/MOTIF;;1,00\n06/02/2026;VIR REÇU CRÉDIT;x;;2,00\n"
     err = _fails(group, write_csv(group, body, encoding="cp1252"), capsys)
-    assert "releve.csv:3" in err and "not valid utf-8" in err and "layout.encoding" in err
+    assert "releve.csv:1" in err and "not valid utf-8" in err and "layout.encoding" in err  # "Libellé"
     rules = group / "rules" / "bank.yaml"
-    rules.write_text(rules.read_text(encoding="utf-8").replace('encoding: "utf-8"', 'encoding: "cp1252"'), "utf-8")
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace('encoding: "utf-8"', 'encoding: "cp1252"'), "utf-8"
+    )
     err = _fails(group, write_csv(group, body, encoding="utf-8"), capsys)
-    assert "looks like UTF-8" in err and "releve.csv:3" in err
+    assert "looks like UTF-8" in err and "releve.csv:1" in err
 
 
 def test_bad_layout_in_rules(group: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
 from eage.allocation.core import FEE, OVERHEAD, AllocationResult, AllocationRules, allocate
 from eage.errors import InputError, Problem
@@ -239,22 +240,33 @@ def members_file(rules: Rules) -> GeneratedFile:
     )
 
 
-def plan_month(ctx: Context, month: str) -> MonthPlan:
-    """Everything the month's run would write, computed in memory."""
-    rules, ledger = ctx.rules, ctx.ledger
-    start, end = month_bounds(month)
-    issue_date = month_end(month)
+def refuse_tampered(ctx: Context) -> None:
+    """Refuse to plan anything while a generated file or an issued document differs from the manifest."""
     problems = [
-        Problem(
-            f"{rel}: {why}", fix="restore it from version control, or correct through `eage run --correct`"
-        )
+        Problem(f"{rel}: {why}", fix="restore it from version control, or correct through `eage run --correct`")
         for rel, why in tampered(ctx.root, read_manifest(ctx.root / "ledger"))
     ]
     if problems:
         raise InputError(problems)
-    lines = read_timesheet(ctx.root, month, rules)
 
-    # 1. Payroll.
+
+@dataclass
+class MonthComputation:
+    """A month's payroll and allocation as the current inputs give them (nothing numbered yet)."""
+
+    month: str
+    result: AllocationResult
+    payslips: list[tuple[str, Payslip]]
+    payroll_rel: str
+    payroll_text: str
+
+
+def compute_month(ctx: Context, month: str) -> MonthComputation:
+    """Payroll then allocation of ``month`` from the rules, the timesheet and the ledger's other costs."""
+    rules, ledger = ctx.rules, ctx.ledger
+    start, end = month_bounds(month)
+    issue_date = month_end(month)
+    lines = read_timesheet(ctx.root, month, rules)
     payslips = compute_payslips(ctx, month)
     names = {e.id: e for e in rules.staff.employees}
     payroll_rel = generated_path(month, "payroll")
@@ -264,59 +276,92 @@ def plan_month(ctx: Context, month: str) -> MonthPlan:
         issue_date,
     )
     payroll_file = GeneratedFile(payroll_rel, f"Payroll journal {month}", tuple(payroll_txns))
-
-    # 2. Allocation: the month's costs, with this month's payroll as planned (not as previously posted).
-    costs = [
-        c
-        for c in ledger.costs(start, end, ledger.options["name_expenses"])
-        if c.file != f"ledger/{payroll_rel}"
-    ]
+    # The month's costs, with this month's payroll as planned (not as previously posted).
+    costs = [c for c in ledger.costs(start, end, ledger.options["name_expenses"]) if c.file != f"ledger/{payroll_rel}"]
     costs += _cost_lines(payroll_txns, payroll_rel)
     result = allocate(month, costs, lines, allocation_rules(rules, issue_date))
+    return MonthComputation(month, result, payslips, payroll_rel, render_file(payroll_file))
 
-    # 3. Invoices: numbers already given to this month's invoices are kept; new ones continue the sequence.
+
+def member_draft_lines(result: AllocationResult, member: str) -> list[DraftLine]:
+    """The invoice lines of ``member``'s shares: hours x rate per service, lump sums otherwise."""
+    draft = [
+        DraftLine(
+            code=s.service,
+            label=s.label,
+            quantity=s.hours,
+            unit_price=s.rate if s.service != FEE else s.amount,
+            amount=s.amount,
+            unit="HUR" if s.service != FEE else "C62",
+        )
+        for s in result.member_shares(member)
+    ]
+    if any(d.unit == "C62" for d in draft):
+        draft = [d if d.unit == "HUR" else DraftLine(d.code, d.label, Decimal(1), d.amount, d.amount, "C62") for d in draft]
+    return draft
+
+
+def month_invoice(
+    rules: Rules, result: AllocationResult, member: str, *, number: str, issue_date: dt.date, notes: Sequence[str] = ()
+) -> Invoice:
+    """``member``'s invoice for the month of ``result``."""
+    start, end = month_bounds(result.month)
+    return make_invoice(
+        rules,
+        number=number,
+        kind="invoice",
+        member_id=member,
+        issue_date=issue_date,
+        period_start=start,
+        period_end=end - dt.timedelta(days=1),
+        lines=member_draft_lines(result, member),
+        purpose=f"Mise à disposition de personnel — {month_label_fr(result.month)}",
+        notes=notes,
+    )
+
+
+def current_invoices(documents: Sequence[IssuedDocument], month: str) -> dict[str, IssuedDocument]:
+    """Each member's invoice of ``month`` that stands: the latest one no credit note cancels.
+
+    After ``eage run --correct`` a member has the original (credited) and its replacement; after a bare
+    ``eage credit-note`` on a monthly invoice, none (until the month is corrected).
+    """
+    credited = {d.refers_to for d in documents if d.kind == "credit_note" and d.refers_to}
+    out: dict[str, IssuedDocument] = {}
+    for doc in documents:
+        if doc.kind != "invoice" or doc.period != month or doc.number in credited:
+            continue
+        known = out.get(doc.member)
+        if known is None or _number_key(doc) > _number_key(known):
+            out[doc.member] = doc
+    return out
+
+
+def _number_key(doc: IssuedDocument) -> tuple[dt.date, str]:
+    return doc.date, doc.number
+
+
+def plan_month(ctx: Context, month: str) -> MonthPlan:
+    """Everything the month's run would write, computed in memory."""
+    rules, ledger = ctx.rules, ctx.ledger
+    issue_date = month_end(month)
+    refuse_tampered(ctx)
+    computed = compute_month(ctx, month)
+    result = computed.result
+
+    # Invoices: numbers already given to this month's invoices are kept; new ones continue the sequence.
     documents = ledger.issued_documents()
-    existing = {d.member: d for d in documents if d.kind == "invoice" and d.period == month}
+    existing = current_invoices(documents, month)
     prefix = rules.group.invoicing.prefix
     seq = sequence(documents, prefix, issue_date.year)
     invoices: list[Invoice] = []
     entries: list[Entry] = []
     for member in result.members():
-        shares = result.member_shares(member)
-        total = result.member_total(member)
-        if total <= 0:
+        if result.member_total(member) <= 0:
             continue
         number = existing[member].number if member in existing else seq.take(issue_date)
-        draft = [
-            DraftLine(
-                code=s.service,
-                label=s.label,
-                quantity=s.hours,
-                unit_price=s.rate if s.service != FEE else s.amount,
-                amount=s.amount,
-                unit="HUR" if s.service != FEE else "C62",
-            )
-            for s in shares
-        ]
-        if any(d.unit == "C62" for d in draft):
-            draft = [
-                d if d.unit == "HUR" else DraftLine(d.code, d.label, Decimal(1), d.amount, d.amount, "C62")
-                for d in draft
-            ]
-        inv = make_invoice(
-            rules,
-            number=number,
-            kind="invoice",
-            member_id=member,
-            issue_date=issue_date,
-            period_start=start,
-            period_end=end - dt.timedelta(days=1),
-            lines=draft,
-            purpose=f"heures de {month_label_fr(month)}",
-        )
-        txn, doc = invoice_entries(
-            rules, inv, period=month, revenue_account=rules.accounts.revenue, doc_kind="invoice"
-        )
+        inv = month_invoice(rules, result, member, number=number, issue_date=issue_date)
+        txn, doc = invoice_entries(rules, inv, period=month, revenue_account=rules.accounts.revenue, doc_kind="invoice")
         invoices.append(inv)
         entries += [txn, doc]
     allocation_rel = generated_path(month, "allocation")
@@ -324,10 +369,10 @@ def plan_month(ctx: Context, month: str) -> MonthPlan:
 
     files = {
         members_file(rules).path: render_file(members_file(rules)),
-        payroll_rel: render_file(payroll_file),
+        computed.payroll_rel: computed.payroll_text,
         allocation_rel: render_file(allocation_file),
     }
-    plan = MonthPlan(month, result, invoices, payslips, files, "new")
+    plan = MonthPlan(month, result, invoices, computed.payslips, files, "new")
     _check_against_ledger(ctx, plan, existing)
     return plan
 
@@ -366,6 +411,11 @@ def _check_against_ledger(ctx: Context, plan: MonthPlan, existing: dict[str, Iss
             new_total = new.gross_total if new else ZERO
             if old_total != new_total:
                 changes.append(f"{member}: {old_total} -> {new_total} EUR")
+        if not changes and _corrected(plan.month, included) and _same_file(ctx, plan, generated_path(plan.month, "payroll")):
+            # The allocation file keeps the original invoices; the correction files hold the rest. What
+            # stands per member (the latest invoice not credited) is what the inputs give: nothing to do.
+            plan.status = "unchanged"
+            return
         detail = "; ".join(changes) if changes else "the generated entries differ (payroll or hours)"
         raise InputError.at(
             f"{plan.month} is already invoiced and its inputs changed ({detail})",
@@ -374,14 +424,33 @@ def _check_against_ledger(ctx: Context, plan: MonthPlan, existing: dict[str, Iss
         )
 
 
+def _corrected(month: str, included: set[str]) -> bool:
+    return any(p.startswith(f"generated/{month[:4]}/{month}-correction-") for p in included)
+
+
+def _same_file(ctx: Context, plan: MonthPlan, rel: str) -> bool:
+    path = ctx.root / "ledger" / rel
+    return path.exists() and path.read_text(encoding="utf-8") == plan.files.get(rel)
+
+
 def render_documents(ctx: Context, plan: MonthPlan, progress: Progress = _no_progress) -> None:
     """Render the month's invoice PDFs (with Factur-X XML) and payslip PDFs into ``plan.documents``."""
+    plan.documents.update(render_invoice_documents(ctx, plan.invoices, progress))
+    plan.documents.update(_payslip_pdfs(ctx, plan))
+    plan.documents[f"reports/{plan.month}/invoices.csv"] = invoices_csv(plan.invoices).encode("utf-8")
+
+
+def render_invoice_documents(
+    ctx: Context, invoices: Sequence[Invoice], progress: Progress = _no_progress
+) -> dict[str, bytes]:
+    """Each invoice's Factur-X XML, validated (XSD, EN 16931, BR-FR), and its PDF/A-3 carrying it."""
     from eage.invoicing.facturx_xml import build_cii_xml
     from eage.invoicing.pdf import render_invoice_pdf
     from eage.invoicing.validate import validate_facturx_xml
 
-    total = len(plan.invoices)
-    for index, inv in enumerate(plan.invoices):
+    documents: dict[str, bytes] = {}
+    total = len(invoices)
+    for index, inv in enumerate(invoices):
         xml = build_cii_xml(inv)
         failed = validate_facturx_xml(xml)
         if failed:
@@ -393,11 +462,10 @@ def render_documents(ctx: Context, plan: MonthPlan, progress: Progress = _no_pro
                 fix="complete the identities in rules/group.yaml and rules/members.yaml (SIREN, VAT number, address)",
             )
         pdf_rel = pdf_relpath(inv)
-        plan.documents[pdf_rel] = render_invoice_pdf(inv, xml, template_dir=_template_dir(ctx))
-        plan.documents[pdf_rel[:-4] + ".xml"] = xml
+        documents[pdf_rel] = render_invoice_pdf(inv, xml, template_dir=_template_dir(ctx))
+        documents[pdf_rel[:-4] + ".xml"] = xml
         progress("invoices", index + 1, total)
-    plan.documents.update(_payslip_pdfs(ctx, plan))
-    plan.documents[f"reports/{plan.month}/invoices.csv"] = invoices_csv(plan.invoices).encode("utf-8")
+    return documents
 
 
 def _template_dir(ctx: Context) -> Path | None:
@@ -436,17 +504,34 @@ def invoices_csv(invoices: Sequence[Invoice]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def validate_plan(ctx: Context, plan: MonthPlan) -> None:
-    """The ledger with the plan's new files must load with zero errors; checked before anything is written."""
+class WritePlan(Protocol):
+    """What :func:`validate_plan` and :func:`commit_plan` need: a month's run, or a credit note, fees, …"""
+
+    files: dict[str, str]
+    documents: dict[str, bytes]
+    changed: list[Path]
+
+
+def validate_plan(ctx: Context, plan: WritePlan, *, replaced: Sequence[str] = ()) -> None:
+    """The ledger with the plan's new files must load with zero errors; checked before anything is written.
+
+    ``replaced``: already included files the plan rewrites (a corrected month's payroll journal); their
+    current entries are left out of the check and their new text is checked instead.
+    """
     main_path = ctx.ledger.main_path
     included = set(read_includes(main_path.read_text(encoding="utf-8"), main_path))
-    new_texts = {p: t for p, t in plan.files.items() if p not in included}
-    problems = validate_additions(ctx.ledger, new_texts)
+    new_texts = {p: t for p, t in plan.files.items() if p not in included or p in replaced}
+    ledger = ctx.ledger
+    if replaced:
+        gone = {str(ctx.root / "ledger" / p) for p in replaced}
+        kept = [e for e in ledger.entries if getattr(e, "meta", None) is None or e.meta.get("filename") not in gone]
+        ledger = Ledger(ctx.root, kept, ledger.options)
+    problems = validate_additions(ledger, new_texts)
     if problems:
         raise InputError(problems)
 
 
-def commit_plan(ctx: Context, plan: MonthPlan, *, crash_after: int | None = None) -> list[Path]:
+def commit_plan(ctx: Context, plan: WritePlan, *, crash_after: int | None = None) -> list[Path]:
     """Write every file of a validated, rendered plan atomically (main.beancount last)."""
     main_path = ctx.ledger.main_path
     main_text = main_path.read_text(encoding="utf-8")

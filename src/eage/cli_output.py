@@ -7,6 +7,7 @@ from rich.table import Table
 
 from eage.allocation.core import FEE, OVERHEAD
 from eage.batch import MonthPlan
+from eage.invoicing.issue import IssuePlan
 from eage.money import ZERO, fr_eur, fr_hours
 
 
@@ -57,3 +58,34 @@ def print_plan(console: Console, plan: MonthPlan, *, dry_run: bool) -> None:
         console.print(f"{plan.month} was already run with these inputs: nothing changed.")
     else:
         console.print(f"Wrote {len(plan.changed)} files; {len(plan.invoices)} invoices issued.")
+
+
+def print_issue(console: Console, plan: IssuePlan, *, dry_run: bool) -> None:
+    """The documents a credit-note, correction, fees or close command issued (or would issue)."""
+    for note in plan.notes:
+        console.print(note)
+    if plan.status == "nothing":
+        console.print("Nothing to issue: nothing was written.")
+        return
+    table = Table(title=f"{plan.action} — {plan.label}", title_justify="left")
+    for col in ("number", "kind", "member", "date", "period", "net", "VAT", "total", "refers to"):
+        table.add_column(col, justify="right" if col in ("net", "VAT", "total") else "left", no_wrap=True)
+    for item in plan.issued:
+        inv = item.invoice
+        sign = "-" if inv.kind == "credit_note" else ""
+        table.add_row(
+            inv.number,
+            item.doc_kind,
+            inv.member_id,
+            inv.issue_date.isoformat(),
+            item.period,
+            sign + fr_eur(inv.net_total),
+            sign + fr_eur(inv.vat_total),
+            sign + fr_eur(inv.gross_total),
+            inv.refers_to or "",
+        )
+    console.print(table)
+    if dry_run:
+        console.print("[bold]Dry run:[/] nothing was written, no number was used.")
+    else:
+        console.print(f"Wrote {len(plan.changed)} files; {len(plan.issued)} documents issued.")

@@ -132,6 +132,8 @@ def read_statement(
     skipped: list[int] = []
     seen: dict[str, int] = {}
     lineno = first - 1
+    columns = [layout.date, *layout.label, layout.amount, layout.debit, layout.credit, layout.reference]
+    needed = len({c for c in columns if c is not None})
     while True:
         try:
             row = next(rows)
@@ -149,6 +151,13 @@ def read_statement(
         lineno += 1
         if not row or not any(cell.strip() for cell in row):
             continue
+        if len(row) < needed:
+            raise InputError.at(
+                f"only {len(row)} field(s) on this line, the layout reads {needed} columns",
+                file=shown,
+                line=lineno,
+                fix=f"check layout.delimiter ({layout.delimiter!r}) in {BANK_RULES}, or fix the line",
+            )
         try:
             date = row.date
             label = row.narration

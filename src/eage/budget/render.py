@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import html
 import io
+import re
 import zipfile
 from collections.abc import Sequence
 from decimal import Decimal
@@ -148,7 +149,7 @@ def bar_chart(
     budget_color: str = "#b8c7d9",
 ) -> Markup:
     """Grouped bars, budget vs actual for the twelve months, as an inline SVG (with a text alternative)."""
-    width, height = Decimal(540), Decimal(230)
+    width, height = Decimal(560), Decimal(205)
     left, right, top, bottom = Decimal(72), Decimal(6), Decimal(34), Decimal(26)
     plot_w, plot_h = width - left - right, height - top - bottom
     highest = max([*budget, *(a for a in actual if a is not None), Decimal(1)])
@@ -491,13 +492,22 @@ def to_xlsx(
 
 
 def _fixed_zip(data: bytes, stamp: dt.datetime) -> bytes:
-    """The same archive with every member dated ``stamp`` (zip entries otherwise carry the clock time)."""
+    """The same archive with every member dated ``stamp``: zip entries carry the clock time, and openpyxl
+    stamps ``dcterms:modified`` with it whatever the workbook's properties say."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
+    when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + when + rb"\g<2>",
+                    content,
+                )
             fixed = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
-            target.writestr(fixed, source.read(info.filename))
+            target.writestr(fixed, content)
     return out.getvalue()

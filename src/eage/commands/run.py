@@ -6,6 +6,7 @@ import argparse
 import json
 import re
 
+from eage.commands.credit_note import date_arg
 from eage.errors import UsageError
 
 HELP = "run the monthly batch: payroll, allocation, postings, invoices"
@@ -26,6 +27,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="after an invoiced month's inputs changed: credit notes and replacement invoices",
     )
+    parser.add_argument(
+        "--date",
+        type=date_arg,
+        help="with --correct: day of issue, YYYY-MM-DD (default: the month's end or the last document's date)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,22 +39,28 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from eage import batch
-    from eage.cli_output import print_plan
+    from eage.cli_output import print_issue, print_plan
 
     month = month_arg(args.month)
     console = Console(stderr=args.json)
+    if args.date is not None and not args.correct:
+        raise UsageError("--date goes with --correct (a monthly run is dated the month's last day)")
     if args.correct:
         from eage.invoicing.correct import run_correction
 
-        plan = run_correction(args.root, month, dry_run=args.dry_run)
-    else:
-        with Progress(console=console, transient=True, disable=args.json or not console.is_terminal) as bar:
-            task = bar.add_task("Rendering invoices", total=None)
+        correction = run_correction(args.root, month, day=args.date, dry_run=args.dry_run)
+        if args.json:
+            print(json.dumps(correction.summary(), ensure_ascii=False, indent=2))
+        else:
+            print_issue(console, correction, dry_run=args.dry_run)
+        return 0
+    with Progress(console=console, transient=True, disable=args.json or not console.is_terminal) as bar:
+        task = bar.add_task("Rendering invoices", total=None)
 
-            def progress(_label: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+        def progress(_label: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
 
-            plan = batch.run_month(args.root, month, dry_run=args.dry_run, progress=progress)
+        plan = batch.run_month(args.root, month, dry_run=args.dry_run, progress=progress)
     if args.json:
         print(json.dumps(plan.summary(), ensure_ascii=False, indent=2))
     else:

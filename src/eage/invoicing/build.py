@@ -86,10 +86,14 @@ def make_invoice(
     refers_to_date: dt.date | None = None,
     reason: str | None = None,
     vat_regime: str | None = None,
+    vat: VatInfo | None = None,
+    notes: Sequence[str] = (),
 ) -> Invoice:
+    """An invoice (or credit note) of ``member_id``; ``vat`` overrides the member's VAT regime (fees)."""
     member = rules.members.by_id()[member_id]
     inv_rules = rules.group.invoicing
-    vat = vat_info(rules, vat_regime or member.vat_regime, issue_date)
+    if vat is None:
+        vat = vat_info(rules, vat_regime or member.vat_regime, issue_date)
     net = sum((line.amount for line in lines), ZERO)
     vat_total = cents(net * vat.rate)
     due = issue_date + dt.timedelta(days=inv_rules.payment_terms_days)
@@ -130,6 +134,7 @@ def make_invoice(
         refers_to_date=refers_to_date,
         reason=reason,
         purpose=purpose,
+        notes=tuple(notes),
         seller_logo=inv_rules.logo,
         accent_color=inv_rules.accent_color,
     )

@@ -128,8 +128,10 @@ def build_cii_xml(inv: Invoice) -> bytes:
         _line(transaction, index, line, inv)
 
     agreement = _el(transaction, "ram:ApplicableHeaderTradeAgreement")
-    _party(agreement, "ram:SellerTradeParty", inv.seller)
-    _party(agreement, "ram:BuyerTradeParty", inv.buyer)
+    # BR-O-02: a document outside the scope of VAT (category O) states no VAT identifier of either party.
+    with_vat_ids = inv.vat.category != "O"
+    _party(agreement, "ram:SellerTradeParty", inv.seller, with_vat_id=with_vat_ids)
+    _party(agreement, "ram:BuyerTradeParty", inv.buyer, with_vat_id=with_vat_ids)
 
     delivery = _el(transaction, "ram:ApplicableHeaderTradeDelivery")
     # BT-72: the service is complete at the end of the billed period.
@@ -181,12 +183,13 @@ def _line(transaction: etree._Element, index: int, line: InvoiceLine, inv: Invoi
     tax = _el(settlement, "ram:ApplicableTradeTax")
     _el(tax, "ram:TypeCode", "VAT")
     _el(tax, "ram:CategoryCode", inv.vat.category)
-    _el(tax, "ram:RateApplicablePercent", _percent(inv.vat.rate))
+    if inv.vat.category != "O":  # BR-O-05: no VAT rate on a line outside the scope of VAT
+        _el(tax, "ram:RateApplicablePercent", _percent(inv.vat.rate))
     summation = _el(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
     _el(summation, "ram:LineTotalAmount", _amount(line.amount))
 
 
-def _party(parent: etree._Element, tag: str, party: Party) -> None:
+def _party(parent: etree._Element, tag: str, party: Party, *, with_vat_id: bool = True) -> None:
     node = _el(parent, tag)
     if party.siret:
         _el(node, "ram:GlobalID", party.siret, schemeID=SCHEME_SIRET)
@@ -205,7 +208,7 @@ def _party(parent: etree._Element, tag: str, party: Party) -> None:
         # BT-34/BT-49, BR-FR-12/13/21: the electronic address in the PPF directory is the SIREN itself.
         uri = _el(node, "ram:URIUniversalCommunication")
         _el(uri, "ram:URIID", party.siren, schemeID=SCHEME_ELECTRONIC_ADDRESS)
-    if party.vat_number:
+    if party.vat_number and with_vat_id:
         _el(_el(node, "ram:SpecifiedTaxRegistration"), "ram:ID", party.vat_number, schemeID="VA")
 
 
@@ -225,15 +228,17 @@ def _settlement(transaction: etree._Element, inv: Invoice) -> None:
     tax = _el(settlement, "ram:ApplicableTradeTax")
     _el(tax, "ram:CalculatedAmount", _amount(inv.vat_total))
     _el(tax, "ram:TypeCode", "VAT")
-    if vat.category == "E" and vat.exemption_reason:
+    exempt = vat.category in ("E", "O")  # BR-E-10, BR-O-10: an exemption reason (text or code) is required
+    if exempt and vat.exemption_reason:
         _el(tax, "ram:ExemptionReason", vat.exemption_reason)
     _el(tax, "ram:BasisAmount", _amount(inv.net_total))
     _el(tax, "ram:CategoryCode", vat.category)
-    if vat.category == "E" and vat.exemption_code:
+    if exempt and vat.exemption_code:
         _el(tax, "ram:ExemptionReasonCode", vat.exemption_code)
     if vat.category == "S":
         _el(tax, "ram:DueDateTypeCode", VAT_DUE_ON_INVOICE_DATE if inv.vat_on_debits else VAT_DUE_ON_PAYMENT)
-    _el(tax, "ram:RateApplicablePercent", _percent(vat.rate))
+    if vat.category != "O":  # BR-O-09: no VAT rate in the breakdown of category O
+        _el(tax, "ram:RateApplicablePercent", _percent(vat.rate))
 
     period = _el(settlement, "ram:BillingSpecifiedPeriod")
     _date(_el(period, "ram:StartDateTime"), "udt:DateTimeString", inv.period_start)

@@ -44,7 +44,13 @@ class InvoiceLine:
 
 @dataclass(frozen=True)
 class VatInfo:
-    category: Literal["S", "E"]
+    """The one VAT category of a document: S (standard rate), E (exempt, 261 B) or O (outside the scope).
+
+    "O" is for membership fees (cotisations without an individual counterpart, BOI-TVA-CHAMP-10-10-10):
+    EN 16931 then forbids any VAT rate and any VAT identifier of the parties (BR-O-02, BR-O-05, BR-O-09).
+    """
+
+    category: Literal["S", "E", "O"]
     rate: Decimal  # 0.20 or 0
     exemption_reason: str | None = None  # e.g. "Exonération de TVA – article 261 B du CGI"
     exemption_code: str | None = None  # e.g. "VATEX-EU-132-1F"

@@ -179,7 +179,7 @@ def query_billed_by_member(
     rows = _run(
         ledger,
         "SELECT str(entry_meta('member')) AS mem, str(any_meta('service')) AS svc, month(date) AS mo,"
-        " sum(decimal(coalesce(meta('hours'), '0'))) AS hours, sum(number) AS amount"
+        " sum(decimal(coalesce(str(meta('hours')), '0'))) AS hours, sum(number) AS amount"
         f" WHERE {_where(year, through)} AND account = '{revenue_account}' GROUP BY mem, svc, mo",
     )
     return sorted(

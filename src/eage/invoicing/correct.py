@@ -1,0 +1,130 @@
+"""``eage run YYYY-MM --correct``: after an invoiced month's timesheet or payroll changed.
+
+The month is recomputed (payroll, then allocation) from the current inputs. For each member whose new
+total differs from the invoice that stands for the month (the latest one no credit note cancels), the
+standing invoice is credited in full and a replacement invoice with a new number is issued; a member
+whose total is unchanged gets nothing. After the correction, each member's billing for the month (its
+invoices minus its credit notes) equals its recomputed share, so the month's billing equals its cost.
+
+Nothing issued is rewritten: the original invoices stay in ``YYYY-MM-allocation.beancount``; the credit
+notes and replacements go to a new file, ``ledger/generated/YYYY/YYYY-MM-correction-N.beancount``. The
+month's payroll journal, which is not an invoice, is rewritten when the payroll changed, so the ledger's
+costs are the ones billed. A plain ``eage run YYYY-MM`` afterwards finds nothing to do
+(:func:`eage.batch.current_invoices`).
+
+Date: no clock. ``--date`` gives the day of issue; by default the documents are dated the latest of the
+month's last day and the last invoice or credit note of that year, the earliest date that keeps both
+sequences chronological (same ledger, same command, same bytes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from eage.batch import (
+    Context,
+    compute_month,
+    current_invoices,
+    generated_path,
+    load_context,
+    month_invoice,
+    refuse_tampered,
+)
+from eage.errors import InputError
+from eage.invoicing.build import month_end, month_label_fr
+from eage.invoicing.credit import credit_note_of, date_fr_plain
+from eage.invoicing.issue import IssuePlan, execute, issued_entry, latest_date, next_numbered_file
+from eage.invoicing.numbering import sequence
+from eage.ledger.model import Entry, GeneratedFile
+from eage.ledger.render import render_file
+from eage.ledger.store import read_includes
+from eage.money import ZERO
+
+
+def plan_correction(ctx: Context, month: str, day: dt.date | None = None) -> IssuePlan:
+    """Credit notes and replacement invoices that bring ``month``'s billing to its recomputed allocation."""
+    rules, ledger = ctx.rules, ctx.ledger
+    refuse_tampered(ctx)
+    main_text = ledger.main_path.read_text(encoding="utf-8")
+    included = set(read_includes(main_text, ledger.main_path))
+    if generated_path(month, "allocation") not in included:
+        raise InputError.at(
+            f"{month} has not been invoiced yet: there is nothing to correct",
+            file=f"ledger/timesheets/{month}.csv",
+            fix=f"run the month first: `eage run {month}`",
+        )
+    computed = compute_month(ctx, month)
+    result = computed.result
+    documents = ledger.issued_documents()
+    current = current_invoices(documents, month)
+    fac, av = rules.group.invoicing.prefix, rules.group.invoicing.credit_note_prefix
+    last_day = month_end(month)
+    if day is None:
+        day = max(last_day, latest_date(documents, [fac, av], last_day.year) or last_day)
+    elif day < last_day:
+        raise InputError.at(
+            f"a correction of {month} cannot be dated {day}, before the month ends",
+            key="--date",
+            fix=f"use {last_day} or later",
+        )
+
+    plan = IssuePlan("correction", month)
+    members = sorted(set(current) | {m for m in result.members() if result.member_total(m) > 0})
+    affected = []
+    for member in members:
+        old = current[member].total if member in current else ZERO
+        new = ZERO
+        if result.member_total(member) > 0:
+            new = month_invoice(rules, result, member, number="DRAFT", issue_date=day).gross_total
+        if old != new:
+            affected.append(member)
+            plan.notes.append(f"{member}: {old:.2f} -> {new:.2f} EUR")
+
+    invoices_seq = sequence(documents, fac, day.year)
+    credits_seq = sequence(documents, av, day.year)
+    label = month_label_fr(month)
+    for member in affected:
+        original = current.get(member)
+        replaces = result.member_total(member) > 0
+        credit_number = credits_seq.take(day) if original else None
+        invoice_number = invoices_seq.take(day) if replaces else None
+        if original is not None and credit_number is not None:
+            reason = f"Correction de la facturation de {label} (heures ou paie modifiées)"
+            if invoice_number:
+                reason += f", remplacée par la facture {invoice_number}"
+            plan.issued.append(
+                credit_note_of(ctx, original, number=credit_number, day=day, reason=reason, links=[invoice_number])
+            )
+        if invoice_number is not None:
+            notes = []
+            if original is not None:
+                notes.append(
+                    f"Annule et remplace la facture {original.number} du {date_fr_plain(original.date)}, "
+                    f"annulée par l'avoir {credit_number}."
+                )
+            inv = month_invoice(rules, result, member, number=invoice_number, issue_date=day, notes=notes)
+            links = [original.number, credit_number] if original else []
+            plan.issued.append(
+                issued_entry(rules, inv, doc_kind="invoice", period=month, revenue_account=rules.accounts.revenue, links=links)
+            )
+
+    payroll_path = ctx.root / "ledger" / computed.payroll_rel
+    if not payroll_path.exists() or payroll_path.read_text(encoding="utf-8") != computed.payroll_text:
+        plan.files[computed.payroll_rel] = computed.payroll_text
+        plan.replaced.append(computed.payroll_rel)
+        plan.notes.append(f"the payroll journal of {month} changed: {computed.payroll_rel} is rewritten")
+    if plan.issued:
+        rel = next_numbered_file(main_text, ledger.main_path, ctx.root / "ledger", f"generated/{month[:4]}/{month}-correction")
+        entries: list[Entry] = [entry for item in plan.issued for entry in item.entries]
+        plan.files[rel] = render_file(GeneratedFile(rel, f"Correction of {month}: credit notes and replacements", tuple(entries)))
+    if not plan.files:
+        plan.status = "nothing"
+        plan.notes.append(f"{month}: every member's invoice matches the current inputs; nothing to correct")
+    return plan
+
+
+def run_correction(root: Path, month: str, *, day: dt.date | None = None, dry_run: bool = False) -> IssuePlan:
+    ctx = load_context(root)
+    return execute(ctx, plan_correction(ctx, month, day), dry_run=dry_run)
+

@@ -1,0 +1,224 @@
+"""Issuing documents outside the monthly run: credit notes, corrections, fees and year-end true-ups.
+
+Each command plans an :class:`IssuePlan` in memory (numbers taken from the ledger, nothing written),
+then :func:`execute` checks the ledger with the new files, renders each document's Factur-X XML
+(validated against the XSD, EN 16931 and BR-FR) and PDF, and commits everything atomically through
+:func:`eage.batch.commit_plan` (main.beancount last). A dry or failed run writes nothing, so it uses no
+number: numbers are derived from the ledger.
+
+A generated ledger file, once written, is never rewritten: each command adds a new file (one per credit
+note, ``YYYY-MM-correction-N``, ``YYYY-fees-N``, ``YYYY-trueup-N``). The only exception is a corrected
+month's payroll journal, which is not an invoice and must say what the payroll now is.
+
+The year's register of documents, ``reports/YYYY/documents.csv``, lists every invoice and credit note of
+the year (monthly, replacements, fees, true-ups) from the ledger; it is rebuilt by each of these commands.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from eage.batch import Context, commit_plan, render_invoice_documents, validate_plan
+from eage.invoicing.build import invoice_entries
+from eage.invoicing.model import Invoice, VatInfo
+from eage.invoicing.numbering import parse_number
+from eage.ledger.load import IssuedDocument
+from eage.ledger.model import Document, Txn
+from eage.ledger.store import read_includes
+from eage.rules.bundle import Rules
+
+#: EN 16931 category O: a membership fee is not the consideration of an individual service
+#: (BOI-TVA-CHAMP-10-10-10, §§ 30-50), so it is outside the scope of VAT. VATEX-EU-O is the code list's
+#: "not subject to VAT" reason.
+OUTSIDE_SCOPE = VatInfo(
+    "O",
+    Decimal(0),
+    "TVA non applicable : cotisation sans contrepartie individualisée, hors du champ de la TVA",
+    "VATEX-EU-O",
+)
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Issued:
+    """One document a command issues, with the ledger kind and period it is recorded under."""
+
+    invoice: Invoice
+    doc_kind: str  # invoice | credit_note | fee | trueup
+    period: str  # YYYY-MM, or YYYY for fees and true-ups
+    txn: Txn
+    document: Document
+
+    @property
+    def entries(self) -> tuple[Txn, Document]:
+        return self.txn, self.document
+
+
+@dataclass
+class IssuePlan:
+    """What a credit-note, correction, fees or close command would write."""
+
+    action: str  # "credit-note" | "correction" | "fees" | "close"
+    label: str  # what it is about: an invoice number, a month, a year
+    issued: list[Issued] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # ledger-relative path -> text
+    documents: dict[str, bytes] = field(default_factory=dict)  # root-relative path -> bytes
+    replaced: list[str] = field(default_factory=list)  # included files rewritten (a corrected payroll)
+    notes: list[str] = field(default_factory=list)  # what the operator should know (English)
+    changed: list[Path] = field(default_factory=list)
+    status: str = "new"  # "new" | "nothing"
+
+    @property
+    def invoices(self) -> list[Invoice]:
+        return [item.invoice for item in self.issued]
+
+    def summary(self) -> dict[str, object]:
+        """JSON summary: amounts as strings with two decimals."""
+        return {
+            "action": self.action,
+            "subject": self.label,
+            "status": self.status,
+            "documents": [
+                {
+                    "number": item.invoice.number,
+                    "kind": item.doc_kind,
+                    "type": item.invoice.kind,
+                    "member": item.invoice.member_id,
+                    "date": item.invoice.issue_date.isoformat(),
+                    "period": item.period,
+                    "net": f"{item.invoice.net_total:.2f}",
+                    "vat": f"{item.invoice.vat_total:.2f}",
+                    "total": f"{item.invoice.gross_total:.2f}",
+                    "refers_to": item.invoice.refers_to,
+                }
+                for item in self.issued
+            ],
+            "notes": list(self.notes),
+        }
+
+
+def csv_cell(text: str | None) -> str:
+    """A text cell a spreadsheet will not run as a formula (OWASP "CSV injection"): prefix with '."""
+    value = "" if text is None else str(text)
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def documents_csv(rows: Iterable[Sequence[object]]) -> str:
+    """The year's register: number, date, kind, member, period, net, vat, total, refers_to, reason."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["number", "date", "kind", "member", "period", "net", "vat", "total", "refers_to", "reason"])
+    for row in rows:
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def register_rows(
+    documents: Sequence[IssuedDocument],
+    reasons: dict[str, str],
+    new: Sequence[Issued],
+    year: int,
+    credit_prefix: str,
+) -> list[list[object]]:
+    """Rows of :func:`documents_csv` for every document dated in ``year``, sorted by number.
+
+    Credit notes' amounts are negative, so that a column's sum is what was billed.
+    """
+    rows: dict[str, list[object]] = {}
+    for doc in documents:
+        parsed = parse_number(doc.number)
+        sign = -1 if parsed is not None and parsed[0] == credit_prefix else 1
+        if doc.date.year == year:
+            rows[doc.number] = [
+                doc.number,
+                doc.date.isoformat(),
+                doc.kind,
+                csv_cell(doc.member),
+                csv_cell(doc.period),
+                f"{sign * doc.net:.2f}",
+                f"{sign * doc.vat:.2f}",
+                f"{sign * doc.total:.2f}",
+                csv_cell(doc.refers_to),
+                csv_cell(reasons.get(doc.number)),
+            ]
+    for item in new:
+        inv = item.invoice
+        sign = -1 if inv.kind == "credit_note" else 1
+        if inv.issue_date.year == year:
+            rows[inv.number] = [
+                inv.number,
+                inv.issue_date.isoformat(),
+                item.doc_kind,
+                csv_cell(inv.member_id),
+                csv_cell(item.period),
+                f"{sign * inv.net_total:.2f}",
+                f"{sign * inv.vat_total:.2f}",
+                f"{sign * inv.gross_total:.2f}",
+                csv_cell(inv.refers_to),
+                csv_cell(inv.reason),
+            ]
+    return [rows[number] for number in sorted(rows)]
+
+
+def latest_date(documents: Iterable[IssuedDocument], prefixes: Iterable[str], year: int) -> dt.date | None:
+    """The date of the last document of the ``prefixes`` sequences of ``year`` (None if there is none)."""
+    wanted = set(prefixes)
+    dates = [
+        d.date for d in documents if (p := parse_number(d.number)) is not None and p[0] in wanted and p[1] == year
+    ]
+    return max(dates, default=None)
+
+
+def next_numbered_file(main_text: str, main_path: Path, ledger_dir: Path, stem: str) -> str:
+    """``generated/…/<stem>-N.beancount`` with N one more than any such file included or on disk."""
+    pattern = re.compile(re.escape(stem) + r"-(\d+)\.beancount$")
+    used = [int(m.group(1)) for p in read_includes(main_text, main_path) if (m := pattern.fullmatch(p))]
+    used += [
+        int(m.group(1))
+        for p in (ledger_dir / stem).parent.glob("*.beancount")
+        if (m := pattern.fullmatch(f"{Path(stem).parent.as_posix()}/{p.name}"))
+    ]
+    return f"{stem}-{max(used, default=0) + 1}.beancount"
+
+
+def issued_entry(
+    rules: Rules,
+    inv: Invoice,
+    *,
+    doc_kind: str,
+    period: str,
+    revenue_account: str,
+    links: Sequence[str | None] = (),
+) -> Issued:
+    """``inv`` with its ledger transaction (plus ``links``) and the document directive of its PDF."""
+    txn, document = invoice_entries(rules, inv, period=period, revenue_account=revenue_account, doc_kind=doc_kind)
+    extra = tuple(link for link in links if link and link not in txn.links)
+    return Issued(inv, doc_kind, period, dataclasses.replace(txn, links=txn.links + extra), document)
+
+
+def execute(ctx: Context, plan: IssuePlan, *, dry_run: bool) -> IssuePlan:
+    """Check, render and commit ``plan`` (nothing when dry or when there is nothing to issue)."""
+    if dry_run or plan.status == "nothing":
+        return plan
+    validate_plan(ctx, plan, replaced=plan.replaced)
+    plan.documents.update(render_invoice_documents(ctx, plan.invoices))
+    documents = ctx.ledger.issued_documents()
+    reasons = {
+        str(txn.meta["invoice"]): str(txn.meta["reason"])
+        for txn in ctx.ledger.transactions()
+        if "invoice" in txn.meta and "reason" in txn.meta
+    }
+    for year in sorted({item.invoice.issue_date.year for item in plan.issued}):
+        text = documents_csv(register_rows(documents, reasons, plan.issued, year, ctx.rules.group.invoicing.credit_note_prefix))
+        plan.documents[f"reports/{year}/documents.csv"] = text.encode("utf-8")
+    commit_plan(ctx, plan)
+    return plan

@@ -1,0 +1,234 @@
+"""The eage pages in Fava, through Fava's own test client, on a copy of the demo with its bank statement."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eage.cli import main
+from eage.money import fr_eur
+from test_bank import DEMO_CSV, fresh_demo
+
+os.environ["BEANCOUNT_DISABLE_LOAD_CACHE"] = "1"
+
+HOSTILE = '<script>alert("x")</script> & Cie'
+ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Cie"
+PERIOD = "time=2026-01+-+2026-10"  # as-of date 31/10/2026: days overdue do not depend on today
+
+
+def make_group(root: Path) -> Path:
+    """The demo, one member renamed to a hostile name, a hostile bank label, the statement imported."""
+    fresh_demo(root)
+    members = root / "rules" / "members.yaml"
+    text = members.read_text(encoding="utf-8")
+    members.write_text(text.replace('name: "Gaga Jazz"', "name: '" + HOSTILE + "'"), encoding="utf-8")
+    source = root / DEMO_CSV
+    csv = root / "ledger" / "bank-statements" / "test.csv"
+    lines = source.read_text(encoding="utf-8") if source.exists() else "Date;Libellé;Détail;Débit;Crédit\n"
+    lines += '20/05/2026;VIR <b>"HOSTILE"</b> & CO;<img src=x>;;12,34\n'
+    csv.write_text(lines, encoding="utf-8")
+    assert main(["import-bank", "--root", str(root), str(csv)]) == 0
+    return root
+
+
+@pytest.fixture(scope="module")
+def group(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_group(tmp_path_factory.mktemp("fava") / "group")
+
+
+class Client:
+    """Fava's test client on a ledger, with the URL prefix of its slug."""
+
+    def __init__(self, root: Path) -> None:
+        from fava.application import create_app
+
+        self.app = create_app([root / "ledger" / "main.beancount"])
+        self.client = self.app.test_client()
+        location = self.client.get("/").headers["Location"]
+        self.prefix = "/" + location.strip("/").split("/")[0]
+
+    def get(self, path: str) -> Any:
+        return self.client.get(self.prefix + path)
+
+    def page(self, page: str, query: str = PERIOD) -> str:
+        response = self.get(f"/extension/Eage/?page={page}&{query}")
+        assert response.status_code == 200, response.data[:2000]
+        return str(response.data.decode("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def client(group: Path) -> Iterator[Client]:
+    yield Client(group)
+
+
+def test_report_is_listed_with_title_eage(client: Client) -> None:
+    html = client.page("repartition")
+    assert "<title>eage - " in html
+    for label in ("Répartition", "Factures", "Contrôles", "Budget"):
+        assert f">{label}</a>" in html
+
+
+def test_repartition_matrix_pools_and_check(client: Client) -> None:
+    html = client.page("repartition", PERIOD + "&month=2026-03")
+    assert "Membres × services — mars 2026" in html
+    assert "Comptabilité et contrôle de gestion" in html and "Frais de fonctionnement mutualisés" in html
+    assert "✓ facturé = coût" in html
+    assert fr_eur(Decimal("10717.04")) in html  # the demo's March billing, French format
+    assert re.search(r"\d+,\d\d h", html)
+    assert ESCAPED in html
+    # the month select keeps the time filter
+    assert '<option value="2026-03" selected>mars 2026</option>' in html
+    assert 'name="time" value="2026-01 - 2026-10"' in html
+
+
+def test_repartition_defaults_to_last_billed_month(client: Client) -> None:
+    assert "Membres × services — octobre 2026" in client.page("repartition")
+
+
+def test_factures_status_overdue_and_aging(client: Client) -> None:
+    html = client.page("factures")
+    assert "Statuts et retards au 31/10/2026 (dernier jour de la période filtrée)" in html
+    assert "FAC-2026-0001" in html
+    for status in ("payée", "partiellement payée", "impayée"):
+        assert f">{status}</span>" in html
+    assert "Balance âgée des créances" in html
+    for bucket in ("non échu", "0-30 j", "31-60 j", "61-90 j", "&gt; 90 j"):
+        assert bucket in html
+    assert re.search(r'class="alerte">\d+ j<', html)  # days overdue of the late payer
+    assert ESCAPED in html
+    assert "€" in html and "\u202f" in html  # 1 234,56 € with French separators
+
+
+def test_pdf_endpoint_serves_manifest_invoices_only(client: Client, group: Path) -> None:
+    html = client.page("factures")
+    link = re.search(r'href="([^"]+/extension/Eage/pdf\?path=[^"]+)"', html)
+    assert link is not None
+    response = client.client.get(link.group(1).replace("&amp;", "&"))
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+    for bad in (
+        "../rules/group.yaml",
+        "reports/invoices/../../rules/group.yaml",
+        "reports/invoices/2026/../../../ledger/main.beancount",
+        "/etc/passwd",
+        "ledger/main.beancount",
+        "ledger/generated/manifest.json",
+        "reports/invoices/2026/FAC-2026-0001-1dlab.xml",
+        "reports/invoices/2026/FAC-2026-9999-nobody.pdf",
+        "reports\\invoices\\2026\\FAC-2026-0001-1dlab.pdf",
+        "",
+    ):
+        assert client.get(f"/extension/Eage/pdf?path={bad}").status_code == 404, bad
+
+
+def test_controles_on_the_imported_demo(client: Client) -> None:
+    html = client.page("controles")
+    assert "Soldes au 31/10/2026" in html
+    assert "✓ Chaque mois facturé égale son coût (10 mois)" in html
+    assert "✓ Les dettes des mois précédents sont réglées." in html
+    assert "Lignes bancaires en compte d'attente (471)" in html
+    assert "VIR SEPA RECU /DE ASSOC LES AMIS DU JAZZ" in html or "HOSTILE" in html
+    assert "VIR &lt;b&gt;&#34;HOSTILE&#34;&lt;/b&gt; &amp; CO &lt;img src=x&gt;" in html
+    assert "<b>" not in html and "<img src=x>" not in html
+    assert "Factures échues non payées" in html and ESCAPED in html
+    assert "✓ Tous les fichiers générés sont conformes au manifeste." in html
+    assert "✓ Aucune erreur." in html
+
+
+def test_no_raw_hostile_markup_on_any_page(client: Client) -> None:
+    for page in ("repartition", "factures", "controles", "budget"):
+        html = client.page(page)
+        assert "<script>alert" not in html, page
+
+
+def test_budget_without_budget_entries(client: Client) -> None:
+    html = client.page("budget")
+    assert "Budget et réalisé" in html and "Aucun budget déclaré" in html
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory: pytest.TempPathFactory) -> Client:
+    """The demo without bank lines, with a budget, an extra October cost, a hand-edited generated file and
+    an entry Beancount rejects."""
+    root = fresh_demo(tmp_path_factory.mktemp("broken") / "group")
+    entries = root / "ledger" / "entries.beancount"
+    entries.write_text(
+        entries.read_text(encoding="utf-8")
+        + '\n2026-01-01 custom "budget" Charges:61-Services-exterieurs "monthly" 1000.00 EUR\n'
+        + '2026-01-01 custom "budget" Produits:70-Ventes "monthly" -10000.00 EUR\n'
+        + '\n2026-10-20 * "Imprévu" "Réparation"\n'
+        + "  Charges:61-Services-exterieurs:6156-Maintenance  99.99 EUR\n"
+        + "  Actif:51-Banque:512-Credit-Cooperatif\n"
+        + '\n2026-10-21 * "Erreur" "Compte inconnu"\n'
+        + "  Charges:99-Inconnu  1.00 EUR\n"
+        + "  Actif:51-Banque:512-Credit-Cooperatif\n",
+        encoding="utf-8",
+    )
+    generated = root / "ledger" / "generated" / "2026" / "2026-03-payroll.beancount"
+    generated.write_text(generated.read_text(encoding="utf-8") + "; retouche\n", encoding="utf-8")
+    return Client(root)
+
+
+def test_controles_report_every_problem(broken: Client) -> None:
+    html = broken.page("controles")
+    october = re.search(r"octobre 2026</a></td>(.*?)</tr>", html, re.S)
+    assert october is not None and "alerte" in october.group(1)
+    assert "Dettes de paie non réglées" in html and "janvier 2026" in html  # no salaries paid
+    assert "ledger/generated/2026/2026-03-payroll.beancount : modifié à la main" in html
+    assert "Erreurs Beancount" in html and "Charges:99-Inconnu" in html
+    assert "entries.beancount" in html
+
+
+def test_budget_vs_actual(broken: Client) -> None:
+    html = broken.page("budget")
+    assert "Période du 01/01/2026 au 31/10/2026." in html
+    assert fr_eur(Decimal("10000.00")) in html  # 10 months x 1 000 €
+    assert fr_eur(Decimal("100000.00")) in html  # income budget shown positive
+    assert "Total charges" in html and "Total produits" in html
+
+
+def test_as_of_is_today_without_time_filter(broken: Client) -> None:
+    html = broken.page("factures", "")
+    assert "aujourd&#39;hui (aucun filtre de période)" in html
+
+
+def test_fava_command_listens_on_loopback_only(group: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fava.application
+    import werkzeug.serving
+
+    from eage.commands import fava as fava_cmd
+
+    seen: dict[str, Any] = {}
+
+    class FakeServer:
+        server_port = 5999
+
+        def serve_forever(self) -> None:
+            raise KeyboardInterrupt
+
+        def server_close(self) -> None:
+            seen["closed"] = True
+
+    def fake_make_server(host: str, port: int, app: Any, **kwargs: Any) -> FakeServer:
+        seen.update(host=host, port=port)
+        return FakeServer()
+
+    real_create_app = fava.application.create_app
+
+    def spy_create_app(files: Any, **kwargs: Any) -> Any:
+        seen["read_only"] = kwargs.get("read_only")
+        return real_create_app(files, **kwargs)
+
+    monkeypatch.setattr(werkzeug.serving, "make_server", fake_make_server)
+    monkeypatch.setattr(fava.application, "create_app", spy_create_app)
+    assert main(["fava", "--root", str(group), "--port", "5999", "--read-only"]) == 0
+    assert seen["host"] == "127.0.0.1" and seen["port"] == 5999 and seen["closed"]
+    assert seen["read_only"] is True
+    assert fava_cmd.HOST == "127.0.0.1"
