@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from eage.budget.model import SECTIONS, Budget, BudgetLine
-from eage.ledger.model import Custom, GeneratedFile, meta
+from eage.ledger.model import AccountName, Custom, GeneratedFile, meta
 
 
 def generated_path(year: int) -> str:
@@ -55,7 +55,7 @@ def budget_directives(budget: Budget, open_accounts: Iterable[str]) -> tuple[Cus
         Custom(
             date=dt.date(budget.year, month, 1),
             type="budget",
-            values=(account, "monthly", (amount, "EUR")),
+            values=(AccountName(account), "monthly", (amount, "EUR")),
             meta=meta(source=f"rules/budget/{budget.year}.yaml"),
         )
         for (month, account), amount in sorted(amounts.items())

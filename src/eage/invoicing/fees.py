@@ -34,7 +34,14 @@ from pathlib import Path
 from eage.batch import Context, load_context, refuse_tampered
 from eage.errors import InputError
 from eage.invoicing.build import DraftLine, make_invoice
-from eage.invoicing.issue import OUTSIDE_SCOPE, IssuePlan, execute, issued_entry, latest_date, next_numbered_file
+from eage.invoicing.issue import (
+    OUTSIDE_SCOPE,
+    IssuePlan,
+    execute,
+    issued_entry,
+    latest_date,
+    next_numbered_file,
+)
 from eage.invoicing.numbering import sequence
 from eage.ledger.model import Entry, GeneratedFile
 from eage.ledger.render import render_file

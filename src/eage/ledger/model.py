@@ -11,6 +11,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+
+class AccountName(str):
+    """An account as a directive value: printed bare, not as a quoted string."""
+
+    __slots__ = ()
+
+
 MetaValue = str | Decimal | int | bool | dt.date
 Meta = tuple[tuple[str, MetaValue], ...]
 

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from eage.ledger.model import Custom, Document, Entry, GeneratedFile, Meta, MetaValue, Open, Txn
+from eage.ledger.model import AccountName, Custom, Document, Entry, GeneratedFile, Meta, MetaValue, Open, Txn
 from eage.money import cents
 
 # Beancount parses each included file with its own options: custom root names must be repeated in every
@@ -42,6 +42,8 @@ def amount(value: Decimal, currency: str = "EUR") -> str:
 def meta_value(value: MetaValue) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    if isinstance(value, AccountName):
+        return str(value)
     if isinstance(value, str):
         return quote(value)
     if isinstance(value, dt.date):
