@@ -49,7 +49,12 @@ def main() -> None:
     parser.add_argument("root", nargs="?", type=Path, default=ROOT)
     parser.add_argument("--through", type=dt.date.fromisoformat, default=dt.date(2026, 10, 31))
     args = parser.parse_args()
-    root: Path = args.root
+    out = write(args.root, args.through)
+    print(f"{out}: written")
+
+
+def write(root: Path, through: dt.date) -> Path:
+    """Write the statement of every line up to ``through`` from the ledger under ``root``."""
     rules = load_rules(root)
     names = {m.id: m.identity.name for m in rules.members.members}
     ledger, _ = load_ledger(root)
@@ -57,7 +62,7 @@ def main() -> None:
     rows: list[tuple[dt.date, str, str, Decimal]] = []  # date, label, detail, signed amount
 
     for doc in ledger.issued_documents():
-        if doc.kind != "invoice":
+        if doc.kind not in ("invoice", "fee"):
             continue
         paid_on = doc.date + dt.timedelta(days=rng.randint(12, 42))
         if doc.member == LATE and doc.period > "2026-03":
@@ -96,7 +101,7 @@ def main() -> None:
             Decimal("150.00"),
         )
     )
-    rows = sorted((r for r in rows if r[0] <= args.through), key=lambda r: (r[0], r[1], r[2]))
+    rows = sorted((r for r in rows if r[0] <= through), key=lambda r: (r[0], r[1], r[2]))
     lines = ["Date;Libellé;Détail;Débit;Crédit"]
     for when, label, detail, amount in rows:
         debit, credit = (fr(-amount), "") if amount < 0 else ("", fr(amount))
@@ -104,7 +109,7 @@ def main() -> None:
     out = root / "ledger" / "bank-statements" / "releve-2026.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"{out}: {len(rows)} lines")
+    return out
 
 
 if __name__ == "__main__":

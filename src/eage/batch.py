@@ -7,7 +7,9 @@ writes nothing; a month already invoiced whose inputs changed is refused, naming
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,7 +17,8 @@ from pathlib import Path
 from typing import Protocol
 
 from eage.allocation.core import FEE, OVERHEAD, AllocationResult, AllocationRules, allocate
-from eage.errors import InputError, Problem
+from eage.csvsafe import safe_row
+from eage.errors import InputError
 from eage.invoicing.build import (
     DraftLine,
     invoice_entries,
@@ -33,9 +36,11 @@ from eage.ledger.store import (
     MANIFEST,
     PendingFile,
     commit,
+    lock_problems,
     manifest_bytes,
     read_includes,
     read_manifest,
+    relocate_include_errors,
     sha256,
     tampered,
     with_includes,
@@ -69,7 +74,11 @@ class Context:
 def load_context(root: Path) -> Context:
     rules = load_rules(root)
     payroll = load_payroll_rules(root / "rules" / "payroll")
-    ledger, _ = load_ledger(root)
+    try:
+        ledger, _ = load_ledger(root)
+    except InputError as exc:
+        # A deleted generated file breaks the load: name it from the lock manifest, before Beancount's words.
+        raise InputError(lock_problems(root) + relocate_include_errors(exc.problems)) from None
     return Context(root, rules, ledger, payroll)
 
 
@@ -241,11 +250,9 @@ def members_file(rules: Rules) -> GeneratedFile:
 
 
 def refuse_tampered(ctx: Context) -> None:
-    """Refuse to plan anything while a generated file or an issued document differs from the manifest."""
-    problems = [
-        Problem(f"{rel}: {why}", fix="restore it from version control, or correct through `eage run --correct`")
-        for rel, why in tampered(ctx.root, read_manifest(ctx.root / "ledger"))
-    ]
+    """Refuse to plan anything while the lock is broken: a generated file or an issued document differs
+    from the manifest or is missing, or the manifest itself is missing or corrupt (see ``lock_problems``)."""
+    problems = lock_problems(ctx.root, find_tampered=tampered)
     if problems:
         raise InputError(problems)
 
@@ -277,7 +284,11 @@ def compute_month(ctx: Context, month: str) -> MonthComputation:
     )
     payroll_file = GeneratedFile(payroll_rel, f"Payroll journal {month}", tuple(payroll_txns))
     # The month's costs, with this month's payroll as planned (not as previously posted).
-    costs = [c for c in ledger.costs(start, end, ledger.options["name_expenses"]) if c.file != f"ledger/{payroll_rel}"]
+    costs = [
+        c
+        for c in ledger.costs(start, end, ledger.options["name_expenses"])
+        if c.file != f"ledger/{payroll_rel}"
+    ]
     costs += _cost_lines(payroll_txns, payroll_rel)
     result = allocate(month, costs, lines, allocation_rules(rules, issue_date))
     return MonthComputation(month, result, payslips, payroll_rel, render_file(payroll_file))
@@ -297,12 +308,21 @@ def member_draft_lines(result: AllocationResult, member: str) -> list[DraftLine]
         for s in result.member_shares(member)
     ]
     if any(d.unit == "C62" for d in draft):
-        draft = [d if d.unit == "HUR" else DraftLine(d.code, d.label, Decimal(1), d.amount, d.amount, "C62") for d in draft]
+        draft = [
+            d if d.unit == "HUR" else DraftLine(d.code, d.label, Decimal(1), d.amount, d.amount, "C62")
+            for d in draft
+        ]
     return draft
 
 
 def month_invoice(
-    rules: Rules, result: AllocationResult, member: str, *, number: str, issue_date: dt.date, notes: Sequence[str] = ()
+    rules: Rules,
+    result: AllocationResult,
+    member: str,
+    *,
+    number: str,
+    issue_date: dt.date,
+    notes: Sequence[str] = (),
 ) -> Invoice:
     """``member``'s invoice for the month of ``result``."""
     start, end = month_bounds(result.month)
@@ -361,7 +381,9 @@ def plan_month(ctx: Context, month: str) -> MonthPlan:
             continue
         number = existing[member].number if member in existing else seq.take(issue_date)
         inv = month_invoice(rules, result, member, number=number, issue_date=issue_date)
-        txn, doc = invoice_entries(rules, inv, period=month, revenue_account=rules.accounts.revenue, doc_kind="invoice")
+        txn, doc = invoice_entries(
+            rules, inv, period=month, revenue_account=rules.accounts.revenue, doc_kind="invoice"
+        )
         invoices.append(inv)
         entries += [txn, doc]
     allocation_rel = generated_path(month, "allocation")
@@ -411,7 +433,11 @@ def _check_against_ledger(ctx: Context, plan: MonthPlan, existing: dict[str, Iss
             new_total = new.gross_total if new else ZERO
             if old_total != new_total:
                 changes.append(f"{member}: {old_total} -> {new_total} EUR")
-        if not changes and _corrected(plan.month, included) and _same_file(ctx, plan, generated_path(plan.month, "payroll")):
+        if (
+            not changes
+            and _corrected(plan.month, included)
+            and _same_file(ctx, plan, generated_path(plan.month, "payroll"))
+        ):
             # The allocation file keeps the original invoices; the correction files hold the rest. What
             # stands per member (the latest invoice not credited) is what the inputs give: nothing to do.
             plan.status = "unchanged"
@@ -444,16 +470,14 @@ def render_invoice_documents(
     ctx: Context, invoices: Sequence[Invoice], progress: Progress = _no_progress
 ) -> dict[str, bytes]:
     """Each invoice's Factur-X XML, validated (XSD, EN 16931, BR-FR), and its PDF/A-3 carrying it."""
-    from eage.invoicing.facturx_xml import build_cii_xml
-    from eage.invoicing.pdf import render_invoice_pdf
-    from eage.invoicing.validate import validate_facturx_xml
+    from eage.invoicing.pdf import render_invoices
 
     documents: dict[str, bytes] = {}
     total = len(invoices)
-    for index, inv in enumerate(invoices):
-        xml = build_cii_xml(inv)
-        failed = validate_facturx_xml(xml)
-        if failed:
+    # Rendered in order, in two processes for a large month (see render_invoices): same bytes.
+    rendered = render_invoices(invoices, template_dir=_template_dir(ctx))
+    for index, (inv, (xml, failed, pdf)) in enumerate(zip(invoices, rendered, strict=True)):
+        if failed or pdf is None:
             raise InputError.at(
                 f"the Factur-X XML of {inv.number} ({inv.member_id}) breaks EN 16931 / BR-FR rules: "
                 + "; ".join(failed[:5]),
@@ -462,7 +486,7 @@ def render_invoice_documents(
                 fix="complete the identities in rules/group.yaml and rules/members.yaml (SIREN, VAT number, address)",
             )
         pdf_rel = pdf_relpath(inv)
-        documents[pdf_rel] = render_invoice_pdf(inv, xml, template_dir=_template_dir(ctx))
+        documents[pdf_rel] = pdf
         documents[pdf_rel[:-4] + ".xml"] = xml
         progress("invoices", index + 1, total)
     return documents
@@ -496,12 +520,24 @@ def _payslip_pdfs(ctx: Context, plan: MonthPlan) -> dict[str, bytes]:
 
 
 def invoices_csv(invoices: Sequence[Invoice]) -> str:
-    rows = ["number,member,net,vat,total,due_date"]
+    """The month's invoice register (reports/YYYY-MM/invoices.csv): cells safe to open in a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["number", "member", "net", "vat", "total", "due_date"])
     for inv in invoices:
-        rows.append(
-            f"{inv.number},{inv.member_id},{inv.net_total:.2f},{inv.vat_total:.2f},{inv.gross_total:.2f},{inv.due_date}"
+        writer.writerow(
+            safe_row(
+                [
+                    inv.number,
+                    inv.member_id,
+                    f"{inv.net_total:.2f}",
+                    f"{inv.vat_total:.2f}",
+                    f"{inv.gross_total:.2f}",
+                    inv.due_date,
+                ]
+            )
         )
-    return "\n".join(rows) + "\n"
+    return out.getvalue()
 
 
 class WritePlan(Protocol):
@@ -524,7 +560,11 @@ def validate_plan(ctx: Context, plan: WritePlan, *, replaced: Sequence[str] = ()
     ledger = ctx.ledger
     if replaced:
         gone = {str(ctx.root / "ledger" / p) for p in replaced}
-        kept = [e for e in ledger.entries if getattr(e, "meta", None) is None or e.meta.get("filename") not in gone]
+        kept = [
+            e
+            for e in ledger.entries
+            if getattr(e, "meta", None) is None or e.meta.get("filename") not in gone
+        ]
         ledger = Ledger(ctx.root, kept, ledger.options)
     problems = validate_additions(ledger, new_texts)
     if problems:

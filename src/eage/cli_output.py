@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rich.console import Console
 from rich.table import Table
 
@@ -50,8 +52,17 @@ def print_plan(console: Console, plan: MonthPlan, *, dry_run: bool) -> None:
         "[bold]all members[/]", "", fr_hours(billable), "", f"[bold]{fr_eur(result.total_billed)}[/]", ""
     )
     console.print(table)
-    balanced = "equals" if result.total_billed == result.total_cost else "DIFFERS FROM"
-    console.print(f"Billed {fr_eur(result.total_billed)} {balanced} the cost {fr_eur(result.total_cost)}.")
+    if result.mode == "standard_rate":
+        # Standard rates bill the budget, not the month's cost: the year-end close settles the difference.
+        console.print(
+            f"Billed {fr_eur(result.total_billed)} at standard rates; the month's cost is {fr_eur(result.total_cost)} "
+            f"(settled at year end by `eage close {plan.month[:4]}`)."
+        )
+    else:
+        balanced = "equals" if result.total_billed == result.total_cost else "DIFFERS FROM"
+        console.print(
+            f"Billed {fr_eur(result.total_billed)} {balanced} the cost {fr_eur(result.total_cost)}."
+        )
     if dry_run:
         console.print("[bold]Dry run:[/] nothing was written, no invoice number was used.")
     elif plan.status == "unchanged":
@@ -68,20 +79,19 @@ def print_issue(console: Console, plan: IssuePlan, *, dry_run: bool) -> None:
         console.print("Nothing to issue: nothing was written.")
         return
     table = Table(title=f"{plan.action} — {plan.label}", title_justify="left")
-    for col in ("number", "kind", "member", "date", "period", "net", "VAT", "total", "refers to"):
-        table.add_column(col, justify="right" if col in ("net", "VAT", "total") else "left", no_wrap=True)
+    for col in ("number", "kind", "member", "date", "total", "refers to"):
+        table.add_column(
+            col, justify="right" if col == "total" else "left", no_wrap=col in ("number", "total")
+        )
     for item in plan.issued:
         inv = item.invoice
-        sign = "-" if inv.kind == "credit_note" else ""
+        sign = Decimal(-1) if inv.kind == "credit_note" else Decimal(1)
         table.add_row(
             inv.number,
             item.doc_kind,
             inv.member_id,
             inv.issue_date.isoformat(),
-            item.period,
-            sign + fr_eur(inv.net_total),
-            sign + fr_eur(inv.vat_total),
-            sign + fr_eur(inv.gross_total),
+            fr_eur(sign * inv.gross_total),
             inv.refers_to or "",
         )
     console.print(table)

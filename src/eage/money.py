@@ -90,3 +90,14 @@ def fr_hours(value: Decimal) -> str:
 def fr_percent(value: Decimal, places: int = 1) -> str:
     """A ratio (0.1234) as ``12,3 %``."""
     return f"{fr_number(value * 100, places)}{NBSP}%"
+
+
+MONTHS_FR = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+
+
+def fr_month(month: str) -> str:
+    """``"2026-11"`` -> ``"novembre 2026"``."""
+    return f"{MONTHS_FR[int(month[5:7]) - 1]} {month[:4]}"

@@ -28,23 +28,9 @@ import jinja2
 from markupsafe import Markup
 
 from eage.budget.statements import Consolidated, MemberBlock, MemberStatement, Row
-from eage.money import NBSP, fr_eur, fr_hours, fr_number, fr_percent
+from eage.money import MONTHS_FR, NBSP, fr_eur, fr_hours, fr_number, fr_percent
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 MONTHS_SHORT = (
     "janv.",
     "févr.",

@@ -20,7 +20,9 @@ def date_arg(value: str) -> dt.date:
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("invoice", help="the invoice number, e.g. FAC-2026-0007")
-    parser.add_argument("--reason", required=True, help="why the invoice is cancelled (printed on the credit note)")
+    parser.add_argument(
+        "--reason", required=True, help="why the invoice is cancelled (printed on the credit note)"
+    )
     parser.add_argument(
         "--date",
         type=date_arg,

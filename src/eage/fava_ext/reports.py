@@ -26,14 +26,10 @@ from eage.bank.receivables import BUCKETS, AgedBalance, InvoiceStatus, aged_rece
 from eage.errors import InputError
 from eage.ledger.load import CostLine
 from eage.ledger.store import read_manifest, tampered
-from eage.money import ZERO
+from eage.money import MONTHS_FR, ZERO
 from eage.rules.bundle import Rules
 from eage.timesheets import TimesheetLine, month_bounds, read_timesheet, timesheet_path
 
-MONTHS_FR = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
 # Payroll liabilities checked for settlement, by the PCG number that leads the account's last component.
 PAYROLL_LIABILITIES = ("421", "431", "437", "4421")
 

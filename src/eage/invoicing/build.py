@@ -14,19 +14,12 @@ from decimal import Decimal
 
 from eage.invoicing.model import Invoice, InvoiceLine, Party, VatInfo
 from eage.ledger.model import Document, Posting, Txn, meta
-from eage.money import ZERO, cents
+from eage.money import ZERO, cents, fr_month
 from eage.rules.bundle import Rules
 from eage.rules.dated import in_force
 from eage.rules.models import Identity
 
-MONTHS_FR = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
-
-
-def month_label_fr(month: str) -> str:
-    return f"{MONTHS_FR[int(month[5:7]) - 1]} {month[:4]}"
+month_label_fr = fr_month
 
 
 def month_end(month: str) -> dt.date:

@@ -94,7 +94,9 @@ def plan_correction(ctx: Context, month: str, day: dt.date | None = None) -> Iss
             if invoice_number:
                 reason += f", remplacée par la facture {invoice_number}"
             plan.issued.append(
-                credit_note_of(ctx, original, number=credit_number, day=day, reason=reason, links=[invoice_number])
+                credit_note_of(
+                    ctx, original, number=credit_number, day=day, reason=reason, links=[invoice_number]
+                )
             )
         if invoice_number is not None:
             notes = []
@@ -106,7 +108,14 @@ def plan_correction(ctx: Context, month: str, day: dt.date | None = None) -> Iss
             inv = month_invoice(rules, result, member, number=invoice_number, issue_date=day, notes=notes)
             links = [original.number, credit_number] if original else []
             plan.issued.append(
-                issued_entry(rules, inv, doc_kind="invoice", period=month, revenue_account=rules.accounts.revenue, links=links)
+                issued_entry(
+                    rules,
+                    inv,
+                    doc_kind="invoice",
+                    period=month,
+                    revenue_account=rules.accounts.revenue,
+                    links=links,
+                )
             )
 
     payroll_path = ctx.root / "ledger" / computed.payroll_rel
@@ -115,9 +124,13 @@ def plan_correction(ctx: Context, month: str, day: dt.date | None = None) -> Iss
         plan.replaced.append(computed.payroll_rel)
         plan.notes.append(f"the payroll journal of {month} changed: {computed.payroll_rel} is rewritten")
     if plan.issued:
-        rel = next_numbered_file(main_text, ledger.main_path, ctx.root / "ledger", f"generated/{month[:4]}/{month}-correction")
+        rel = next_numbered_file(
+            main_text, ledger.main_path, ctx.root / "ledger", f"generated/{month[:4]}/{month}-correction"
+        )
         entries: list[Entry] = [entry for item in plan.issued for entry in item.entries]
-        plan.files[rel] = render_file(GeneratedFile(rel, f"Correction of {month}: credit notes and replacements", tuple(entries)))
+        plan.files[rel] = render_file(
+            GeneratedFile(rel, f"Correction of {month}: credit notes and replacements", tuple(entries))
+        )
     if not plan.files:
         plan.status = "nothing"
         plan.notes.append(f"{month}: every member's invoice matches the current inputs; nothing to correct")
@@ -127,4 +140,3 @@ def plan_correction(ctx: Context, month: str, day: dt.date | None = None) -> Iss
 def run_correction(root: Path, month: str, *, day: dt.date | None = None, dry_run: bool = False) -> IssuePlan:
     ctx = load_context(root)
     return execute(ctx, plan_correction(ctx, month, day), dry_run=dry_run)
-

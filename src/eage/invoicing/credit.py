@@ -84,21 +84,34 @@ def ledger_transaction(ctx: Context, number: str) -> Any:
     return next(t for t in ctx.ledger.transactions() if t.meta.get("invoice") == number)
 
 
-def xml_labels(root: Path, pdf: str | None) -> list[tuple[str, str]]:
-    """(code, label) of each line of the XML the member received, if it is still there."""
+def xml_lines(root: Path, pdf: str | None) -> list[tuple[str, str, Decimal]]:
+    """(code, label, net price) of each line of the XML the member received, if it is still there.
+
+    The credit note then prints the invoice's own labels and rates, not ones recomputed from amounts.
+    """
     if not pdf:
         return []
     path = root / (pdf[:-4] + ".xml")
     if not path.is_file():
         return []
-    tree = etree.fromstring(path.read_bytes(), parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    tree = etree.fromstring(
+        path.read_bytes(), parser=etree.XMLParser(resolve_entities=False, no_network=True)
+    )
     out = []
-    for item in tree.iterfind(".//ram:IncludedSupplyChainTradeLineItem/ram:SpecifiedTradeProduct", NSMAP):
-        out.append((item.findtext("ram:SellerAssignedID", "", NSMAP), item.findtext("ram:Name", "", NSMAP)))
+    for item in tree.iterfind(".//ram:IncludedSupplyChainTradeLineItem", NSMAP):
+        out.append(
+            (
+                item.findtext("ram:SpecifiedTradeProduct/ram:SellerAssignedID", "", NSMAP),
+                item.findtext("ram:SpecifiedTradeProduct/ram:Name", "", NSMAP),
+                Decimal(item.findtext(".//ram:NetPriceProductTradePrice/ram:ChargeAmount", "0", NSMAP)),
+            )
+        )
     return out
 
 
-def original_lines(rules: Rules, txn: Any, labels: Sequence[tuple[str, str]]) -> tuple[str, list[DraftLine]]:
+def original_lines(
+    rules: Rules, txn: Any, printed: Sequence[tuple[str, str, Decimal]]
+) -> tuple[str, list[DraftLine]]:
     """The revenue account and the lines of the invoice recorded by ``txn`` (amounts as invoiced)."""
     known = {slug: s.label for slug, s in rules.allocation.services.items()}
     known[OVERHEAD] = rules.allocation.overhead.label
@@ -107,18 +120,22 @@ def original_lines(rules: Rules, txn: Any, labels: Sequence[tuple[str, str]]) ->
     revenue = [p for p in txn.postings if p.account in (rules.accounts.revenue, rules.accounts.fees_revenue)]
     if not revenue:
         raise InputError.at(
-            f"{txn.meta.get('invoice')} has no revenue posting", file=txn.meta.get("filename"), line=txn.meta.get("lineno")
+            f"{txn.meta.get('invoice')} has no revenue posting",
+            file=txn.meta.get("filename"),
+            line=txn.meta.get("lineno"),
         )
     lines = []
     for index, posting in enumerate(revenue):
         pmeta = posting.meta or {}
         code = str(pmeta.get("service", "fee"))
-        label = labels[index][1] if index < len(labels) and labels[index][0] == code else known.get(code, code)
+        same = index < len(printed) and printed[index][0] == code
+        label = printed[index][1] if same else known.get(code, code)
         amount = -Decimal(posting.units.number)
         hours = pmeta.get("hours")
         if hours is not None and Decimal(str(hours)) != 0:
             quantity = Decimal(str(hours))
-            lines.append(DraftLine(code, label, quantity, (amount / quantity).quantize(Decimal("0.0001")), amount))
+            price = printed[index][2] if same else (amount / quantity).quantize(Decimal("0.0001"))
+            lines.append(DraftLine(code, label, quantity, price, amount))
         else:
             lines.append(DraftLine(code, label, Decimal(1), amount, amount, "C62"))
     return revenue[0].account, lines
@@ -145,7 +162,7 @@ def credit_note_of(
     """The full credit note ``number`` of the invoice ``doc``, and its ledger transaction."""
     rules = ctx.rules
     txn = ledger_transaction(ctx, doc.number)
-    revenue_account, lines = original_lines(rules, txn, xml_labels(ctx.root, doc.pdf))
+    revenue_account, lines = original_lines(rules, txn, xml_lines(ctx.root, doc.pdf))
     start, end = period_bounds(doc.period)
     purpose = str(txn.narration).split(" — ", 1)[-1]
     inv = make_invoice(
@@ -191,7 +208,9 @@ def plan_credit_note(ctx: Context, number: str, reason: str, day: dt.date | None
     rules = ctx.rules
     reason = " ".join(reason.split())
     if not reason:
-        raise InputError.at("a credit note needs a reason", key="--reason", fix='pass --reason "why the invoice is cancelled"')
+        raise InputError.at(
+            "a credit note needs a reason", key="--reason", fix='pass --reason "why the invoice is cancelled"'
+        )
     refuse_tampered(ctx)
     documents = ctx.ledger.issued_documents()
     prefix = rules.group.invoicing.credit_note_prefix
@@ -216,4 +235,3 @@ def issue_credit_note(
 ) -> IssuePlan:
     ctx = load_context(root)
     return execute(ctx, plan_credit_note(ctx, number, reason, day), dry_run=dry_run)
-

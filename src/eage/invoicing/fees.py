@@ -123,7 +123,9 @@ def plan_fees(ctx: Context, year: int, day: dt.date | None = None) -> IssuePlan:
     documents = ledger.issued_documents()
     prefix = rules.group.invoicing.prefix
     credited = {d.refers_to for d in documents if d.kind == "credit_note"}
-    invoiced = {d.member for d in documents if d.kind == "fee" and d.period == str(year) and d.number not in credited}
+    invoiced = {
+        d.member for d in documents if d.kind == "fee" and d.period == str(year) and d.number not in credited
+    }
     if day is None:
         day = max(dt.date(year, 1, 1), latest_date(documents, [prefix], year) or dt.date(year, 1, 1))
     plan = IssuePlan("fees", str(year))
@@ -152,16 +154,22 @@ def plan_fees(ctx: Context, year: int, day: dt.date | None = None) -> IssuePlan:
             vat=vat,
         )
         plan.issued.append(
-            issued_entry(rules, inv, doc_kind="fee", period=str(year), revenue_account=rules.accounts.fees_revenue)
+            issued_entry(
+                rules, inv, doc_kind="fee", period=str(year), revenue_account=rules.accounts.fees_revenue
+            )
         )
     if not plan.issued:
         plan.status = "nothing"
         plan.notes.append(f"every member's {year} fee is already invoiced (or nil): nothing to issue")
         return plan
     main_text = ledger.main_path.read_text(encoding="utf-8")
-    rel = next_numbered_file(main_text, ledger.main_path, ctx.root / "ledger", f"generated/{day.year}/{year}-fees")
+    rel = next_numbered_file(
+        main_text, ledger.main_path, ctx.root / "ledger", f"generated/{day.year}/{year}-fees"
+    )
     entries: list[Entry] = [entry for item in plan.issued for entry in item.entries]
-    plan.files[rel] = render_file(GeneratedFile(rel, f"Membership fees {year} (rules/fees.yaml)", tuple(entries)))
+    plan.files[rel] = render_file(
+        GeneratedFile(rel, f"Membership fees {year} (rules/fees.yaml)", tuple(entries))
+    )
     return plan
 
 

@@ -116,7 +116,9 @@ def documents_csv(rows: Iterable[Sequence[object]]) -> str:
     """The year's register: number, date, kind, member, period, net, vat, total, refers_to, reason."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["number", "date", "kind", "member", "period", "net", "vat", "total", "refers_to", "reason"])
+    writer.writerow(
+        ["number", "date", "kind", "member", "period", "net", "vat", "total", "refers_to", "reason"]
+    )
     for row in rows:
         writer.writerow(row)
     return out.getvalue()
@@ -173,7 +175,9 @@ def latest_date(documents: Iterable[IssuedDocument], prefixes: Iterable[str], ye
     """The date of the last document of the ``prefixes`` sequences of ``year`` (None if there is none)."""
     wanted = set(prefixes)
     dates = [
-        d.date for d in documents if (p := parse_number(d.number)) is not None and p[0] in wanted and p[1] == year
+        d.date
+        for d in documents
+        if (p := parse_number(d.number)) is not None and p[0] in wanted and p[1] == year
     ]
     return max(dates, default=None)
 
@@ -200,7 +204,9 @@ def issued_entry(
     links: Sequence[str | None] = (),
 ) -> Issued:
     """``inv`` with its ledger transaction (plus ``links``) and the document directive of its PDF."""
-    txn, document = invoice_entries(rules, inv, period=period, revenue_account=revenue_account, doc_kind=doc_kind)
+    txn, document = invoice_entries(
+        rules, inv, period=period, revenue_account=revenue_account, doc_kind=doc_kind
+    )
     extra = tuple(link for link in links if link and link not in txn.links)
     return Issued(inv, doc_kind, period, dataclasses.replace(txn, links=txn.links + extra), document)
 
@@ -218,7 +224,9 @@ def execute(ctx: Context, plan: IssuePlan, *, dry_run: bool) -> IssuePlan:
         if "invoice" in txn.meta and "reason" in txn.meta
     }
     for year in sorted({item.invoice.issue_date.year for item in plan.issued}):
-        text = documents_csv(register_rows(documents, reasons, plan.issued, year, ctx.rules.group.invoicing.credit_note_prefix))
+        text = documents_csv(
+            register_rows(documents, reasons, plan.issued, year, ctx.rules.group.invoicing.credit_note_prefix)
+        )
         plan.documents[f"reports/{year}/documents.csv"] = text.encode("utf-8")
     commit_plan(ctx, plan)
     return plan

@@ -16,11 +16,16 @@ Only the invoice's own data is printed (no other member, no salary): the templat
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import multiprocessing
+import os
 import re
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 
@@ -100,7 +105,7 @@ def render_invoice_pdf(inv: Invoice, xml: bytes, *, template_dir: Path | None = 
     fetcher = URLFetcher(allowed_protocols={"file", "data"})
     document = HTML(
         string=html, base_url=str(template_dir or TEMPLATE_DIR) + "/", url_fetcher=fetcher
-    ).render()
+    ).render(font_config=_font_config() if template_dir is None else None)
     stamp = dt.datetime.combine(inv.issue_date, dt.time(0, 0))
     attachment = Attachment(
         string=xml,
@@ -153,7 +158,23 @@ def _finish_facturx(document: Any, pdf: Any) -> None:
         files.extend(unique)
 
 
+@functools.cache
+def _font_config() -> Any:
+    """One WeasyPrint font configuration per process, shared by every invoice.
+
+    Creating one per document sets up fontconfig and Pango again each time. Shared only with the shipped
+    templates, which declare no ``@font-face``: the configuration then holds nothing of a previous
+    invoice. A group's own templates (which may add fonts) get a fresh configuration per invoice.
+    """
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+@functools.cache
 def _environment(template_dir: Path | None) -> jinja2.Environment:
+    # Cached per folder: building the environment anew for every invoice compiled the template anew
+    # (a tenth of a second each). Jinja still reloads a template whose file changed on disk.
     # The override folder first, the shipped templates behind it: a group may replace only the CSS.
     search = [str(template_dir), str(TEMPLATE_DIR)] if template_dir else [str(TEMPLATE_DIR)]
     env = jinja2.Environment(
@@ -252,3 +273,62 @@ def format_iban(iban: str) -> str:
 def _eur_plain(value: Decimal) -> str:
     """``40`` -> ``40 €`` (the legal mention's own wording), ``12.5`` -> ``12,50 €``."""
     return f"{fr_number(value, 0)}{NBSP}€" if value == value.to_integral_value() else fr_eur(value)
+
+
+#: Below this many invoices a month renders in the calling process: starting workers (each imports
+#: WeasyPrint and compiles the schematrons, a few seconds) would cost more than it saves.
+PARALLEL_FROM = 40
+
+
+class RenderedInvoice(NamedTuple):
+    """One invoice's Factur-X XML, the EN 16931 / BR-FR rules it breaks (none: valid) and its PDF."""
+
+    xml: bytes
+    failed: list[str]
+    pdf: bytes | None  # None when the XML is invalid: nothing is laid out
+
+
+def render_invoice(inv: Invoice, template_dir: Path | None = None) -> RenderedInvoice:
+    """Build and validate the XML of ``inv``, then render its PDF if the XML is valid."""
+    from .facturx_xml import build_cii_xml
+    from .validate import validate_facturx_xml
+
+    xml = build_cii_xml(inv)
+    failed = [str(f) for f in validate_facturx_xml(xml)]
+    if failed:
+        return RenderedInvoice(xml, failed, None)
+    return RenderedInvoice(xml, failed, render_invoice_pdf(inv, xml, template_dir=template_dir))
+
+
+def render_workers(count: int) -> int:
+    """How many processes render ``count`` invoices: ``EAGE_RENDER_WORKERS`` if set, else up to 2 CPUs
+    for a month of at least :data:`PARALLEL_FROM` invoices, else 1 (in process)."""
+    configured = os.environ.get("EAGE_RENDER_WORKERS", "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return min(int(configured), max(count, 1))
+    if count < PARALLEL_FROM:
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def render_invoices(
+    invoices: Sequence[Invoice], template_dir: Path | None = None
+) -> Iterator[RenderedInvoice]:
+    """:func:`render_invoice` of each invoice, in order; in a pool of processes for a large month.
+
+    The bytes do not depend on the process that renders them (no clock, no random value, no shared
+    state), so a month rendered in parallel is identical to one rendered in process.
+    """
+    workers = render_workers(len(invoices))
+    if workers == 1:
+        for inv in invoices:
+            yield render_invoice(inv, template_dir)
+        return
+    # "spawn": a fresh interpreter, not a fork of one that holds a loaded ledger and Saxon's threads.
+    context = multiprocessing.get_context("spawn")
+    chunk = max(1, min(16, len(invoices) // (workers * 4)))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
+        yield from pool.map(render_invoice, invoices, [template_dir] * len(invoices), chunksize=chunk)
+    finally:  # on an invalid invoice the caller stops reading: the rest is not rendered
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -45,7 +45,7 @@ from eage.errors import InputError, Problem
 from eage.invoicing.build import DraftLine, make_invoice
 from eage.invoicing.issue import IssuePlan, execute, issued_entry, next_numbered_file
 from eage.invoicing.numbering import sequence
-from eage.ledger.load import CostLine
+from eage.ledger.load import CostLine, IssuedDocument
 from eage.ledger.model import Entry, GeneratedFile
 from eage.ledger.render import render_file
 from eage.ledger.store import read_includes
@@ -66,7 +66,9 @@ def year_targets(
     return dict(out)
 
 
-def trueup_differences(targets: Mapping[Key, Decimal], billed: Mapping[Key, Decimal]) -> dict[str, dict[str, Decimal]]:
+def trueup_differences(
+    targets: Mapping[Key, Decimal], billed: Mapping[Key, Decimal]
+) -> dict[str, dict[str, Decimal]]:
     """Per member, per pool: what is still owed (positive) or was over-billed (negative); zeros left out."""
     out: dict[str, dict[str, Decimal]] = {}
     for key in sorted(set(targets) | set(billed)):
@@ -102,7 +104,11 @@ def _months(ctx: Context, year: int) -> list[str]:
     if missing:
         raise InputError(
             [
-                Problem(f"{m} has a timesheet but was not run", file=f"ledger/timesheets/{m}.csv", fix=f"run `eage run {m}` before the close")
+                Problem(
+                    f"{m} has a timesheet but was not run",
+                    file=f"ledger/timesheets/{m}.csv",
+                    fix=f"run `eage run {m}` before the close",
+                )
                 for m in missing
             ]
         )
@@ -140,9 +146,9 @@ def billed_in_month(ctx: Context, month: str) -> dict[Key, Decimal]:
         if txn.meta.get("kind") in ("invoice", "credit_note") and txn.meta.get("period") == month:
             for posting in txn.postings:
                 if posting.account == revenue:
-                    out[(str(txn.meta.get("member")), str((posting.meta or {}).get("service", OVERHEAD)))] -= Decimal(
-                        posting.units.number
-                    )
+                    out[
+                        (str(txn.meta.get("member")), str((posting.meta or {}).get("service", OVERHEAD)))
+                    ] -= Decimal(posting.units.number)
     return dict(out)
 
 
@@ -176,16 +182,30 @@ def plan_close(ctx: Context, year: int) -> IssuePlan:
         diffs = differences[member]
         total = sum(diffs.values(), ZERO)
         cost = sum((v for (m, _), v in targets.items() if m == member), ZERO)
-        plan.notes.append(f"{member}: cost {cost:.2f}, billed {cost - total:.2f}, true-up {total:+.2f} EUR (net)")
+        plan.notes.append(
+            f"{member}: cost {cost:.2f}, billed {cost - total:.2f}, true-up {total:+.2f} EUR (net)"
+        )
         if total == 0:
             continue  # billed its cost; only the split between pools differs: no document for nothing
         credit = total < 0
         sign = Decimal(-1) if credit else Decimal(1)
         draft = [
-            DraftLine(pool, f"Régularisation {year} — {labels.get(pool, pool)}", Decimal(1), sign * diff, sign * diff, "C62")
-            for pool, diff in sorted(diffs.items(), key=lambda item: list(labels).index(item[0]) if item[0] in labels else 99)
+            DraftLine(
+                pool,
+                f"Régularisation {year} — {labels.get(pool, pool)}",
+                Decimal(1),
+                sign * diff,
+                sign * diff,
+                "C62",
+            )
+            for pool, diff in sorted(
+                diffs.items(), key=lambda item: list(labels).index(item[0]) if item[0] in labels else 99
+            )
         ]
         number = credits.take(close) if credit else invoices.take(close)
+        # BR-FR-CO-05: a credit note names an earlier invoice (BT-25) and its date (BT-26): the member's
+        # last invoice of the year that stands, which the true-up settles with the others.
+        last = _last_invoice(documents, member, year) if credit else None
         inv = make_invoice(
             rules,
             number=number,
@@ -199,17 +219,38 @@ def plan_close(ctx: Context, year: int) -> IssuePlan:
             reason=f"Régularisation annuelle {year} : facturation au taux standard supérieure au coût réel"
             if credit
             else None,
+            refers_to=last.number if last else None,
+            refers_to_date=last.date if last else None,
         )
-        plan.issued.append(issued_entry(rules, inv, doc_kind="trueup", period=str(year), revenue_account=rules.accounts.revenue))
+        plan.issued.append(
+            issued_entry(
+                rules, inv, doc_kind="trueup", period=str(year), revenue_account=rules.accounts.revenue
+            )
+        )
     if not plan.issued:
         plan.status = "nothing"
         plan.notes.append(f"the billing of {year} already equals its cost for every member: nothing to issue")
         return plan
     main_text = ledger.main_path.read_text(encoding="utf-8")
-    rel = next_numbered_file(main_text, ledger.main_path, ctx.root / "ledger", f"generated/{year}/{year}-trueup")
+    rel = next_numbered_file(
+        main_text, ledger.main_path, ctx.root / "ledger", f"generated/{year}/{year}-trueup"
+    )
     entries: list[Entry] = [entry for item in plan.issued for entry in item.entries]
     plan.files[rel] = render_file(GeneratedFile(rel, f"Year-end true-up {year}", tuple(entries)))
     return plan
+
+
+def _last_invoice(documents: Sequence[IssuedDocument], member: str, year: int) -> IssuedDocument | None:
+    credited = {d.refers_to for d in documents if d.kind == "credit_note"}
+    standing = [
+        d
+        for d in documents
+        if d.member == member
+        and d.kind == "invoice"
+        and d.period.startswith(str(year))
+        and d.number not in credited
+    ]
+    return max(standing, key=lambda d: (d.date, d.number), default=None)
 
 
 def close_year(root: Path, year: int, *, dry_run: bool = False) -> IssuePlan:

@@ -17,23 +17,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from eage.money import fr_eur, fr_number
+from eage.money import MONTHS_FR, fr_eur, fr_number
 from eage.payroll.engine import EMPLOYEUR, SALARIE, Payslip
-
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 @dataclass
@@ -96,7 +81,7 @@ def payslip_html(slip: Payslip, employee: Mapping[str, Any], employer: Mapping[s
             employee=employee_data,
             employer=employer_data,
             period=f"{slip.month:%Y-%m}",
-            period_label=f"{MONTHS[slip.month.month - 1]} {slip.month.year}",
+            period_label=f"{MONTHS_FR[slip.month.month - 1]} {slip.month.year}",
             created=created.isoformat(),
             hours=fr_number(slip.weekly_hours),
             earnings=[
