@@ -77,7 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args._run(args)
     except InputError as exc:
-        print("error: " + ("\n  ".join(str(p) for p in exc.problems)), file=sys.stderr)
+        root = getattr(args, "root", None)
+        shown = [p.relative_to(root) if isinstance(root, Path) else p for p in exc.problems]
+        print("error: " + ("\n  ".join(str(p) for p in shown)), file=sys.stderr)
         print("Nothing was written.", file=sys.stderr)
         return 1
     except UsageError as exc:

@@ -35,6 +35,17 @@ class Problem:
             text += f" — {self.fix}"
         return text
 
+    def relative_to(self, root: Path) -> Problem:
+        """The same problem with its file shown relative to ``root`` when it is an absolute path under it
+        (a relative file is already shown as the user or eage wrote it)."""
+        if not self.file or not Path(self.file).is_absolute():
+            return self
+        try:
+            shown = Path(self.file).resolve().relative_to(root.resolve()).as_posix()
+        except (ValueError, OSError):
+            return self
+        return Problem(self.message, shown, self.line, self.key, self.fix)
+
 
 class InputError(Exception):
     """Bad input: one or more located problems. Exit code 1, no traceback."""

@@ -7,23 +7,29 @@ Every problem found is reported with the file and line; the month is rejected as
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import gc
 import io
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import NamedTuple
 
 from eage.errors import InputError, Problem
 from eage.rules.bundle import Rules
+from eage.rules.models import Employee, Member
 
 HEADER = ["date", "employee", "member", "service", "hours", "note"]
 INTERNAL = ("", "interne")
 
 
-@dataclass(frozen=True)
-class TimesheetLine:
+class TimesheetLine(NamedTuple):
+    """One validated line. A named tuple (immutable, like a frozen dataclass) because a month may have
+    a million of them: it is built several times faster and takes half the memory."""
+
     date: dt.date
     employee: str
     member: str | None  # None = internal time
@@ -64,6 +70,26 @@ def read_timesheet(root: Path, month: str, rules: Rules) -> list[TimesheetLine]:
 
 
 def parse_timesheet(text: str, month: str, rules: Rules, rel: str) -> list[TimesheetLine]:
+    """The month's validated lines; every problem found (file, line, key, fix) is raised together."""
+    with _gc_paused():
+        return _parse(text, month, rules, rel)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a month's lines are built: the collector would walk the
+    growing list again and again (a third to half of the time on a million lines), for no garbage, since
+    lines hold no cycles. Restored on exit, whatever happens."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse(text: str, month: str, rules: Rules, rel: str) -> list[TimesheetLine]:
     start, end = month_bounds(month)
     staff = rules.staff.by_id()
     members = rules.members.by_id()
@@ -76,107 +102,83 @@ def parse_timesheet(text: str, month: str, rules: Rules, rel: str) -> list[Times
 
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
-    if header is None or [h.strip().lower() for h in header] != HEADER:
+    if header is None:
         raise InputError.at(
-            f"header is {header!r}", file=rel, line=1, fix=f"the first line must be {','.join(HEADER)}"
+            "the file is empty", file=rel, line=1, fix=f"the first line must be {','.join(HEADER)}"
+        )
+    if [h.strip().lower() for h in header] != HEADER:
+        found = (
+            "fields separated by semicolons"
+            if len(header) == 1 and ";" in header[0]
+            else f"header is {header!r}"
+        )
+        raise InputError.at(
+            found,
+            file=rel,
+            line=1,
+            fix=f"save as CSV with commas; the first line must be {','.join(HEADER)}",
         )
     max_per_day = rules.allocation.max_hours_per_day
     seen: dict[tuple[dt.date, str, str | None, str], int] = {}
     per_day: dict[tuple[str, dt.date], Decimal] = defaultdict(Decimal)
+    # A month has a few hundred distinct dates, hour values, (employee, service) and (member, day) pairs
+    # but up to a million lines: each check is computed once per distinct value and kept (a value, or
+    # the problem it raises), in the same order as before, so the messages and their order are unchanged.
+    dates: dict[str, dt.date | _Bad] = {}
+    hours_seen: dict[str, Decimal | _Bad] = {}
+    workers: dict[tuple[str, str], _Bad | None] = {}
+    covered: dict[tuple[str, dt.date], _Bad | None] = {}
+    billed: dict[tuple[str, dt.date], str | _Bad | None] = {}
+    last = reader.line_num
     for fields in reader:
-        lineno = reader.line_num
-        if not fields or all(not f.strip() for f in fields):
+        # A record starts on the line after the previous one ended (a quoted field may span lines).
+        lineno, last = last + 1, reader.line_num
+        if not fields or (not fields[0].strip() and all(not f.strip() for f in fields)):
             continue
         if len(fields) != len(HEADER):
             bad(
                 lineno,
-                f"{len(fields)} fields instead of {len(HEADER)}",
+                f"{len(fields)} fields instead of {len(HEADER)}"
+                + (
+                    f" (a double quote opened here is not closed before line {last})" if last > lineno else ""
+                ),
                 "write date,employee,member,service,hours,note",
             )
             continue
-        raw_date, emp_id, member_id, service, raw_hours, note = (f.strip() for f in fields)
-        try:
-            day = dt.date.fromisoformat(raw_date)
-        except ValueError:
-            bad(lineno, f"date {raw_date!r} is not a date", "write it as YYYY-MM-DD", "date")
+        raw_date, emp_id, member_id, service, raw_hours, note = map(str.strip, fields)
+        day = dates.get(raw_date)
+        if day is None:
+            day = dates[raw_date] = _check_date(raw_date, month, start, end)
+        if isinstance(day, _Bad):
+            bad(lineno, *day)
             continue
-        if not (start <= day < end):
-            bad(
-                lineno,
-                f"date {day} is not in {month}",
-                f"move the line to ledger/timesheets/{day:%Y-%m}.csv",
-                "date",
-            )
+        hours = hours_seen.get(raw_hours)
+        if hours is None:
+            hours = hours_seen[raw_hours] = _check_hours(raw_hours)
+        if isinstance(hours, _Bad):
+            bad(lineno, *hours)
             continue
-        try:
-            hours = Decimal(raw_hours.replace(",", "."))
-        except InvalidOperation:
-            bad(lineno, f"hours {raw_hours!r} is not a number", "write hours like 3.5", "hours")
+        key_ws = (emp_id, service)
+        if key_ws not in workers:
+            workers[key_ws] = _check_worker(emp_id, service, staff, services)
+        problem = workers[key_ws]
+        if problem is not None:
+            bad(lineno, *problem)
             continue
-        if not hours.is_finite() or hours <= 0:
-            bad(
-                lineno, f"hours {raw_hours} must be positive", "remove the line or correct the hours", "hours"
-            )
+        key_ed = (emp_id, day)
+        if key_ed not in covered:
+            covered[key_ed] = _check_contract(staff[emp_id], day)
+        problem = covered[key_ed]
+        if problem is not None:
+            bad(lineno, *problem)
             continue
-        if hours != hours.quantize(Decimal("0.01")):
-            bad(lineno, f"hours {raw_hours} has more than two decimals", "round to the hundredth", "hours")
+        key_md = (member_id, day)
+        if key_md not in billed:
+            billed[key_md] = _check_member(member_id, day, members)
+        member = billed[key_md]
+        if isinstance(member, _Bad):
+            bad(lineno, *member)
             continue
-        employee = staff.get(emp_id)
-        if employee is None:
-            bad(
-                lineno,
-                f"unknown employee {emp_id!r}",
-                f"use an id of rules/staff.yaml: {sorted(staff)}",
-                "employee",
-            )
-            continue
-        if service not in services:
-            bad(lineno, f"unknown service {service!r}", f"use one of {sorted(services)}", "service")
-            continue
-        if service not in employee.all_services():
-            bad(
-                lineno,
-                f"{emp_id} does not work for service {service!r}",
-                f"use one of {employee.all_services()} or add it to the employee's services in rules/staff.yaml",
-                "service",
-            )
-            continue
-        if not employee.contract.covers(day):
-            bad(
-                lineno,
-                f"{day} is outside {emp_id}'s contract ({employee.contract.start} to {employee.contract.end or '…'})",
-                "correct the date or the contract in rules/staff.yaml",
-                "date",
-            )
-            continue
-        member: str | None = None
-        if member_id.lower() not in INTERNAL:
-            found = members.get(member_id)
-            if found is None:
-                bad(
-                    lineno,
-                    f"unknown member {member_id!r}",
-                    "use an id of rules/members.yaml (or leave it empty for internal time)",
-                    "member",
-                )
-                continue
-            if day < found.joined:
-                bad(
-                    lineno,
-                    f"{member_id} joined on {found.joined}, after {day}",
-                    "correct the date or the member's joined date",
-                    "member",
-                )
-                continue
-            if found.left is not None and day > found.left:
-                bad(
-                    lineno,
-                    f"{member_id} left on {found.left}: hours on {day} cannot be billed to it",
-                    "correct the member or its left date",
-                    "member",
-                )
-                continue
-            member = member_id
         key = (day, emp_id, member, service)
         if key in seen:
             bad(
@@ -186,11 +188,11 @@ def parse_timesheet(text: str, month: str, rules: Rules, rel: str) -> list[Times
             )
             continue
         seen[key] = lineno
-        per_day[(emp_id, day)] += hours
-        if per_day[(emp_id, day)] > max_per_day:
+        total = per_day[key_ed] = per_day[key_ed] + hours
+        if total > max_per_day:
             bad(
                 lineno,
-                f"{emp_id} has {per_day[(emp_id, day)]} h on {day}, more than {max_per_day} h in a day",
+                f"{emp_id} has {total} h on {day}, more than {max_per_day} h in a day",
                 "check the day's lines",
                 "hours",
             )
@@ -199,3 +201,90 @@ def parse_timesheet(text: str, month: str, rules: Rules, rel: str) -> list[Times
     if problems:
         raise InputError(problems)
     return lines
+
+
+class _Bad(NamedTuple):
+    """A problem found in a field's value, before it is tied to a line: message, fix, key."""
+
+    message: str
+    fix: str
+    key: str | None = None
+
+
+def _check_date(raw_date: str, month: str, start: dt.date, end: dt.date) -> dt.date | _Bad:
+    try:
+        day = dt.date.fromisoformat(raw_date)
+    except ValueError:
+        return _Bad(f"date {raw_date!r} is not a date", "write it as YYYY-MM-DD", "date")
+    if not (start <= day < end):
+        return _Bad(
+            f"date {day} is not in {month}", f"move the line to ledger/timesheets/{day:%Y-%m}.csv", "date"
+        )
+    return day
+
+
+def _check_hours(raw_hours: str) -> Decimal | _Bad:
+    try:
+        hours = Decimal(raw_hours.replace(",", "."))
+    except InvalidOperation:
+        return _Bad(f"hours {raw_hours!r} is not a number", "write hours like 3.5", "hours")
+    if not hours.is_finite() or hours <= 0:
+        return _Bad(f"hours {raw_hours} must be positive", "remove the line or correct the hours", "hours")
+    if hours != hours.quantize(Decimal("0.01")):
+        return _Bad(f"hours {raw_hours} has more than two decimals", "round to the hundredth", "hours")
+    return hours
+
+
+def _check_worker(
+    emp_id: str, service: str, staff: Mapping[str, Employee], services: Mapping[str, object]
+) -> _Bad | None:
+    employee = staff.get(emp_id)
+    if employee is None:
+        return _Bad(
+            f"unknown employee {emp_id!r}", f"use an id of rules/staff.yaml: {sorted(staff)}", "employee"
+        )
+    if service not in services:
+        return _Bad(f"unknown service {service!r}", f"use one of {sorted(services)}", "service")
+    if service not in employee.all_services():
+        return _Bad(
+            f"{emp_id} does not work for service {service!r}",
+            f"use one of {employee.all_services()} or add it to the employee's services in rules/staff.yaml",
+            "service",
+        )
+    return None
+
+
+def _check_contract(employee: Employee, day: dt.date) -> _Bad | None:
+    if employee.contract.covers(day):
+        return None
+    return _Bad(
+        f"{day} is outside {employee.id}'s contract ({employee.contract.start} to {employee.contract.end or '…'})",
+        "correct the date or the contract in rules/staff.yaml",
+        "date",
+    )
+
+
+def _check_member(member_id: str, day: dt.date, members: Mapping[str, Member]) -> str | _Bad | None:
+    """The member billed for the line, None for internal time, or the problem."""
+    if member_id.lower() in INTERNAL:
+        return None
+    found = members.get(member_id)
+    if found is None:
+        return _Bad(
+            f"unknown member {member_id!r}",
+            "use an id of rules/members.yaml (or leave it empty for internal time)",
+            "member",
+        )
+    if day < found.joined:
+        return _Bad(
+            f"{member_id} joined on {found.joined}, after {day}",
+            "correct the date or the member's joined date",
+            "member",
+        )
+    if found.left is not None and day > found.left:
+        return _Bad(
+            f"{member_id} left on {found.left}: hours on {day} cannot be billed to it",
+            "correct the member or its left date",
+            "member",
+        )
+    return member_id

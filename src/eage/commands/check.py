@@ -17,7 +17,7 @@ def collect_problems(root: Path) -> tuple[list[str], list[str]]:
     """Every problem of the group's folder (as text), and what was checked."""
     from eage.errors import InputError, Problem
     from eage.ledger.load import load_ledger
-    from eage.ledger.store import read_manifest, tampered
+    from eage.ledger.store import lock_problems, relocate_include_errors
     from eage.payroll.params import load_payroll_rules
     from eage.rules.bundle import load_rules
     from eage.timesheets import parse_timesheet
@@ -87,17 +87,9 @@ def collect_problems(root: Path) -> tuple[list[str], list[str]]:
                             fix="add an `open` directive for it in ledger/accounts.beancount",
                         )
                     )
-    try:
-        for rel, why in tampered(root, read_manifest(root / "ledger")):
-            problems.append(
-                Problem(
-                    why, file=rel, fix="restore it from version control; generated files are never edited"
-                )
-            )
-        checked.append("lock manifest")
-    except InputError as exc:
-        problems += exc.problems
-    return [str(p) for p in problems], checked
+    problems += lock_problems(root)
+    checked.append("lock manifest")
+    return [str(p.relative_to(root)) for p in relocate_include_errors(problems)], checked
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ This module and its siblings are the only code that imports beancount. The core 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -61,6 +62,13 @@ class IssuedDocument:
 def _relative(filename: str | None, root: Path) -> str:
     if not filename:
         return "?"
+    return _relative_cached(filename, root)
+
+
+@functools.lru_cache(maxsize=4096)
+def _relative_cached(filename: str, root: Path) -> str:
+    # Cached: every entry of a file shares its filename, and resolving a path costs system calls
+    # (tens of thousands of entries per command on a ten-year ledger).
     try:
         return str(Path(filename).resolve().relative_to(root.resolve()))
     except ValueError:
@@ -83,13 +91,22 @@ def format_errors(errors: Iterable[Any], root: Path) -> list[Problem]:
 
 
 class Ledger:
-    """The loaded ledger: entries, options and the plain values derived from them."""
+    """The loaded ledger: entries, options and the plain values derived from them.
 
-    def __init__(self, root: Path, entries: list[Any], options: dict[str, Any]) -> None:
+    ``clean`` is True when the entries are known to load with zero errors (as :func:`load_ledger`
+    leaves them): :func:`validate_additions` then only re-checks what new entries can break.
+    The entries are not changed after construction: derived values are computed once.
+    """
+
+    def __init__(
+        self, root: Path, entries: list[Any], options: dict[str, Any], *, clean: bool = False
+    ) -> None:
         self.root = root
         self.entries = entries
         self.options = options
+        self.clean = clean
         self._txns = [e for e in entries if isinstance(e, data.Transaction)]
+        self._documents: tuple[IssuedDocument, ...] | None = None
 
     @property
     def main_path(self) -> Path:
@@ -144,7 +161,12 @@ class Ledger:
         return out
 
     def issued_documents(self) -> list[IssuedDocument]:
-        """Invoices and credit notes recorded in the ledger, in ledger order."""
+        """Invoices and credit notes recorded in the ledger, in ledger order (read once, then kept)."""
+        if self._documents is None:
+            self._documents = tuple(self._read_documents())
+        return list(self._documents)
+
+    def _read_documents(self) -> list[IssuedDocument]:
         out = []
         for txn in self._txns:
             kind = txn.meta.get("kind")
@@ -194,7 +216,7 @@ def load_ledger(root: Path, *, allow_errors: bool = False) -> tuple[Ledger, list
     problems = format_errors(errors, root)
     if problems and not allow_errors:
         raise InputError(problems)
-    return Ledger(root, entries, options), problems
+    return Ledger(root, entries, options, clean=not problems), problems
 
 
 def validate_additions(ledger: Ledger, texts: dict[str, str]) -> list[Problem]:
@@ -213,6 +235,25 @@ def validate_additions(ledger: Ledger, texts: dict[str, str]) -> list[Problem]:
     booked, booking_errors = booking.book(new_entries, ledger.options)  # type: ignore[no-untyped-call]
     errors.extend(booking_errors)
     if not errors:
-        combined = data.sorted(list(ledger.entries) + list(booked))
+        combined = data.sorted(_validation_context(ledger, booked) + list(booked))
         errors.extend(validation.validate(combined, ledger.options))  # type: ignore[no-untyped-call]
     return format_errors(errors, ledger.root)
+
+
+# What Beancount's validations of a new entry look at among the other entries: account openings and
+# closings, commodities and balance assertions (duplicates), never other transactions.
+_CONTEXT_TYPES = (data.Open, data.Close, data.Commodity, data.Balance)
+
+
+def _validation_context(ledger: Ledger, new: list[Any]) -> list[Any]:
+    """The loaded entries the new ones must be validated with.
+
+    A clean ledger (zero errors) has no error of its own to find again, and new entries that close no
+    account cannot make an old entry invalid: the old openings, closings, commodities and balance
+    assertions are enough, and validating them with the new entries finds exactly the errors that
+    validating the whole ledger would (without walking every transaction of every past year). Otherwise
+    (a ledger with errors or entries removed, a new ``close``), everything is validated again.
+    """
+    if not ledger.clean or any(isinstance(e, data.Close) for e in new):
+        return list(ledger.entries)
+    return [e for e in ledger.entries if isinstance(e, _CONTEXT_TYPES)]

@@ -6,6 +6,8 @@ YAML is read with the safe loader only. The node tree is kept so that a pydantic
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,15 +34,99 @@ def _read(path: Path) -> tuple[Any, yaml.Node | None]:
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
+            _refuse_duplicate_keys(node, path)
+            try:
+                data = loader.construct_document(node) if node is not None else None
+            except (ValueError, TypeError, OverflowError) as exc:
+                # The safe loader's own scalars can fail to build: 2026-02-30 matches YAML's date pattern.
+                raise _unbuildable_scalar(node, path, exc) from None
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError.at(f"invalid YAML: {problem}", file=path, line=line, fix="fix the syntax") from None
+        fix = "fix the syntax"
+        if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in str(problem):
+            fix = "remove the tag: rules are read as only plain YAML (no !!python or other object tags)"
+        raise InputError.at(f"invalid YAML: {problem}", file=path, line=line, fix=fix) from None
     return data, node
+
+
+def _walk(node: yaml.Node | None) -> list[yaml.Node]:
+    """Every node of the tree, depth first, each once (anchors and aliases share nodes)."""
+    out: list[yaml.Node] = []
+    seen: set[int] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        out.append(current)
+        if isinstance(current, yaml.MappingNode):
+            for key, value in reversed(current.value):
+                stack += [value, key]
+        elif isinstance(current, yaml.SequenceNode):
+            stack += reversed(current.value)
+    return out
+
+
+def _refuse_duplicate_keys(node: yaml.Node | None, path: Path) -> None:
+    """A key given twice in a mapping: YAML libraries keep the last silently; a rate must not hide."""
+    problems = []
+    for current in _walk(node):
+        if not isinstance(current, yaml.MappingNode):
+            continue
+        first: dict[str, int] = {}
+        for key, _ in current.value:
+            if not isinstance(key, yaml.ScalarNode):
+                continue
+            line = key.start_mark.line + 1
+            if key.value in first:
+                problems.append(
+                    Problem(
+                        f"duplicate key {key.value!r} (first given on line {first[key.value]})",
+                        file=str(path),
+                        line=line,
+                        fix="keep one of the two: YAML would silently use the last",
+                    )
+                )
+            else:
+                first[key.value] = line
+    if problems:
+        raise InputError(problems)
+
+
+def _unbuildable_scalar(node: yaml.Node | None, path: Path, exc: Exception) -> InputError:
+    """The located error for a scalar the safe loader matched but could not build (an impossible date)."""
+    constructor = yaml.constructor.SafeConstructor()
+    for current in _walk(node):
+        if not isinstance(current, yaml.ScalarNode):
+            continue
+        try:
+            constructor.construct_object(current)
+        except (ValueError, TypeError, OverflowError) as inner:
+            hint = "write a real date as YYYY-MM-DD" if current.tag.endswith(":timestamp") else "correct it"
+            return InputError.at(
+                f"{current.value!r} cannot be read ({inner})",
+                file=path,
+                line=current.start_mark.line + 1,
+                fix=hint,
+            )
+    return InputError.at(f"invalid YAML: {exc}", file=path, fix="fix the value")
+
+
+_DATE_REPR = re.compile(r"datetime\.date\((\d+), (\d+), (\d+)\)")
+
+
+def _plain(part: int | str) -> int | str:
+    """A key of the error location as written in the file (pydantic shows date keys as their repr)."""
+    if isinstance(part, str):
+        match = _DATE_REPR.fullmatch(part)
+        if match:
+            return dt.date(*(int(g) for g in match.groups())).isoformat()
+    return part
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
@@ -83,7 +169,7 @@ def _fix_for(error_type: str) -> str:
 def problems_from_validation(path: Path, exc: ValidationError, node: yaml.Node | None) -> list[Problem]:
     problems = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        loc = tuple(_plain(p) for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
