@@ -149,3 +149,12 @@ def test_a_crash_while_writing_leaves_a_valid_ledger_and_no_partial_file(
     batch.commit_plan(ctx, again)
     assert bean_errors(demo) == []
     assert len(load_ledger(demo)[0].issued_documents()) > len(ledger.issued_documents())
+
+
+def test_months_are_billed_in_order(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = tree_digest(demo)
+    assert main(["run", "2026-12", "--dry-run", "--root", str(demo)]) == 1
+    err = capsys.readouterr().err
+    assert "2026-11 has a timesheet but was not run" in err
+    assert "eage run 2026-11" in err
+    assert tree_digest(demo) == before

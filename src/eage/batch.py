@@ -52,7 +52,7 @@ from eage.payroll.params import PayrollRules, load_payroll_rules
 from eage.payroll.variables import EmployeeVariables, load_variables
 from eage.rules.bundle import Rules, load_rules
 from eage.rules.dated import NotInForce, in_force
-from eage.timesheets import month_bounds, read_timesheet
+from eage.timesheets import month_bounds, read_timesheet, timesheet_path
 
 Progress = Callable[[str, int, int], None]
 
@@ -121,6 +121,11 @@ class MonthPlan:
             "total_cost": f"{self.result.total_cost:.2f}",
             "total_billed": f"{self.result.total_billed:.2f}",
         }
+
+
+def previous_month(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    return f"{year - 1}-12" if mon == 1 else f"{year}-{mon - 1:02d}"
 
 
 def generated_path(month: str, name: str) -> str:
@@ -413,6 +418,14 @@ def _check_against_ledger(ctx: Context, plan: MonthPlan, existing: dict[str, Iss
                 file=later[0].file,
                 line=later[0].line,
                 fix="run the months in order; to change an invoiced month use `eage run YYYY-MM --correct`",
+            )
+        previous = previous_month(plan.month)
+        invoiced = {d.period for d in ctx.ledger.issued_documents() if d.kind == "invoice"}
+        if timesheet_path(ctx.root, previous).exists() and previous not in invoiced:
+            raise InputError.at(
+                f"{previous} has a timesheet but was not run: months are billed in order",
+                file=f"ledger/timesheets/{previous}.csv",
+                fix=f"run `eage run {previous}` first",
             )
         return
     same = all(

@@ -16,6 +16,7 @@ How a cost reaches a pool (first match wins):
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -80,13 +81,21 @@ class AllocationResult:
     excluded_cost: Decimal
 
     def members(self) -> list[str]:
-        return sorted({s.member for s in self.shares})
+        return sorted(self._by_member)
 
     def member_shares(self, member: str) -> list[Share]:
-        return [s for s in self.shares if s.member == member]
+        return list(self._by_member.get(member, ()))
 
     def member_total(self, member: str) -> Decimal:
-        return sum((s.amount for s in self.shares if s.member == member), ZERO)
+        return sum((s.amount for s in self._by_member.get(member, ())), ZERO)
+
+    @functools.cached_property
+    def _by_member(self) -> dict[str, list[Share]]:
+        # Indexed once: a run asks for each member's shares, which scanning all shares made quadratic.
+        index: dict[str, list[Share]] = {}
+        for share in self.shares:
+            index.setdefault(share.member, []).append(share)
+        return index
 
     @property
     def total_cost(self) -> Decimal:

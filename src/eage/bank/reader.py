@@ -172,10 +172,10 @@ def read_statement(
             ) from None
         except ValueError as exc:
             raise InputError.at(
-                str(exc),
+                f"cannot read this line ({exc}): {';'.join(row)!r}",
                 file=shown,
                 line=lineno,
-                fix=f"check layout.date_format / decimal_comma in {BANK_RULES}, or correct the line",
+                fix=f"check layout.date_format ({layout.date_format!r}) / decimal_comma in {BANK_RULES}, or correct the line",
             ) from None
         if amount is None or amount == 0:
             continue  # information lines (balance carried forward) move no money

@@ -28,6 +28,7 @@ import jinja2
 from markupsafe import Markup
 
 from eage.budget.statements import Consolidated, MemberBlock, MemberStatement, Row
+from eage.csvsafe import safe_cell
 from eage.money import MONTHS_FR, NBSP, fr_eur, fr_hours, fr_number, fr_percent
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -46,7 +47,6 @@ MONTHS_SHORT = (
     "déc.",
 )
 DASH = "—"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- formats ------------------------------------------------------------------------------------------
@@ -99,11 +99,6 @@ def period_label(year: int, through: int) -> str:
     end = period_end(year, through)
     first = "1er" if end.day == 1 else str(end.day)
     return f"au {first} {MONTHS_FR[through - 1]} {year}"
-
-
-def safe_text(text: str) -> str:
-    """Spreadsheet text that cannot be read as a formula (OWASP "CSV injection")."""
-    return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
 # --- chart ----------------------------------------------------------------------------------------------
@@ -414,14 +409,14 @@ def _csv_cell(value: Cell) -> str:
     if isinstance(value, Decimal):
         # A bare number with a decimal comma: French spreadsheets read it as a number, never as a formula.
         return f"{value:f}".replace(".", ",")
-    return safe_text(value)
+    return safe_cell(value)
 
 
 def to_csv(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
     """Semicolon-separated, UTF-8 with a BOM (what a French spreadsheet expects), numbers with a comma."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([safe_text(h) for h in header])
+    writer.writerow([safe_cell(h) for h in header])
     for row in rows:
         writer.writerow([_csv_cell(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
@@ -444,15 +439,15 @@ def to_xlsx(
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_title[:31]
-    sheet.append([safe_text(title)])
+    sheet.append([safe_cell(title)])
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([safe_text(h) for h in header])
+    sheet.append([safe_cell(h) for h in header])
     for cell in sheet[2]:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="1F4E79")
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows:
-        sheet.append([safe_text(v) if isinstance(v, str) else v for v in row])
+        sheet.append([safe_cell(v) if isinstance(v, str) else v for v in row])
     for column in sheet.iter_cols(min_row=3):
         for cell in column:
             if not isinstance(cell.value, Decimal):

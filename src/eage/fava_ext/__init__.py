@@ -133,11 +133,18 @@ class Eage(FavaExtensionBase):
             return None
         return reports.repartition(self._all(), month, rules, self._expenses())
 
+    def _manifest(self) -> dict[str, str]:
+        """The lock manifest; a corrupt one serves no PDF (Contrôles and `eage check` report it)."""
+        try:
+            return read_manifest(self.root / "ledger")
+        except InputError:
+            return {}
+
     def factures(self) -> reports.Factures | None:
         rules = self.rules()
         if rules is None:
             return None
-        manifest = read_manifest(self.root / "ledger")
+        manifest = self._manifest()
         return reports.factures(self._listed(), self._all(), rules, self.as_of(), manifest)
 
     def controles(self) -> reports.Controles | None:
@@ -207,7 +214,7 @@ class Eage(FavaExtensionBase):
     @extension_endpoint("pdf")  # type: ignore[arg-type,untyped-decorator]
     def pdf(self) -> Response:
         """An invoice PDF, only if eage generated it: listed in the lock manifest, under reports/invoices."""
-        path = safe_invoice_path(self.root, request.args.get("path", ""), read_manifest(self.root / "ledger"))
+        path = safe_invoice_path(self.root, request.args.get("path", ""), self._manifest())
         if path is None:
             abort(404)
         return send_file(path, mimetype="application/pdf", download_name=path.name)

@@ -27,6 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from eage.batch import Context, commit_plan, render_invoice_documents, validate_plan
+from eage.csvsafe import safe_cell
 from eage.invoicing.build import invoice_entries
 from eage.invoicing.model import Invoice, VatInfo
 from eage.invoicing.numbering import parse_number
@@ -44,8 +45,6 @@ OUTSIDE_SCOPE = VatInfo(
     "TVA non applicable : cotisation sans contrepartie individualisée, hors du champ de la TVA",
     "VATEX-EU-O",
 )
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -106,12 +105,6 @@ class IssuePlan:
         }
 
 
-def csv_cell(text: str | None) -> str:
-    """A text cell a spreadsheet will not run as a formula (OWASP "CSV injection"): prefix with '."""
-    value = "" if text is None else str(text)
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def documents_csv(rows: Iterable[Sequence[object]]) -> str:
     """The year's register: number, date, kind, member, period, net, vat, total, refers_to, reason."""
     out = io.StringIO()
@@ -144,13 +137,13 @@ def register_rows(
                 doc.number,
                 doc.date.isoformat(),
                 doc.kind,
-                csv_cell(doc.member),
-                csv_cell(doc.period),
+                safe_cell(doc.member),
+                safe_cell(doc.period),
                 f"{sign * doc.net:.2f}",
                 f"{sign * doc.vat:.2f}",
                 f"{sign * doc.total:.2f}",
-                csv_cell(doc.refers_to),
-                csv_cell(reasons.get(doc.number)),
+                safe_cell(doc.refers_to),
+                safe_cell(reasons.get(doc.number)),
             ]
     for item in new:
         inv = item.invoice
@@ -160,13 +153,13 @@ def register_rows(
                 inv.number,
                 inv.issue_date.isoformat(),
                 item.doc_kind,
-                csv_cell(inv.member_id),
-                csv_cell(item.period),
+                safe_cell(inv.member_id),
+                safe_cell(item.period),
                 f"{sign * inv.net_total:.2f}",
                 f"{sign * inv.vat_total:.2f}",
                 f"{sign * inv.gross_total:.2f}",
-                csv_cell(inv.refers_to),
-                csv_cell(inv.reason),
+                safe_cell(inv.refers_to),
+                safe_cell(inv.reason),
             ]
     return [rows[number] for number in sorted(rows)]
 
