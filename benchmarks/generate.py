@@ -18,8 +18,9 @@ so each one gets a tiny **placeholder PDF** (a blank page whose file says "SYNTH
 Factur-X XML), and payslip PDFs and invoice registers are not written. Only the benchmarked month (the
 one after the history, left unrun) renders real documents, when the benchmark runs ``eage run`` on it.
 The ledger is kept in memory between history months (the new files are parsed and appended, not
-re-loaded), and the tamper check of ``plan_month`` (which re-hashes every file of the lock manifest)
-is skipped for the history only: the generator wrote those files a moment before. At the end, the whole
+re-loaded); for the history only, the tamper check of ``plan_month`` (which re-hashes every file of the
+lock manifest) is skipped, since the generator wrote those files a moment before, and so is the fsync
+of each written file. At the end, the whole
 ledger is loaded once from disk and must have zero errors.
 
 The payroll rules start in 2025, so the history starts in January 2025: ten years of history end in
@@ -71,7 +72,12 @@ FORMS = (
     ("SCIC SAS", "liable"),
     ("SARL", "liable"),
 )
-CITIES = (("42000", "Saint-Étienne"), ("42100", "Saint-Étienne"), ("69001", "Lyon"), ("63000", "Clermont-Ferrand"))
+CITIES = (
+    ("42000", "Saint-Étienne"),
+    ("42100", "Saint-Étienne"),
+    ("69001", "Lyon"),
+    ("63000", "Clermont-Ferrand"),
+)
 FIRST = ("Claire", "Lucas", "Sophie", "Karim", "Inès", "Paul", "Léa", "Hugo", "Nadia", "Yann", "Emma", "Omar")
 LAST = ("Martin", "Bernard", "Petit", "Durand", "Leroy", "Moreau", "Simon", "Laurent", "Michel", "Garcia")
 # A minimal one-page PDF: what a history month's `document` directive points at (no real invoice).
@@ -143,7 +149,10 @@ class _Employee:
 
 
 def _members_yaml(spec: Spec, rng: random.Random) -> tuple[str, list[str]]:
-    rows = ["# Synthetic members (benchmarks/generate.py): fictitious, Luhn-valid, not registered.", "members:"]
+    rows = [
+        "# Synthetic members (benchmarks/generate.py): fictitious, Luhn-valid, not registered.",
+        "members:",
+    ]
     ids = []
     for index in range(spec.members):
         member_id = f"m{index + 1:04d}"
@@ -338,8 +347,8 @@ def placeholder_pdf(label: str) -> bytes:
     return bytes(out)
 
 
-def write_inputs(root: Path, spec: Spec) -> None:
-    """Rules, ledger skeleton, running costs and timesheets (history + benchmarked month)."""
+def write_rules(root: Path, spec: Spec) -> list[_Employee]:
+    """``rules/``: the law copied from the repository, the group, members and staff generated."""
     rng = random.Random(f"eage-bench-{spec.seed}")
     rules = root / "rules"
     rules.mkdir(parents=True)
@@ -354,6 +363,12 @@ def write_inputs(root: Path, spec: Spec) -> None:
     (rules / "group.yaml").write_text(_group_yaml(spec, rng), encoding="utf-8")
     (rules / "members.yaml").write_text(members_text, encoding="utf-8")
     (rules / "staff.yaml").write_text(staff_text, encoding="utf-8")
+    return employees
+
+
+def write_inputs(root: Path, spec: Spec) -> None:
+    """Rules, ledger skeleton, running costs and timesheets (history + benchmarked month)."""
+    employees = write_rules(root, spec)
     ledger = root / "ledger"
     (ledger / "timesheets").mkdir(parents=True)
     (root / "reports").mkdir()
@@ -372,8 +387,13 @@ def write_inputs(root: Path, spec: Spec) -> None:
 
 @contextlib.contextmanager
 def _history_mode() -> Iterator[None]:
-    """Skip plan_month's tamper check (it re-hashes every manifest file: quadratic over a history)."""
-    with mock.patch("eage.batch.tampered", lambda _root, _manifest: []):
+    """Skip plan_month's tamper check (it re-hashes every manifest file: quadratic over a history), and
+    the fsync of each written file (a synthetic group needs no durability; thousands of fsyncs would
+    make the generation wait on the disk)."""
+    with (
+        mock.patch("eage.batch.tampered", lambda _root, _manifest: []),
+        mock.patch("os.fsync", lambda _fd: None),
+    ):
         yield
 
 
@@ -441,20 +461,26 @@ def generate(root: Path, spec: Spec, *, log: bool = False) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``generate.py DIR --members N --staff S --years Y [--months M] [--seed K]``."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("root", type=Path)
     parser.add_argument("--members", type=int, default=300)
     parser.add_argument("--staff", type=int, default=60)
     parser.add_argument("--years", type=int, default=1)
-    parser.add_argument("--months", type=int, default=None, help="history length in months (overrides --years)")
+    parser.add_argument(
+        "--months", type=int, default=None, help="history length in months (overrides --years)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-validate", action="store_true", help="skip validate_plan on history months")
     args = parser.parse_args(argv)
     spec = Spec(args.members, args.staff, args.years, args.seed, args.months, not args.no_validate)
     started = time.perf_counter()
     generate(args.root, spec, log=True)
-    print(f"{args.root}: {len(spec.history)} months of history, next month {spec.bench_month} "
-          f"({time.perf_counter() - started:.1f} s)")
+    print(
+        f"{args.root}: {len(spec.history)} months of history, next month {spec.bench_month} "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
     return 0
 
 

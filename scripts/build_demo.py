@@ -16,10 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import demo_bank_csv  # noqa: E402
 import demo_inputs  # noqa: E402
 
-from eage import batch, cli  # noqa: E402
+from eage import batch  # noqa: E402
 from eage.ledger.store import with_includes  # noqa: E402
 
 

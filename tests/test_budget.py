@@ -28,12 +28,12 @@ from eage.budget.model import Budget, load_budget, phase
 from eage.budget.render import (
     CONSOLIDATED_HEADER,
     consolidated_rows,
-    safe_text,
     to_csv,
     to_xlsx,
 )
 from eage.budget.statements import UNBUDGETED_LABEL, consolidated, member_statement
 from eage.cli import main
+from eage.csvsafe import safe_cell
 from eage.errors import InputError
 from eage.ledger.actuals import (
     account_month_totals,
@@ -390,7 +390,7 @@ def test_spreadsheet_text_never_starts_like_a_formula(
             assert cell.data_type != "f"
             if isinstance(cell.value, str):
                 assert not cell.value.startswith(("=", "+", "-", "@"))
-    assert safe_text("=1+1") == "'=1+1" and safe_text("Loyers") == "Loyers"
+    assert safe_cell("=1+1") == "'=1+1" and safe_cell("Loyers") == "Loyers"
 
 
 def statement_date() -> Any:

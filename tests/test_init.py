@@ -31,7 +31,9 @@ def test_check_reports_every_problem_at_once(tmp_path: Path, capsys: pytest.Capt
     capsys.readouterr()
     (target / "ledger/timesheets/2026-01.csv").write_text("date,employee\n", encoding="utf-8")
     with (target / "ledger/entries.beancount").open("a", encoding="utf-8") as handle:
-        handle.write('\n2026-01-05 * "x"\n  Charges:Inconnu  1.00 EUR\n  Actif:51-Banque:512-Credit-Cooperatif\n')
+        handle.write(
+            '\n2026-01-05 * "x"\n  Charges:Inconnu  1.00 EUR\n  Actif:51-Banque:512-Credit-Cooperatif\n'
+        )
     assert main(["check", "--root", str(target)]) == 1
     out = capsys.readouterr().out
     assert "ledger/timesheets/2026-01.csv:1" in out

@@ -25,6 +25,7 @@ from conftest import copy_demo, tree_digest
 from eage import batch
 from eage.allocation.core import AllocationRules
 from eage.cli import main
+from eage.csvsafe import safe_cell
 from eage.errors import InputError
 from eage.invoicing import credit, fees, issue, trueup
 from eage.invoicing.correct import run_correction
@@ -168,7 +169,7 @@ def test_the_year_register_lists_every_document_and_defuses_formulas(year: dict[
     text = (root / "reports/2026/documents.csv").read_text(encoding="utf-8")
     assert "AV-2026-0001" in text
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
-    assert issue.csv_cell("+1") == "'+1" and issue.csv_cell("@x") == "'@x" and issue.csv_cell("ok") == "ok"
+    assert safe_cell("+A1") == "'+A1" and safe_cell("@x") == "'@x" and safe_cell("ok") == "ok"
 
 
 def test_correction_credits_and_replaces_only_the_affected_members(year: dict[str, object]) -> None:
