@@ -16,9 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
+import demo_bank_csv  # noqa: E402
 import demo_inputs  # noqa: E402
 
-from eage import batch  # noqa: E402
+from eage import batch, cli  # noqa: E402
 from eage.ledger.store import with_includes  # noqa: E402
 
 
@@ -36,11 +37,21 @@ def main() -> None:
     )
     demo_inputs.main(root)
     year, last = int(args.through[:4]), int(args.through[5:7])
+    # The year's membership fees are invoiced first (dated 1 January), then each month in order.
+    _eage(root, "fees", str(year))
     for month in range(1, last + 1):
         plan = batch.run_month(root, f"{year}-{month:02d}")
-        print(
-            f"{plan.month}: {len(plan.invoices)} invoices, billed {plan.result.total_billed} EUR", flush=True
-        )
+        print(f"{plan.month}: {len(plan.invoices)} invoices, billed {plan.result.total_billed} EUR", flush=True)
+    # The bank statement follows the invoices actually issued: made from the ledger, then imported.
+    demo_bank_csv.write(root, batch.month_end(f"{year}-{last:02d}"))
+    _eage(root, "import-bank", "ledger/bank-statements/releve-2026.csv")
+    _eage(root, "budget", str(year), "--through", f"{year}-{last:02d}")
+
+
+def _eage(root: Path, *args: str) -> None:
+    code = cli.main([*args, "--root", str(root)])
+    if code != 0:
+        raise SystemExit(f"eage {' '.join(args)} failed with exit code {code}")
 
 
 if __name__ == "__main__":
