@@ -13,6 +13,12 @@ from eage.invoicing.issue import IssuePlan
 from eage.money import ZERO, fr_eur, fr_hours
 
 
+def console(*, stderr: bool = False) -> Console:
+    """A console for command output: a terminal's width, or 120 columns when piped (tables stay readable)."""
+    out = Console(stderr=stderr)
+    return out if out.is_terminal else Console(stderr=stderr, width=120)
+
+
 def print_plan(console: Console, plan: MonthPlan, *, dry_run: bool) -> None:
     result = plan.result
     pools = Table(title=f"Cost pools — {plan.month}", title_justify="left")

@@ -17,14 +17,13 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
 
-    from eage.cli_output import print_issue
+    from eage.cli_output import console, print_issue
     from eage.invoicing.trueup import close_year
 
     plan = close_year(args.root, args.year, dry_run=args.dry_run)
     if args.json:
         print(json.dumps(plan.summary(), ensure_ascii=False, indent=2))
     else:
-        print_issue(Console(), plan, dry_run=args.dry_run)
+        print_issue(console(), plan, dry_run=args.dry_run)
     return 0

@@ -35,14 +35,14 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.progress import Progress
 
     from eage import batch
+    from eage.cli_output import console as make_console
     from eage.cli_output import print_issue, print_plan
 
     month = month_arg(args.month)
-    console = Console(stderr=args.json)
+    console = make_console(stderr=args.json)
     if args.date is not None and not args.correct:
         raise UsageError("--date goes with --correct (a monthly run is dated the month's last day)")
     if args.correct:
