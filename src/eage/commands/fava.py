@@ -23,7 +23,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from eage.errors import InputError, UsageError
 
-    main = args.root / "ledger" / "main.beancount"
+    main = (args.root / "ledger" / "main.beancount").resolve()  # Beancount asserts absolute paths
     if not main.is_file():
         raise InputError.at("the ledger is missing", file="ledger/main.beancount", fix="run `eage init DIR`")
     if not 0 <= args.port <= 65535:
