@@ -110,6 +110,7 @@ def test_factures(page: Any, server: str) -> None:
     text = open_page(page, server, "factures")
     assert "Statuts et retards au 31/10/2026" in text
     assert "partiellement payée" in text and "impayée" in text
+    assert "Cotisation 2026" in text and "mars 2026" in text  # what each document bills: fee or month
     assert "Balance âgée des créances" in text and "> 90 j" in text
     assert "\u202f" in text and "€" in text
     assert HOSTILE in text  # the member's name, as text

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from eage.cli import main
+from eage.ledger.store import read_includes, with_includes
 from eage.money import fr_eur
 from test_bank import DEMO_CSV, fresh_demo
 
@@ -79,7 +80,8 @@ def test_repartition_matrix_pools_and_check(client: Client) -> None:
     assert "Membres × services — mars 2026" in html
     assert "Comptabilité et contrôle de gestion" in html and "Frais de fonctionnement mutualisés" in html
     assert "✓ facturé = coût" in html
-    assert fr_eur(Decimal("10717.04")) in html  # the demo's March billing, French format
+    # the demo's March billing (payroll variables in March), French format, in the check and the totals
+    assert html.count(fr_eur(Decimal("11064.56"))) >= 4
     assert re.search(r"\d+,\d\d h", html)
     assert ESCAPED in html
     # the month select keeps the time filter
@@ -95,6 +97,8 @@ def test_factures_status_overdue_and_aging(client: Client) -> None:
     html = client.page("factures")
     assert "Statuts et retards au 31/10/2026 (dernier jour de la période filtrée)" in html
     assert "FAC-2026-0001" in html
+    assert "<td>FAC-2026-0001</td>\n          <td>Cotisation 2026</td>" in html  # the fee, not a month
+    assert "<td>FAC-2026-0015</td>\n          <td>janvier 2026</td>" in html
     for status in ("payée", "partiellement payée", "impayée"):
         assert f">{status}</span>" in html
     assert "Balance âgée des créances" in html
@@ -148,9 +152,43 @@ def test_no_raw_hostile_markup_on_any_page(client: Client) -> None:
         assert "<script>alert" not in html, page
 
 
-def test_budget_without_budget_entries(client: Client) -> None:
+def test_budget_of_the_demo(client: Client) -> None:
+    """The demo's budget (ledger/generated/budget-2026.beancount) against its actuals, January-October."""
     html = client.page("budget")
+    assert "Période du 01/01/2026 au 31/10/2026." in html
+    assert "Aucun budget déclaré" not in html
+    assert "Charges:64-Personnel:6411-Salaires" in html and fr_eur(Decimal("64500.00")) in html
+    honoraires = budget_row(html, "Charges:62-Autres-services-exterieurs:6226-Honoraires")
+    assert fr_eur(Decimal("3500.00")) in honoraires  # 5 x 150 + 5 x 550 (project months)
+    subsidies = budget_row(html, "Produits:74-Subventions:74-Subventions-exploitation")
+    assert fr_eur(Decimal("2400.00")) in subsidies  # June 1 600 + September 800, shown positive
+    assert "Total charges" in html and "Total produits" in html
+    assert fr_eur(Decimal("102525.02")) in html and fr_eur(Decimal("121758.36")) in html
+    assert 'class="nested"' not in html  # no budget on both an account and its sub-account
+
+
+def budget_row(html: str, account: str) -> str:
+    row = re.search(r"<tr[^>]*>((?:(?!</tr>).)*?" + re.escape(account) + r"<.*?)</tr>", html, re.S)
+    assert row is not None, account
+    return row.group(1)
+
+
+@pytest.fixture(scope="module")
+def no_budget(tmp_path_factory: pytest.TempPathFactory) -> Client:
+    """The demo without its budget file in the include block."""
+    root = fresh_demo(tmp_path_factory.mktemp("nobudget") / "group")
+    main_path = root / "ledger" / "main.beancount"
+    text = main_path.read_text(encoding="utf-8")
+    kept = [i for i in read_includes(text, main_path) if not i.startswith("generated/budget-")]
+    assert len(kept) == len(read_includes(text, main_path)) - 1
+    main_path.write_text(with_includes(text, main_path, kept), encoding="utf-8")
+    return Client(root)
+
+
+def test_budget_without_budget_entries(no_budget: Client) -> None:
+    html = no_budget.page("budget")
     assert "Budget et réalisé" in html and "Aucun budget déclaré" in html
+    assert "Total charges" not in html
 
 
 @pytest.fixture(scope="module")
@@ -187,11 +225,26 @@ def test_controles_report_every_problem(broken: Client) -> None:
 
 
 def test_budget_vs_actual(broken: Client) -> None:
+    """Budgets added on parent accounts over the demo's budgets on their sub-accounts: a parent's row
+    includes its sub-accounts (Fava's calculate_children), and the totals count each amount once."""
     html = broken.page("budget")
     assert "Période du 01/01/2026 au 31/10/2026." in html
-    assert fr_eur(Decimal("10000.00")) in html  # 10 months x 1 000 €
-    assert fr_eur(Decimal("100000.00")) in html  # income budget shown positive
+    services = budget_row(html, "Charges:61-Services-exterieurs</span>")
+    assert fr_eur(Decimal("19600.00")) in services  # 10 months x (1 000 € + 695 + 225 + 40 on its children)
+    sales = budget_row(html, "Produits:70-Ventes</span>")
+    assert fr_eur(Decimal("200150.00")) in sales  # 10 x (10 000 + 10 015), income budget shown positive
+    maintenance = budget_row(html, "Charges:61-Services-exterieurs:6156-Maintenance")
+    assert 'class="nested"' in html and "dont" in maintenance
+    assert fr_eur(Decimal("2703.99")) in maintenance  # the demo's 2 604,00 € + the extra October 99,99 €
     assert "Total charges" in html and "Total produits" in html
+    charges = re.search(r"Total charges</td><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)<", html)
+    produits = re.search(r"Total produits</td><td[^>]*>([^<]*)</td>", html)
+    assert charges is not None and produits is not None
+    # the demo's totals plus the parents' own budgets, not plus the parents' rows (children counted once)
+    assert charges.group(1) == fr_eur(Decimal("102525.02") + Decimal("10000.00"))
+    # actual: the extra 99,99 € and 6135 (not budgeted in the demo, 10 x 45,60 €) now under the 61 row
+    assert charges.group(2) == fr_eur(Decimal("96790.03") + Decimal("99.99") + Decimal("456.00"))
+    assert produits.group(1) == fr_eur(Decimal("121758.36") + Decimal("100000.00"))
 
 
 def test_as_of_is_today_without_time_filter(broken: Client) -> None:

@@ -192,6 +192,14 @@ class Eage(FavaExtensionBase):
     def month_label(self, month: str) -> str:
         return reports.month_label(month)
 
+    def invoice_object(self, kind: str, period: str) -> str:
+        """What a document bills, in words: "Cotisation 2026", "mars 2026", "Régularisation 2026", "Avoir"."""
+        when = reports.month_label(period) if len(period) == 7 and period[4] == "-" else period
+        label = {"fee": "Cotisation", "trueup": "Régularisation", "credit_note": "Avoir"}.get(kind)
+        if label is None:
+            return when or "—"
+        return f"{label} {when}".strip()
+
     def page_url(self, page: str, **params: str) -> str:
         from fava.application import url_for
 

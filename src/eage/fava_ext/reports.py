@@ -466,6 +466,7 @@ class BudgetRow:
     name: str
     budget: Decimal
     actual: Decimal
+    parent: str | None = None  # the nearest budgeted ancestor: this row's figures are already in its row
 
     @property
     def difference(self) -> Decimal:
@@ -482,12 +483,17 @@ class BudgetSection:
     rows: list[BudgetRow]
 
     @property
+    def top_rows(self) -> list[BudgetRow]:
+        """Rows without a budgeted ancestor: a parent's row already includes its sub-accounts."""
+        return [r for r in self.rows if r.parent is None]
+
+    @property
     def budget(self) -> Decimal:
-        return sum((r.budget for r in self.rows), ZERO)
+        return sum((r.budget for r in self.top_rows), ZERO)
 
     @property
     def actual(self) -> Decimal:
-        return sum((r.actual for r in self.rows), ZERO)
+        return sum((r.actual for r in self.top_rows), ZERO)
 
     @property
     def difference(self) -> Decimal:
@@ -525,7 +531,9 @@ def budget(
     """Budget (Fava's ``custom "budget"`` directives, pro rata to the days of the period) vs actual.
 
     ``calculate(account, begin, end)`` is Fava's budget module (children included); actual amounts are the
-    listed entries' postings on the account and its sub-accounts. Income is shown positive.
+    listed entries' postings on the account and its sub-accounts. Income is shown positive. When an
+    account and one of its sub-accounts both have a budget, the sub-account's row names its parent and the
+    section totals count the parent's row only (it already includes the sub-account).
     """
     all_entries = list(all_entries)
     accounts = budgeted_accounts(all_entries)
@@ -550,7 +558,9 @@ def budget(
             done = sum((v for a, v in actual.items() if a == account or a.startswith(account + ":")), ZERO)
             if sign < 0:
                 planned = abs(planned)  # income budgets are written either sign; shown as amounts to earn
-            rows.append(BudgetRow(account, names.get(account, account), planned, sign * done))
+            parents = [a for a in accounts if account.startswith(a + ":")]
+            parent = max(parents, key=len) if parents else None
+            rows.append(BudgetRow(account, names.get(account, account), planned, sign * done, parent))
         if rows:
             sections.append(BudgetSection(title, rows))
     return Budget(begin, end, sections)
