@@ -2,8 +2,9 @@
 
 Members share one group, but each is billed its share only: an invoice (PDF text as pdftotext extracts
 it, and the Factur-X XML) names its buyer and no other member (name or id), no employee of the group
-(rules/staff.yaml) and no gross salary figure, however formatted. Checked on every invoice of the demo,
-plus a credit note and a fee invoice rendered for the purpose.
+(rules/staff.yaml) and no gross salary figure, however formatted. Checked on every document of the demo
+(its 2026 fee invoices and monthly invoices), plus two credit notes issued for the purpose: one of a
+monthly invoice, one of a fee.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, copy_demo
-from eage import batch
-from eage.invoicing import credit, fees
-from eage.invoicing.facturx_xml import build_cii_xml
-from eage.invoicing.pdf import render_invoice_pdf
+from eage.invoicing import credit
+from eage.ledger.load import load_ledger
 from eage.money import fr_number
 from eage.rules.bundle import load_rules
 
@@ -55,20 +54,19 @@ def salary_forms(value: Decimal) -> list[str]:
     return [french, french.replace(" ", ""), f"{value:.2f}"]
 
 
+LE_FIL_OCTOBER, FEE_1DLAB = "FAC-2026-0146", "FAC-2026-0001"
+
+
 @pytest.fixture(scope="module")
 def extra_documents(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A credit note and a fee invoice of the demo, rendered for real into a folder of their own."""
+    """Two credit notes (a monthly invoice's, a fee's) issued for real on a copy, in a folder of their own."""
     root = copy_demo(tmp_path_factory.mktemp("privacy") / "group")
-    ctx = batch.load_context(root)
     out = tmp_path_factory.mktemp("docs")
-    note = credit.plan_credit_note(
-        ctx, "FAC-2026-0132", "Heures du 12 octobre comptées deux fois", dt.date(2026, 11, 3)
-    )
-    fee = fees.plan_fees(ctx, 2026).issued[0]
-    for inv in (note.issued[0].invoice, fee.invoice):
-        xml = build_cii_xml(inv)
-        (out / f"{inv.number}-{inv.member_id}.pdf").write_bytes(render_invoice_pdf(inv, xml))
-        (out / f"{inv.number}-{inv.member_id}.xml").write_bytes(xml)
+    day = dt.date(2026, 11, 3)
+    credit.issue_credit_note(root, LE_FIL_OCTOBER, "Heures du 12 octobre comptées deux fois", day=day)
+    credit.issue_credit_note(root, FEE_1DLAB, "Cotisation à refaire", day=day)
+    for path in (root / "reports/invoices/2026").glob("AV-*"):
+        shutil.copy(path, out / path.name)
     return out
 
 
@@ -110,9 +108,14 @@ def test_demo_invoices_name_their_member_only(extra_documents: Path) -> None:
     assert problems == []
 
 
-def test_the_extra_documents_are_a_credit_note_and_a_fee(extra_documents: Path) -> None:
+def test_the_documents_checked_include_credit_notes_and_fees(extra_documents: Path) -> None:
     names = sorted(p.name for p in extra_documents.glob("*.pdf"))
-    assert names[0].startswith("AV-2026-0001-le-fil") and names[1].startswith("FAC-2026-0138-1dlab")
+    assert names == ["AV-2026-0001-le-fil.pdf", "AV-2026-0002-1dlab.pdf"]
+    fee_pdfs = [d.pdf for d in load_ledger(REPO)[0].issued_documents() if d.kind == "fee"]
+    assert len(fee_pdfs) == len(MEMBERS)
+    assert all(
+        pdf and pdf.startswith("reports/invoices/2026/") and (REPO / pdf).is_file() for pdf in fee_pdfs
+    )
 
 
 def test_the_check_catches_a_leak() -> None:

@@ -1,8 +1,9 @@
 """Credit notes, corrections, membership fees and the year-end true-up, end to end on demo copies.
 
-One year is played once per module on a copy of the demo (January-October 2026 already run): a credit
-note, a correction of October after hours moved between two members, the 2026 fees, November and
-December, the corrections of March and June (whose payroll changed since they were run), then the close.
+One year is played once per module on a copy of the demo (the 2026 fees issued first, then January-October
+2026 run): a credit note, a correction of October after hours moved between two members, two fees credited
+and `eage fees 2026` re-issuing just those, November and December, the corrections of March and June, then
+the close.
 The tests read the resulting ledger. Invoice PDFs are stubbed where their looks do not matter (WeasyPrint
 takes about a second a page); the documents checked for determinism are rendered for real.
 """
@@ -81,6 +82,13 @@ def move_one_hour(root: Path, month: str, line_text: str, new_member: str) -> No
 
 
 OCT_LINE = "2026-10-02,cmartin,baroufada,comptabilite,1.00,tableau de bord"
+# The demo issues the 2026 fees first (FAC-2026-0001..0014, 1 January), then the months from FAC-2026-0015.
+LA_FABRIQUE_JAN = "FAC-2026-0021"  # la-fabrique, January, 692.12
+LA_FABRIQUE_FEB = "FAC-2026-0034"
+BAROUFADA_OCT = "FAC-2026-0140"
+LAST_DEMO_INVOICE = "FAC-2026-0151"
+FEE_1DLAB, FEE_EQUI_LIBRE = "FAC-2026-0001", "FAC-2026-0005"
+CREDITED_FEES = (FEE_1DLAB, FEE_EQUI_LIBRE)
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +102,14 @@ def year(tmp_path_factory: pytest.TempPathFactory, fast: pytest.MonkeyPatch) -> 
     state["originals"] = originals
     errors: dict[str, list[object]] = {}
 
-    state["credit"] = credit.issue_credit_note(root, "FAC-2026-0007", EVIL_REASON, day=dt.date(2026, 11, 2))
+    state["credit"] = credit.issue_credit_note(root, LA_FABRIQUE_JAN, EVIL_REASON, day=dt.date(2026, 11, 2))
     errors["credit-note"] = bean_errors(root)
     move_one_hour(root, "2026-10", OCT_LINE, "casquette")
     state["october"] = run_correction(root, "2026-10")
     errors["correct 2026-10"] = bean_errors(root)
+    state["fees before"] = fees.issue_fees(root, 2026)  # the demo's fees stand: nothing to issue
+    for number in CREDITED_FEES:
+        credit.issue_credit_note(root, number, "Cotisation à refaire")
     state["fees"] = fees.issue_fees(root, 2026)
     errors["fees"] = bean_errors(root)
     with pytest.MonkeyPatch.context() as mp:
@@ -152,15 +163,16 @@ def test_a_credit_note_reverses_the_invoice_and_names_it(year: dict[str, object]
     assert (inv.number, inv.kind, inv.refers_to, inv.issue_date) == (
         "AV-2026-0001",
         "credit_note",
-        "FAC-2026-0007",
+        LA_FABRIQUE_JAN,
         dt.date(2026, 11, 2),
     )
     text = (root / "ledger/generated/2026/AV-2026-0001.beancount").read_text(encoding="utf-8")
-    assert "^AV-2026-0001 ^FAC-2026-0007" in text and 'kind: "credit_note"' in text
-    original = next(d for d in documents(root) if d.number == "FAC-2026-0007")
+    assert f"^AV-2026-0001 ^{LA_FABRIQUE_JAN}" in text and 'kind: "credit_note"' in text
+    original = next(d for d in documents(root) if d.number == LA_FABRIQUE_JAN)
+    assert (original.kind, original.member, original.period) == ("invoice", "la-fabrique", "2026-01")
     assert inv.gross_total == original.total and inv.net_total == original.net
     xml = (root / "reports/invoices/2026/AV-2026-0001-la-fabrique.xml").read_bytes()
-    assert b"<ram:TypeCode>381</ram:TypeCode>" in xml and b"FAC-2026-0007" in xml
+    assert b"<ram:TypeCode>381</ram:TypeCode>" in xml and LA_FABRIQUE_JAN.encode() in xml
     assert validate_facturx_xml(xml) == []
 
 
@@ -188,8 +200,8 @@ def test_correction_credits_and_replaces_only_the_affected_members(year: dict[st
         i.invoice for i in plan.issued if i.invoice.kind == "invoice" and i.invoice.member_id == "baroufada"
     )
     assert (
-        replacement.number > "FAC-2026-0137"
-        and "Annule et remplace la facture FAC-2026-0126" in replacement.notes[0]
+        replacement.number > LAST_DEMO_INVOICE
+        and f"Annule et remplace la facture {BAROUFADA_OCT}" in replacement.notes[0]
     )
 
 
@@ -233,26 +245,37 @@ def test_a_corrected_month_reruns_and_recorrects_as_a_no_op(
 
 def test_fees_follow_the_formula_and_rerunning_issues_nothing(year: dict[str, object]) -> None:
     root: Path = year["root"]  # type: ignore[assignment]
+    ctx = batch.load_context(root)
+    formula = ctx.rules.fees.formula[2026]
+    members = {m.id: m for m in ctx.rules.members.members}
+    docs = documents(root)
+    # The demo's fees: one per member, numbered first, each the formula's amount (grinta, who left on
+    # 30 September, pays 9/12; equi-libre, who joined on 1 March, 10/12).
+    demo_fees = [d for d in docs if d.kind == "fee" and d.number <= "FAC-2026-0014"]
+    assert [d.number for d in demo_fees] == [f"FAC-2026-{n:04d}" for n in range(1, 15)]
+    assert {d.date for d in demo_fees} == {dt.date(2026, 1, 1)} and {d.period for d in demo_fees} == {"2026"}
+    assert sorted(d.member for d in demo_fees) == sorted(members)
+    for doc in demo_fees:
+        assert (doc.total, doc.vat) == (fees.member_fee(formula, members[doc.member], 2026)[0], 0), doc.number
+    # The first run found every fee standing; after two were credited, it re-issued exactly those two.
+    before_plan: issue.IssuePlan = year["fees before"]  # type: ignore[assignment]
+    assert before_plan.status == "nothing" and before_plan.files == {}
     plan: issue.IssuePlan = year["fees"]  # type: ignore[assignment]
     amounts = {i.invoice.member_id: i.invoice.gross_total for i in plan.issued}
-    assert amounts["1dlab"] == D("1820.00")  # 1 % of 182,000
-    assert amounts["equi-libre"] == D("233.33")  # joined 1 March: 10/12 of 280.00
-    assert len(amounts) == 14 and all(i.doc_kind == "fee" for i in plan.issued)
-    fee = plan.issued[0]
-    assert fee.invoice.vat.category == "O" and fee.invoice.vat_total == 0
-    assert any(p.account.endswith("756-Cotisations") for p in fee.txn.postings)
-    xml = (root / f"reports/invoices/2026/{fee.invoice.number}-{fee.invoice.member_id}.xml").read_bytes()
-    assert validate_facturx_xml(xml) == []
-    assert b"VATEX-EU-O" in xml and b"FR33917535908" not in xml  # BR-O-02: no VAT number with category O
+    assert amounts == {"1dlab": D("1820.00"), "equi-libre": D("233.33")}  # 1 % of 182,000; 10/12 of 280.00
+    assert all(i.doc_kind == "fee" for i in plan.issued)
+    for number in CREDITED_FEES:
+        assert credit.credited_by(docs, number) is not None
+    for fee in plan.issued:
+        assert fee.invoice.number > LAST_DEMO_INVOICE
+        assert fee.invoice.vat.category == "O" and fee.invoice.vat_total == 0
+        assert any(p.account.endswith("756-Cotisations") for p in fee.txn.postings)
+        xml = (root / f"reports/invoices/2026/{fee.invoice.number}-{fee.invoice.member_id}.xml").read_bytes()
+        assert validate_facturx_xml(xml) == []
+        assert b"VATEX-EU-O" in xml and b"FR33917535908" not in xml  # BR-O-02: no VAT number with category O
     before = tree_digest(root)
     again = fees.issue_fees(root, 2026)
     assert again.status == "nothing" and tree_digest(root) == before
-
-
-def test_close_in_actual_mode_finds_nothing_owed(year: dict[str, object]) -> None:
-    plan: issue.IssuePlan = year["close"]  # type: ignore[assignment]
-    assert plan.status == "nothing" and plan.files == {}
-    assert "difference 0 for every member" in plan.notes[0]
 
 
 # --- refusals, dry and failed runs --------------------------------------------------------------------
@@ -267,8 +290,8 @@ def group(demo: Path, fast: pytest.MonkeyPatch) -> Path:
     ("args", "message"),
     [
         (["FAC-2026-0999"], "no invoice FAC-2026-0999"),
-        (["FAC-2026-0007", "--date", "2026-01-15"], "before the invoice it cancels"),
-        (["FAC-2026-0007", "--reason", "  "], "needs a reason"),
+        ([LA_FABRIQUE_JAN, "--date", "2026-01-15"], "before the invoice it cancels"),
+        ([LA_FABRIQUE_JAN, "--reason", "  "], "needs a reason"),
     ],
 )
 def test_credit_note_refusals_write_nothing(
@@ -285,24 +308,26 @@ def test_credit_note_refusals_write_nothing(
 
 def test_a_dry_run_or_a_failed_run_uses_no_number(group: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = tree_digest(group)
-    dry = credit.issue_credit_note(group, "FAC-2026-0007", "erreur", dry_run=True)
+    dry = credit.issue_credit_note(group, LA_FABRIQUE_JAN, "erreur", dry_run=True)
     assert tree_digest(group) == before
     # A credit note dated before the last one of its sequence would break chronology: refused.
-    first = credit.issue_credit_note(group, "FAC-2026-0020", "erreur", day=dt.date(2026, 6, 30))
+    # (The first one cancels a fee, so that `eage fees 2026` has one to issue again.)
+    first = credit.issue_credit_note(group, FEE_EQUI_LIBRE, "erreur", day=dt.date(2026, 6, 30))
     assert first.issued[0].invoice.number == dry.issued[0].invoice.number == "AV-2026-0001"
     middle = tree_digest(group)
     assert (
-        main(["credit-note", "FAC-2026-0007", "--reason", "x", "--date", "2026-02-01", "--root", str(group)])
+        main(["credit-note", LA_FABRIQUE_JAN, "--reason", "x", "--date", "2026-02-01", "--root", str(group)])
         == 1
     )
     assert "must follow the dates" in capsys.readouterr().err
     # Fees dated before the last invoice would break the FAC sequence: refused too.
     assert main(["fees", "2026", "--date", "2026-02-01", "--root", str(group)]) == 1
+    assert "must follow the dates" in capsys.readouterr().err
     assert tree_digest(group) == middle
-    second = credit.issue_credit_note(group, "FAC-2026-0007", "erreur")
+    second = credit.issue_credit_note(group, LA_FABRIQUE_JAN, "erreur")
     assert second.issued[0].invoice.number == "AV-2026-0002"
     assert second.issued[0].invoice.issue_date == dt.date(2026, 6, 30)  # default keeps the sequence in order
-    assert main(["credit-note", "FAC-2026-0007", "--reason", "x", "--root", str(group)]) == 1
+    assert main(["credit-note", LA_FABRIQUE_JAN, "--reason", "x", "--root", str(group)]) == 1
     assert "already fully credited by AV-2026-0002" in capsys.readouterr().err
     assert main(["credit-note", "AV-2026-0001", "--reason", "x", "--root", str(group)]) == 1
     assert "is a credit note" in capsys.readouterr().err
@@ -319,7 +344,7 @@ def test_correct_with_nothing_changed_says_so_and_writes_nothing(
 
 
 def test_a_bare_credit_note_then_a_correction_reissues_the_invoice(group: Path) -> None:
-    credit.issue_credit_note(group, "FAC-2026-0126", "erreur de destinataire")
+    credit.issue_credit_note(group, BAROUFADA_OCT, "erreur de destinataire")
     with pytest.raises(InputError, match="--correct"):
         batch.run_month(group, "2026-10")
     plan = run_correction(group, "2026-10")
@@ -332,18 +357,22 @@ def test_a_bare_credit_note_then_a_correction_reissues_the_invoice(group: Path) 
 
 def test_credit_note_and_fee_documents_are_deterministic(demo: Path) -> None:
     root = demo
+    credit.issue_credit_note(root, FEE_1DLAB, "Cotisation à refaire")  # so that one fee is due again
     ctx = batch.load_context(root)
-    note = credit.plan_credit_note(ctx, "FAC-2026-0007", "Heures comptées deux fois").issued[0].invoice
-    fee = fees.plan_fees(ctx, 2026).issued[0].invoice
+    note = credit.plan_credit_note(ctx, LA_FABRIQUE_JAN, "Heures comptées deux fois").issued[0].invoice
+    (fee_item,) = fees.plan_fees(ctx, 2026).issued
+    fee = fee_item.invoice
+    assert (fee.member_id, fee.gross_total) == ("1dlab", D("1820.00"))
     for inv in (note, fee):
         xml = build_cii_xml(inv)
         assert xml == build_cii_xml(inv)
         assert render_invoice_pdf(inv, xml) == render_invoice_pdf(inv, build_cii_xml(inv))
     again = batch.load_context(root)
     assert (
-        credit.plan_credit_note(again, "FAC-2026-0007", "Heures comptées deux fois").files
-        == credit.plan_credit_note(ctx, "FAC-2026-0007", "Heures comptées deux fois").files
+        credit.plan_credit_note(again, LA_FABRIQUE_JAN, "Heures comptées deux fois").files
+        == credit.plan_credit_note(ctx, LA_FABRIQUE_JAN, "Heures comptées deux fois").files
     )
+    assert fees.plan_fees(again, 2026).files == fees.plan_fees(ctx, 2026).files
 
 
 # --- fees formulas --------------------------------------------------------------------------------------
@@ -390,9 +419,14 @@ def test_fee_formulas() -> None:
 
 
 def test_headcount_band_fees_on_a_copy(group: Path) -> None:
-    (group / "rules/fees.yaml").write_text(
-        "formula:\n  2026:\n    kind: headcount_band\n    label: Cotisation 2026 par tranche d'effectif\n"
-        "    bands:\n      - {up_to: 10, amount: 300}\n      - {up_to: null, amount: 4000}\n",
+    # The demo's 2026 fees are issued: the group votes a headcount-band fee for 2027.
+    fees_yaml = group / "rules/fees.yaml"
+    fees_yaml.write_text(
+        fees_yaml.read_text(encoding="utf-8").replace(
+            "\nvat_regime:",
+            "\n  2027:\n    kind: headcount_band\n    label: Cotisation 2027 par tranche d'effectif\n"
+            "    bands:\n      - {up_to: 10, amount: 300}\n      - {up_to: null, amount: 4000}\nvat_regime:",
+        ),
         encoding="utf-8",
     )
     members = group / "rules/members.yaml"
@@ -402,17 +436,21 @@ def test_headcount_band_fees_on_a_copy(group: Path) -> None:
         text.replace("    vat_regime: exempt_261b\n", "    vat_regime: exempt_261b\n    headcount: 4\n"),
         encoding="utf-8",
     )
+    assert fees.issue_fees(group, 2026).status == "nothing"
     with pytest.raises(InputError, match=r"1dlab has no headcount"):
-        fees.plan_fees(batch.load_context(group), 2026)
+        fees.plan_fees(batch.load_context(group), 2027)
     members.write_text(
         members.read_text(encoding="utf-8").replace(
             "    vat_regime: liable\n", "    vat_regime: liable\n    headcount: 25\n"
         ),
         encoding="utf-8",
     )
-    plan = fees.issue_fees(group, 2026)
+    plan = fees.issue_fees(group, 2027)
     amounts = {i.invoice.member_id: i.invoice.gross_total for i in plan.issued}
     assert amounts["1dlab"] == D("4000.00") and amounts["les-3c"] == D("300.00")
+    assert "grinta" not in amounts and len(amounts) == 13  # grinta left in 2026
+    assert plan.issued[0].invoice.number == "FAC-2027-0001"
+    assert {i.invoice.issue_date for i in plan.issued} == {dt.date(2027, 1, 1)}
     assert bean_errors(group) == []
 
 
