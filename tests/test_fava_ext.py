@@ -242,8 +242,8 @@ def test_budget_vs_actual(broken: Client) -> None:
     assert charges is not None and produits is not None
     # the demo's totals plus the parents' own budgets, not plus the parents' rows (children counted once)
     assert charges.group(1) == fr_eur(Decimal("102525.02") + Decimal("10000.00"))
-    # actual: the extra 99,99 € and 6135 (not budgeted in the demo, 10 x 45,60 €) now under the 61 row
-    assert charges.group(2) == fr_eur(Decimal("96790.03") + Decimal("99.99") + Decimal("456.00"))
+    # actual: the demo's budgeted accounts (6135 and 6333 included) plus the extra October 99,99 €
+    assert charges.group(2) == fr_eur(Decimal("97609.94") + Decimal("99.99"))
     assert produits.group(1) == fr_eur(Decimal("121758.36") + Decimal("100000.00"))
 
 
