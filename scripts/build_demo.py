@@ -41,7 +41,9 @@ def main() -> None:
     _eage(root, "fees", str(year))
     for month in range(1, last + 1):
         plan = batch.run_month(root, f"{year}-{month:02d}")
-        print(f"{plan.month}: {len(plan.invoices)} invoices, billed {plan.result.total_billed} EUR", flush=True)
+        print(
+            f"{plan.month}: {len(plan.invoices)} invoices, billed {plan.result.total_billed} EUR", flush=True
+        )
     # The bank statement follows the invoices actually issued: made from the ledger, then imported.
     demo_bank_csv.write(root, batch.month_end(f"{year}-{last:02d}"))
     _eage(root, "import-bank", "ledger/bank-statements/releve-2026.csv")
