@@ -33,17 +33,11 @@ from eage.ledger.load import CostLine, IssuedDocument, Ledger, load_ledger, vali
 from eage.ledger.model import Entry, GeneratedFile, Open, Txn, meta
 from eage.ledger.render import render_file
 from eage.ledger.store import (
-    MANIFEST,
-    PendingFile,
-    commit,
+    commit_generated,
     lock_problems,
-    manifest_bytes,
     read_includes,
-    read_manifest,
     relocate_include_errors,
-    sha256,
     tampered,
-    with_includes,
 )
 from eage.money import ZERO
 from eage.payroll.engine import Payslip, PayslipInput, compute_payslip
@@ -588,26 +582,19 @@ def validate_plan(ctx: Context, plan: WritePlan, *, replaced: Sequence[str] = ()
 
 
 def commit_plan(ctx: Context, plan: WritePlan, *, crash_after: int | None = None) -> list[Path]:
-    """Write every file of a validated, rendered plan atomically (main.beancount last)."""
-    main_path = ctx.ledger.main_path
-    main_text = main_path.read_text(encoding="utf-8")
-    included = set(read_includes(main_text, main_path))
-    ledger_dir = ctx.root / "ledger"
-    manifest = read_manifest(ledger_dir)
-    pending: list[PendingFile] = []
-    for rel, data in sorted(plan.documents.items()):
-        pending.append(PendingFile(ctx.root / rel, data))
-        if rel.startswith(("reports/invoices/", "reports/payslips/")):
-            manifest[rel] = sha256(data)
-    for rel, text in sorted(plan.files.items()):
-        data = text.encode("utf-8")
-        pending.append(PendingFile(ledger_dir / rel, data))
-        if rel != "generated/members.beancount":
-            manifest[f"ledger/{rel}"] = sha256(data)
-    pending.append(PendingFile(ledger_dir / MANIFEST, manifest_bytes(manifest)))
-    new_main = with_includes(main_text, main_path, included | set(plan.files))
-    pending.append(PendingFile(main_path, new_main.encode("utf-8")))
-    plan.changed = commit(pending, crash_after=crash_after)
+    """Write every file of a validated, rendered plan atomically (main.beancount last).
+
+    Issued documents (invoice and payslip PDFs, Factur-X XML) and generated ledger files are locked by the
+    manifest; the members' accounts file is regenerated from the rules, so it is not.
+    """
+    plan.changed = commit_generated(
+        ctx.root,
+        plan.files,
+        plan.documents,
+        locked_documents=lambda rel: rel.startswith(("reports/invoices/", "reports/payslips/")),
+        unlocked_ledger_files=("generated/members.beancount",),
+        crash_after=crash_after,
+    )
     return plan.changed
 
 

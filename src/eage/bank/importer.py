@@ -21,14 +21,9 @@ from eage.ledger.load import load_ledger, validate_additions
 from eage.ledger.model import GeneratedFile
 from eage.ledger.render import HEADER, render_entry, render_file
 from eage.ledger.store import (
-    MANIFEST,
-    PendingFile,
-    commit,
-    manifest_bytes,
-    read_includes,
+    commit_generated,
     read_manifest,
     sha256,
-    with_includes,
 )
 from eage.rules.bundle import load_rules
 
@@ -133,14 +128,5 @@ def import_bank(root: Path, csv_path: Path, *, dry_run: bool = False) -> ImportR
     if dry_run:
         return result
 
-    main_path = ledger.main_path
-    main_text = main_path.read_text(encoding="utf-8")
-    includes = read_includes(main_text, main_path)
-    pending = [PendingFile(ledger_dir / rel, text.encode("utf-8")) for rel, text in sorted(texts.items())]
-    for rel, text in texts.items():
-        manifest[f"ledger/{rel}"] = sha256(text.encode("utf-8"))
-    pending.append(PendingFile(ledger_dir / MANIFEST, manifest_bytes(manifest)))
-    new_main = with_includes(main_text, main_path, [*includes, *texts])
-    pending.append(PendingFile(main_path, new_main.encode("utf-8")))  # last: nothing is in before this
-    result.written = commit(pending)
+    result.written = commit_generated(root, texts)
     return result

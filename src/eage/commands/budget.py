@@ -178,27 +178,9 @@ def _validate(ledger: Ledger, rel: str, text: str) -> None:
 
 
 def write(root: Path, output: Output) -> list[Path]:
-    """Commit every file atomically: reports, the budget ledger file, the manifest, main.beancount last."""
-    from eage.ledger.store import (
-        MANIFEST,
-        PendingFile,
-        commit,
-        manifest_bytes,
-        read_includes,
-        read_manifest,
-        sha256,
-        with_includes,
-    )
+    """Commit every file atomically: reports, the budget ledger file (locked), the manifest, main.beancount last."""
+    from eage.ledger.store import commit_generated
 
-    main_path = root / "ledger" / "main.beancount"
-    main_text = main_path.read_text(encoding="utf-8")
-    includes = set(read_includes(main_text, main_path))
-    ledger_dir = root / "ledger"
-    manifest = read_manifest(ledger_dir)
-    pending = [PendingFile(root / rel, data) for rel, data in sorted(output.files.items())]
-    # The generated budget file is locked like the other generated files: a hand edit is detected.
-    manifest[f"ledger/{output.ledger_file}"] = sha256(output.files[f"ledger/{output.ledger_file}"])
-    pending.append(PendingFile(ledger_dir / MANIFEST, manifest_bytes(manifest)))
-    new_main = with_includes(main_text, main_path, includes | {output.ledger_file})
-    pending.append(PendingFile(main_path, new_main.encode("utf-8")))
-    return commit(pending)
+    ledger_rel = f"ledger/{output.ledger_file}"
+    reports = {rel: data for rel, data in output.files.items() if rel != ledger_rel}
+    return commit_generated(root, {output.ledger_file: output.files[ledger_rel].decode("utf-8")}, reports)

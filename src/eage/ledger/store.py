@@ -27,7 +27,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -148,6 +148,41 @@ def commit(files: Iterable[PendingFile], *, crash_after: int | None = None) -> l
 
 class SimulatedCrash(RuntimeError):
     """Raised by the ``crash_after`` test hook of :func:`commit`."""
+
+
+def commit_generated(
+    root: Path,
+    ledger_files: Mapping[str, str],
+    documents: Mapping[str, bytes] | None = None,
+    *,
+    locked_documents: Callable[[str], bool] = lambda rel: False,
+    unlocked_ledger_files: Collection[str] = (),
+    crash_after: int | None = None,
+) -> list[Path]:
+    """Commit what a command generated, in the one order that keeps the ledger valid at every step.
+
+    ``documents`` (paths relative to ``root``: PDFs, XML, reports) first, then ``ledger_files`` (paths
+    relative to ledger/), then the lock manifest with the hashes of the locked files, and main.beancount's
+    include block last: until that rename nothing new is part of the ledger.
+    """
+    ledger_dir = root / "ledger"
+    main_path = ledger_dir / "main.beancount"
+    main_text = main_path.read_text(encoding="utf-8")
+    manifest = read_manifest(ledger_dir)
+    pending: list[PendingFile] = []
+    for rel, data in sorted((documents or {}).items()):
+        pending.append(PendingFile(root / rel, data))
+        if locked_documents(rel):
+            manifest[rel] = sha256(data)
+    for rel, text in sorted(ledger_files.items()):
+        data = text.encode("utf-8")
+        pending.append(PendingFile(ledger_dir / rel, data))
+        if rel not in unlocked_ledger_files:
+            manifest[f"ledger/{rel}"] = sha256(data)
+    pending.append(PendingFile(ledger_dir / MANIFEST, manifest_bytes(manifest)))
+    includes = set(read_includes(main_text, main_path)) | set(ledger_files)
+    pending.append(PendingFile(main_path, with_includes(main_text, main_path, includes).encode("utf-8")))
+    return commit(pending, crash_after=crash_after)
 
 
 def leftover_temporaries(root: Path) -> list[Path]:
