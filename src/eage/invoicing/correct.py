@@ -34,10 +34,8 @@ from eage.batch import (
 from eage.errors import InputError
 from eage.invoicing.build import month_end, month_label_fr
 from eage.invoicing.credit import credit_note_of, date_fr_plain
-from eage.invoicing.issue import IssuePlan, execute, issued_entry, latest_date, next_numbered_file
+from eage.invoicing.issue import IssuePlan, add_issued_file, execute, issued_entry, latest_date
 from eage.invoicing.numbering import sequence
-from eage.ledger.model import Entry, GeneratedFile
-from eage.ledger.render import render_file
 from eage.ledger.store import read_includes
 from eage.money import ZERO
 
@@ -124,12 +122,11 @@ def plan_correction(ctx: Context, month: str, day: dt.date | None = None) -> Iss
         plan.replaced.append(computed.payroll_rel)
         plan.notes.append(f"the payroll journal of {month} changed: {computed.payroll_rel} is rewritten")
     if plan.issued:
-        rel = next_numbered_file(
-            main_text, ledger.main_path, ctx.root / "ledger", f"generated/{month[:4]}/{month}-correction"
-        )
-        entries: list[Entry] = [entry for item in plan.issued for entry in item.entries]
-        plan.files[rel] = render_file(
-            GeneratedFile(rel, f"Correction of {month}: credit notes and replacements", tuple(entries))
+        add_issued_file(
+            plan,
+            ctx,
+            f"generated/{month[:4]}/{month}-correction",
+            f"Correction of {month}: credit notes and replacements",
         )
     if not plan.files:
         plan.status = "nothing"

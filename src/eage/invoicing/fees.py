@@ -37,14 +37,12 @@ from eage.invoicing.build import DraftLine, make_invoice
 from eage.invoicing.issue import (
     OUTSIDE_SCOPE,
     IssuePlan,
+    add_issued_file,
     execute,
     issued_entry,
     latest_date,
-    next_numbered_file,
 )
 from eage.invoicing.numbering import sequence
-from eage.ledger.model import Entry, GeneratedFile
-from eage.ledger.render import render_file
 from eage.money import ZERO, cents
 from eage.rules.models import FeeFormula, Member
 
@@ -162,13 +160,8 @@ def plan_fees(ctx: Context, year: int, day: dt.date | None = None) -> IssuePlan:
         plan.status = "nothing"
         plan.notes.append(f"every member's {year} fee is already invoiced (or nil): nothing to issue")
         return plan
-    main_text = ledger.main_path.read_text(encoding="utf-8")
-    rel = next_numbered_file(
-        main_text, ledger.main_path, ctx.root / "ledger", f"generated/{day.year}/{year}-fees"
-    )
-    entries: list[Entry] = [entry for item in plan.issued for entry in item.entries]
-    plan.files[rel] = render_file(
-        GeneratedFile(rel, f"Membership fees {year} (rules/fees.yaml)", tuple(entries))
+    add_issued_file(
+        plan, ctx, f"generated/{day.year}/{year}-fees", f"Membership fees {year} (rules/fees.yaml)"
     )
     return plan
 

@@ -32,7 +32,8 @@ from eage.invoicing.build import invoice_entries
 from eage.invoicing.model import Invoice, VatInfo
 from eage.invoicing.numbering import parse_number
 from eage.ledger.load import IssuedDocument
-from eage.ledger.model import Document, Txn
+from eage.ledger.model import Document, Entry, GeneratedFile, Txn
+from eage.ledger.render import render_file
 from eage.ledger.store import read_includes
 from eage.rules.bundle import Rules
 
@@ -185,6 +186,14 @@ def next_numbered_file(main_text: str, main_path: Path, ledger_dir: Path, stem: 
         if (m := pattern.fullmatch(f"{Path(stem).parent.as_posix()}/{p.name}"))
     ]
     return f"{stem}-{max(used, default=0) + 1}.beancount"
+
+
+def add_issued_file(plan: IssuePlan, ctx: Context, stem: str, title: str) -> None:
+    """Render the plan's issued entries into the next ``<stem>-N.beancount`` (path relative to ledger/)."""
+    main_path = ctx.ledger.main_path
+    rel = next_numbered_file(main_path.read_text(encoding="utf-8"), main_path, ctx.root / "ledger", stem)
+    entries: list[Entry] = [entry for item in plan.issued for entry in item.entries]
+    plan.files[rel] = render_file(GeneratedFile(rel, title, tuple(entries)))
 
 
 def issued_entry(

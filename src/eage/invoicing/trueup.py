@@ -43,11 +43,9 @@ from eage.batch import (
 )
 from eage.errors import InputError, Problem
 from eage.invoicing.build import DraftLine, make_invoice
-from eage.invoicing.issue import IssuePlan, execute, issued_entry, next_numbered_file
+from eage.invoicing.issue import IssuePlan, add_issued_file, execute, issued_entry
 from eage.invoicing.numbering import sequence
 from eage.ledger.load import CostLine, IssuedDocument
-from eage.ledger.model import Entry, GeneratedFile
-from eage.ledger.render import render_file
 from eage.ledger.store import read_includes
 from eage.money import ZERO
 from eage.timesheets import TimesheetLine, read_timesheet, timesheet_path
@@ -231,12 +229,7 @@ def plan_close(ctx: Context, year: int) -> IssuePlan:
         plan.status = "nothing"
         plan.notes.append(f"the billing of {year} already equals its cost for every member: nothing to issue")
         return plan
-    main_text = ledger.main_path.read_text(encoding="utf-8")
-    rel = next_numbered_file(
-        main_text, ledger.main_path, ctx.root / "ledger", f"generated/{year}/{year}-trueup"
-    )
-    entries: list[Entry] = [entry for item in plan.issued for entry in item.entries]
-    plan.files[rel] = render_file(GeneratedFile(rel, f"Year-end true-up {year}", tuple(entries)))
+    add_issued_file(plan, ctx, f"generated/{year}/{year}-trueup", f"Year-end true-up {year}")
     return plan
 
 
