@@ -6,7 +6,8 @@ Writes a complete group folder (``rules/``, ``ledger/``, ``reports/``) that pass
 
 - ``rules/``: the law and the chart (payroll, VAT, accounts, allocation, fees) copied from the repository's
   ``rules/``; ``group.yaml``, ``members.yaml`` and ``staff.yaml`` generated (fictitious, Luhn-valid SIRENs
-  and SIRETs, FR VAT numbers with their real key);
+  and SIRETs, FR VAT numbers with their real key); ``budget/YYYY.yaml`` for the last history year (rubrics
+  over the chart's account prefixes, amounts scaled to the group, hours from the timesheet model);
 - ``ledger/``: the skeleton of ``eage init`` (main, accounts), opening balances, the group's monthly running
   costs, and ``timesheets/YYYY-MM.csv`` for every month of the history *and* the benchmarked month;
 - the history (``years`` x 12 months from January 2025, or ``months``) run with eage's own batch
@@ -41,6 +42,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -106,6 +108,12 @@ class Spec:
         """The month after the history: inputs written, not run."""
         return add_months(FIRST_MONTH, len(self.history))
 
+    @property
+    def budget_year(self) -> int:
+        """The year of ``rules/budget/YYYY.yaml``: the last history year (the one ``eage budget`` and
+        ``eage fec`` are benchmarked on), or the benchmarked month's year without history."""
+        return int((self.history[-1] if self.history else self.bench_month)[:4])
+
 
 def add_months(month: str, count: int) -> str:
     """``add_months("2025-11", 3) == "2026-02"``."""
@@ -146,6 +154,7 @@ class _Employee:
     weekly_hours: Decimal
     portfolio: tuple[str, ...]
     weights: tuple[int, ...]
+    gross: Decimal  # monthly gross salary
 
 
 def _members_yaml(spec: Spec, rng: random.Random) -> tuple[str, list[str]]:
@@ -203,6 +212,7 @@ def _staff_yaml(spec: Spec, rng: random.Random, member_ids: list[str]) -> tuple[
                 weekly,
                 portfolio,
                 tuple(rng.randrange(1, 10) for _ in portfolio),
+                gross,
             )
         )
         rows += [
@@ -347,6 +357,118 @@ def placeholder_pdf(label: str) -> bytes:
     return bytes(out)
 
 
+# Budget rubrics over the chart: (rubric key, rubric label, line label, account prefix). The running costs'
+# lines are budgeted from RUNNING_COSTS (same prefix: the PCG number of the account), personnel lines as
+# shares of the gross payroll (the shares a year of the synthetic history shows).
+BUDGET_PAYROLL_SHARES = (
+    ("remunerations", "Rémunérations", "Salaires", "Charges:64-Personnel:641", "1"),
+    ("charges_sociales", "Charges sociales", "Cotisations sociales", "Charges:64-Personnel:645", "0.326"),
+    ("impots_taxes", "Impôts et taxes", "Taxe sur les salaires", "Charges:63-Impots-taxes:631", "0.097"),
+    ("impots_taxes", "Impôts et taxes", "Formation continue", "Charges:63-Impots-taxes:633", "0.010"),
+)
+BUDGET_ORDER = ("achats", "charges_externes", "remunerations", "charges_sociales", "impots_taxes")
+BUDGET_RUBRICS = {
+    "60": ("achats", "Achats"),
+    "61": ("charges_externes", "Charges externes"),
+    "62": ("charges_externes", "Charges externes"),
+    "647": ("charges_sociales", "Charges sociales"),
+}
+
+
+def _eur(value: Decimal) -> Decimal:
+    """A budget amount: rounded to ten euros, written with cents."""
+    return ((value / 10).quantize(Decimal(1)) * 10).quantize(Decimal("0.01"))
+
+
+def planned_hours(spec: Spec, employees: list[_Employee], year: int) -> dict[str, dict[str, int]]:
+    """Expected hours of ``year`` by member and service under :func:`timesheet`'s model (whole hours):
+    each working day, an employee gives ``int(weekly_hours * 2 / 5)`` half hours to members drawn by
+    weight (5 % internal), to the primary service (or 70/30 between the two services)."""
+    days = sum(len(working_days(f"{year:04d}-{month:02d}")) for month in range(1, 13))
+    expected: dict[str, dict[str, Fraction]] = {}
+    for emp in employees:
+        day_hours = Fraction(int(emp.weekly_hours * 2 / 5), 2) * days * Fraction(95, 100)
+        shares = [(emp.services[0], Fraction(1))]
+        if len(emp.services) > 1:
+            shares = [(emp.services[0], Fraction(7, 10)), (emp.services[1], Fraction(3, 10))]
+        total_weight = sum(emp.weights)
+        for member, weight in zip(emp.portfolio, emp.weights, strict=True):
+            for service, share in shares:
+                by_service = expected.setdefault(member, {})
+                by_service[service] = by_service.get(service, Fraction(0)) + (
+                    day_hours * Fraction(weight, total_weight) * share
+                )
+    return {
+        member: {s: round(expected[member][s]) for s in SERVICES if round(expected[member].get(s, 0)) > 0}
+        for member in sorted(expected)
+    }
+
+
+def budget_yaml(spec: Spec, employees: list[_Employee], year: int) -> str:
+    """``rules/budget/YYYY.yaml``: rubrics over the chart's account prefixes, amounts scaled to the group
+    (running costs, payroll of the staff, billing at cost), planned hours from the timesheet model."""
+    rng = random.Random(f"eage-bench-budget-{spec.seed}-{year}")
+    scale = max(Decimal(1), Decimal(spec.members) / 14)
+    payroll = sum((emp.gross for emp in employees), Decimal(0)) * 12
+    charges: dict[str, tuple[str, list[tuple[str, str, Decimal]]]] = {}
+
+    def add(key: str, rubric: str, label: str, prefix: str, amount: Decimal) -> None:
+        factor = Decimal(rng.randrange(970, 1050)) / 1000  # the board's estimate, a little off
+        charges.setdefault(key, (rubric, []))[1].append((label, prefix, _eur(amount * factor)))
+
+    for account, amount, label, _ in sorted(RUNNING_COSTS):
+        parent, last = account.rsplit(":", 1)
+        number = last.split("-", 1)[0]
+        key, rubric = next(BUDGET_RUBRICS[n] for n in (number[:3], number[:2]) if n in BUDGET_RUBRICS)
+        add(key, rubric, label, f"{parent}:{number}", Decimal(amount) * scale * 12)
+    for key, rubric, label, prefix, share in BUDGET_PAYROLL_SHARES:
+        add(key, rubric, label, prefix, payroll * Decimal(share))
+    total = sum((budgeted for _, lines in charges.values() for _, _, budgeted in lines), Decimal(0))
+    fees = min(payroll / 100, Decimal(5000) * spec.members)
+    rows = [
+        f"# Synthetic budget {year} (benchmarks/generate.py, seed {spec.seed}): rubrics over the chart's",
+        "# account prefixes, yearly amounts phased evenly; hours: the timesheet model's expectation.",
+        f"year: {year}",
+        f"title: {_q(f'Budget prévisionnel {year}')}",
+        "",
+        "charges:",
+    ]
+    for key in BUDGET_ORDER:
+        rubric, lines = charges[key]
+        rows += [f"  {key}:", f"    label: {_q(rubric)}", "    lines:"]
+        for label, prefix, budgeted in sorted(lines, key=lambda line: line[1]):
+            rows += [f"      - label: {_q(label)}", f'        accounts: ["{prefix}"]']
+            rows.append(f"        fonctionnement: {budgeted}")
+    rows += [
+        "  autres_charges:",
+        '    label: "Autres charges"',
+        "    lines:",
+        '      - label: "Charges financières et exceptionnelles"',
+        '        accounts: ["Charges:66", "Charges:67"]',
+        "        fonctionnement: 0",
+        "",
+        "produits:",
+        "  chiffre_affaires:",
+        '    label: "Chiffre d\'affaires"',
+        "    lines:",
+        '      - label: "Mise à disposition de personnel (refacturation au coût)"',
+        '        accounts: ["Produits:70-Ventes:7084"]',
+        f"        fonctionnement: {_eur(total)}",
+        "  autres_produits:",
+        '    label: "Autres produits"',
+        "    lines:",
+        '      - label: "Cotisations des membres"',
+        '        accounts: ["Produits:75-Autres-produits:756"]',
+        f"        fonctionnement: {_eur(fees)}",
+        "",
+        "hours:",
+    ]
+    for member, by_service in planned_hours(spec, employees, year).items():
+        rows.append(f"  {member}:")
+        rows += [f"    {service}: {hours}" for service, hours in by_service.items()]
+    return "\n".join(rows) + "\n"
+
+
 def write_rules(root: Path, spec: Spec) -> list[_Employee]:
     """``rules/``: the law copied from the repository, the group, members and staff generated."""
     rng = random.Random(f"eage-bench-{spec.seed}")
@@ -383,6 +505,20 @@ def write_inputs(root: Path, spec: Spec) -> None:
         (ledger / "timesheets" / f"{month}.csv").write_text(
             timesheet(month, employees, spec.seed), encoding="utf-8"
         )
+    write_budget(root, spec, employees)
+
+
+def write_budget(root: Path, spec: Spec, employees: list[_Employee] | None = None) -> Path:
+    """Write ``rules/budget/<budget_year>.yaml`` (``employees`` re-derived from the seed if not given:
+    the staff is a pure function of the spec, so this also serves a group generated before)."""
+    if employees is None:
+        rng = random.Random(f"eage-bench-{spec.seed}")
+        _, member_ids = _members_yaml(spec, rng)
+        _, employees = _staff_yaml(spec, rng, member_ids)
+    path = root / "rules" / "budget" / f"{spec.budget_year}.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(budget_yaml(spec, employees, spec.budget_year), encoding="utf-8")
+    return path
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -47,6 +48,19 @@ def test_group_passes_check_and_its_months_run(tiny: Path, capsys: pytest.Captur
     # The benchmarked month plans and validates against the generated ledger.
     assert eage(["run", TINY.bench_month, "--dry-run", "--json", "--root", str(tiny)]) == 0
     assert '"total_billed"' in capsys.readouterr().out
+
+
+def test_group_budget_runs(tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The generator writes the budget of the last history year; `eage budget` accepts it and writes.
+    assert TINY.budget_year == 2025
+    assert sorted(p.name for p in (tiny / "rules" / "budget").iterdir()) == ["2025.yaml"]
+    group = tmp_path / "group"
+    shutil.copytree(tiny, group, symlinks=True)  # eage budget writes: keep the shared fixture intact
+    assert eage(["budget", "2025", "--root", str(group)]) == 0
+    out = capsys.readouterr().out
+    assert "budget 2025, janvier à 01/2025" in out
+    assert (group / "reports" / "budget" / "2025" / "consolide.csv").exists()
+    assert (group / "ledger" / "generated" / "budget-2025.beancount").exists()
 
 
 def test_luhn_and_vat_numbers() -> None:
