@@ -40,9 +40,9 @@ from eage.ledger.store import (
     tampered,
 )
 from eage.money import ZERO
-from eage.payroll.engine import Payslip, PayslipInput, compute_payslip
-from eage.payroll.journal import payroll_transactions, payslip_id
-from eage.payroll.params import PayrollRules, load_payroll_rules
+from eage.payroll.engine import TSS_CODE_PREFIX, Payslip, PayslipInput, compute_payslip
+from eage.payroll.journal import payroll_transactions, payslip_id, tss_relief_transaction
+from eage.payroll.params import TAXE_SALAIRES_FILE, PayrollRules, load_payroll_rules
 from eage.payroll.variables import EmployeeVariables, load_variables
 from eage.rules.bundle import Rules, load_rules
 from eage.rules.dated import NotInForce, in_force
@@ -281,6 +281,9 @@ def compute_month(ctx: Context, month: str) -> MonthComputation:
         ctx.payroll.accounts,
         issue_date,
     )
+    relief = _tss_relief(ctx, month, payslips, issue_date)
+    if relief is not None:
+        payroll_txns.append(relief)
     payroll_file = GeneratedFile(payroll_rel, f"Payroll journal {month}", tuple(payroll_txns))
     # The month's costs, with this month's payroll as planned (not as previously posted).
     costs = [
@@ -291,6 +294,42 @@ def compute_month(ctx: Context, month: str) -> MonthComputation:
     costs += _cost_lines(payroll_txns, payroll_rel)
     result = allocate(month, costs, lines, allocation_rules(rules, issue_date))
     return MonthComputation(month, result, payslips, payroll_rel, render_file(payroll_file))
+
+
+def _tss_tax(payslips: Sequence[tuple[str, Payslip]]) -> dict[str, Decimal]:
+    """Each employee's taxe sur les salaires provisioned on the month's payslip."""
+    return {
+        emp: sum((line.amount for line in slip.lines if line.code.startswith(TSS_CODE_PREFIX)), ZERO)
+        for emp, slip in payslips
+    }
+
+
+def _tss_relief(
+    ctx: Context, month: str, payslips: Sequence[tuple[str, Payslip]], day: dt.date
+) -> Txn | None:
+    """For an association, the month's share of the annual abattement on the taxe sur les salaires."""
+    if ctx.rules.group.employer.profile != "association":
+        return None
+    month_tax = _tss_tax(payslips)
+    if not any(month_tax.values()):
+        return None
+    rules = ctx.payroll
+    tss = rules.value(
+        TAXE_SALAIRES_FILE, "taxe_sur_salaires", rules.taxe_salaires.taxe_sur_salaires.values, day
+    )
+    year = int(month[:4])
+    before = ZERO
+    for mon in range(1, int(month[5:7])):  # the year's tax to date, recomputed from the same rules
+        before += sum(_tss_tax(compute_payslips(ctx, f"{year}-{mon:02d}")).values(), ZERO)
+    return tss_relief_transaction(
+        month,
+        month_tax,
+        before,
+        tss.abattement_annuel,
+        rules.accounts.charges[tss.charge],
+        rules.accounts.organisations[tss.organisation],
+        day,
+    )
 
 
 def member_draft_lines(result: AllocationResult, member: str) -> list[DraftLine]:

@@ -37,6 +37,8 @@ HUNDRED = Decimal(100)
 COEFFICIENT = Decimal("0.0001")
 #: Codes of the payslip lines that are not contributions of contributions.yaml.
 RGDU_CODE = "rgdu"
+#: Prefix of the taxe sur les salaires lines (one per bracket): an employer tax, not a contribution.
+TSS_CODE_PREFIX = "tss_"
 
 
 @dataclass(frozen=True)
@@ -266,7 +268,7 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
                 lines.append(
                     PayslipLine(
                         EMPLOYEUR,
-                        f"tss_{number}",
+                        f"{TSS_CODE_PREFIX}{number}",
                         f"{tss.label} (tranche {number})",
                         base,
                         bracket.rate,

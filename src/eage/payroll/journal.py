@@ -15,7 +15,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from eage.ledger.model import Posting, Txn, meta
-from eage.money import ZERO, cents
+from eage.money import ZERO, cents, split_largest_remainder
 from eage.payroll.engine import EMPLOYEUR, RGDU_CODE, Payslip
 from eage.payroll.params import PayrollAccounts
 
@@ -75,3 +75,38 @@ def _transaction(entry: PayrollEntry, accounts: PayrollAccounts, day: dt.date) -
         # Cannot happen with a payslip from compute_payslip (every total is a sum of cent lines).
         raise AssertionError(f"payroll entry of {employee_id} does not balance: {txn.balance()}")
     return txn
+
+
+def tss_relief_transaction(
+    month: str,
+    month_tax: dict[str, Decimal],
+    tax_before: Decimal,
+    abattement: Decimal,
+    charge_account: str,
+    liability_account: str,
+    day: dt.date,
+) -> Txn | None:
+    """The month's share of the associations' annual abattement on the taxe sur les salaires.
+
+    CGI art. 1679 A: an association owes max(0, the year's tax - abattement). Each payslip provisions the
+    tax by the monthly brackets; this entry takes back what the abattement covers so that the tax booked
+    to date is always max(0, tax to date - abattement): nothing until the abattement is used up, the
+    exact annual figure at year end. The relief is spread over the employees pro rata to their tax (their
+    cost, re-invoiced at cost, bears it).
+    """
+    month_total = sum(month_tax.values(), ZERO)
+    due_before = max(ZERO, tax_before - abattement)
+    due_after = max(ZERO, tax_before + month_total - abattement)
+    relief = cents(month_total - (due_after - due_before))
+    weights = {emp: amount for emp, amount in month_tax.items() if amount > 0}
+    if relief <= 0 or not weights:
+        return None
+    shares = split_largest_remainder(relief, weights)
+    postings = [Posting(charge_account, -shares[emp], meta=meta(employee=emp)) for emp in sorted(shares)]
+    postings.append(Posting(liability_account, relief))
+    return Txn(
+        date=day,
+        narration=f"Taxe sur les salaires {month} — abattement des associations (CGI art. 1679 A)",
+        postings=tuple(postings),
+        meta=meta(kind="payroll", payslip=f"TSS-{month}", reduction="abattement-1679A"),
+    )
