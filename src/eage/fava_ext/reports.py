@@ -26,7 +26,7 @@ from eage.bank.receivables import BUCKETS, AgedBalance, InvoiceStatus, aged_rece
 from eage.errors import InputError
 from eage.ledger.load import CostLine
 from eage.ledger.store import read_manifest, tampered
-from eage.money import MONTHS_FR, ZERO
+from eage.money import ZERO, fr_month
 from eage.rules.bundle import Rules
 from eage.timesheets import TimesheetLine, month_bounds, read_timesheet, timesheet_path
 
@@ -34,9 +34,7 @@ from eage.timesheets import TimesheetLine, month_bounds, read_timesheet, timeshe
 PAYROLL_LIABILITIES = ("421", "431", "437", "4421")
 
 
-def month_label(month: str) -> str:
-    """``"2026-03"`` -> ``"mars 2026"``."""
-    return f"{MONTHS_FR[int(month[5:7]) - 1]} {month[:4]}"
+month_label = fr_month  # "2026-03" -> "mars 2026"
 
 
 def month_of(day: dt.date) -> str:
