@@ -28,17 +28,19 @@ def _rss_mb() -> float:
 def bench_render(root: Path, month: str) -> dict[str, object]:
     """Plan ``month`` of the group at ``root``, then time the rendering of its invoices (nothing written)."""
     from eage import batch
-    from eage.invoicing.pdf import render_workers
+    from eage.render_pool import RenderPool
 
     ctx = batch.load_context(root)
     plan = batch.plan_month(ctx, month)
     started = time.perf_counter()
-    documents = batch.render_invoice_documents(ctx, plan.invoices)
+    with RenderPool(len(plan.invoices)) as pool:  # started here: its warm-up is counted
+        documents = batch.render_invoice_documents(ctx, plan.invoices, pool=pool)
+        workers = pool.workers
     elapsed = time.perf_counter() - started
     return {
         "invoices": len(plan.invoices),
         "documents": len(documents),
-        "workers": render_workers(len(plan.invoices)),
+        "workers": workers,
         "seconds": elapsed,
         "per_invoice_s": elapsed / max(1, len(plan.invoices)),
         "peak_rss_mb": _rss_mb(),

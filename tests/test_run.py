@@ -158,3 +158,19 @@ def test_months_are_billed_in_order(demo: Path, capsys: pytest.CaptureFixture[st
     assert "2026-11 has a timesheet but was not run" in err
     assert "eage run 2026-11" in err
     assert tree_digest(demo) == before
+
+
+def test_a_month_rendered_in_two_processes_is_byte_identical(
+    demo_rules_root: Path, november_documents: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool a large month uses (invoices and payslips queued to two workers) changes no byte."""
+    from eage.render_pool import RenderPool
+
+    monkeypatch.setenv("EAGE_RENDER_WORKERS", "2")
+    ctx = batch.load_context(demo_rules_root)
+    plan = batch.plan_month(ctx, "2026-11")
+    with RenderPool(len(plan.invoices) + len(plan.payslips)) as pool:
+        assert pool.workers == 2
+        batch.render_documents(ctx, plan, pool=pool)
+    assert sorted(plan.documents) == sorted(november_documents)
+    assert plan.documents == november_documents

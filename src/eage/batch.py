@@ -44,6 +44,7 @@ from eage.payroll.engine import TSS_CODE_PREFIX, Payslip, PayslipInput, compute_
 from eage.payroll.journal import payroll_transactions, payslip_id, tss_relief_transaction
 from eage.payroll.params import TAXE_SALAIRES_FILE, PayrollRules, load_payroll_rules
 from eage.payroll.variables import EmployeeVariables, load_variables
+from eage.render_pool import Pending, RenderPool
 from eage.rules.bundle import Rules, load_rules
 from eage.rules.dated import NotInForce, in_force
 from eage.timesheets import month_bounds, read_timesheet, timesheet_path
@@ -505,23 +506,44 @@ def _same_file(ctx: Context, plan: MonthPlan, rel: str) -> bool:
     return path.exists() and path.read_text(encoding="utf-8") == plan.files.get(rel)
 
 
-def render_documents(ctx: Context, plan: MonthPlan, progress: Progress = _no_progress) -> None:
-    """Render the month's invoice PDFs (with Factur-X XML) and payslip PDFs into ``plan.documents``."""
-    plan.documents.update(render_invoice_documents(ctx, plan.invoices, progress))
-    plan.documents.update(_payslip_pdfs(ctx, plan))
+def render_documents(
+    ctx: Context, plan: MonthPlan, progress: Progress = _no_progress, *, pool: RenderPool | None = None
+) -> None:
+    """Render the month's invoice PDFs (with Factur-X XML) and payslip PDFs into ``plan.documents``.
+
+    ``pool``: where they are laid out (see :mod:`eage.render_pool`); by default a pool sized for the
+    month, from :func:`render_pool_for`.
+    """
+    if pool is None:
+        with render_pool_for(plan) as own:
+            render_documents(ctx, plan, progress, pool=own)
+        return
+    # Every job is queued before the first result is read: invoices first, then payslips.
+    payslips = _payslip_jobs(ctx, plan, pool)
+    plan.documents.update(render_invoice_documents(ctx, plan.invoices, progress, pool=pool))
+    plan.documents.update({rel: job.result() for rel, job in payslips})
     plan.documents[f"reports/{plan.month}/invoices.csv"] = invoices_csv(plan.invoices).encode("utf-8")
 
 
+def render_pool_for(plan: MonthPlan) -> RenderPool:
+    """A pool sized for the month's documents: its invoices and its payslips."""
+    return RenderPool(len(plan.invoices) + len(plan.payslips))
+
+
 def render_invoice_documents(
-    ctx: Context, invoices: Sequence[Invoice], progress: Progress = _no_progress
+    ctx: Context,
+    invoices: Sequence[Invoice],
+    progress: Progress = _no_progress,
+    *,
+    pool: RenderPool | None = None,
 ) -> dict[str, bytes]:
     """Each invoice's Factur-X XML, validated (XSD, EN 16931, BR-FR), and its PDF/A-3 carrying it."""
     from eage.invoicing.pdf import render_invoices
 
     documents: dict[str, bytes] = {}
     total = len(invoices)
-    # Rendered in order, in two processes for a large month (see render_invoices): same bytes.
-    rendered = render_invoices(invoices, template_dir=_template_dir(ctx))
+    # Rendered in order, in a pool of processes for a large month (see render_invoices): same bytes.
+    rendered = render_invoices(invoices, template_dir=_template_dir(ctx), pool=pool)
     for index, (inv, (xml, failed, pdf)) in enumerate(zip(invoices, rendered, strict=True)):
         if failed or pdf is None:
             raise InputError.at(
@@ -543,12 +565,11 @@ def _template_dir(ctx: Context) -> Path | None:
     return custom if custom.is_dir() else None
 
 
-def _payslip_pdfs(ctx: Context, plan: MonthPlan) -> dict[str, bytes]:
+def _payslip_jobs(ctx: Context, plan: MonthPlan, pool: RenderPool) -> list[tuple[str, Pending[bytes]]]:
     try:
-        from eage.payroll.pdf import render_payslip_pdf
+        from eage.payroll import pdf as payslip_pdf
     except ImportError:
-        return {}
-    out: dict[str, bytes] = {}
+        return []
     staff = ctx.rules.staff.by_id()
     ident = ctx.rules.group.identity
     employer = {
@@ -556,13 +577,13 @@ def _payslip_pdfs(ctx: Context, plan: MonthPlan) -> dict[str, bytes]:
         "siret": ident.siret or ident.siren,
         "address": f"{ident.address.line1}, {ident.address.postcode} {ident.address.city}",
     }
+    jobs: list[tuple[str, Pending[bytes]]] = []
     for emp_id, slip in plan.payslips:
         emp = staff[emp_id]
         info = {"id": emp_id, "name": emp.name, "post": emp.post, "contract": emp.contract.kind}
-        out[f"reports/payslips/{plan.month[:4]}/{payslip_id(slip, emp_id)}.pdf"] = render_payslip_pdf(
-            slip, info, employer
-        )
-    return out
+        rel = f"reports/payslips/{plan.month[:4]}/{payslip_id(slip, emp_id)}.pdf"
+        jobs.append((rel, pool.submit(payslip_pdf.render_payslip_pdf, slip, info, employer)))
+    return jobs
 
 
 def invoices_csv(invoices: Sequence[Invoice]) -> str:
@@ -644,7 +665,9 @@ def run_month(
     plan = plan_month(ctx, month)
     if dry_run or plan.status == "unchanged":
         return plan
-    validate_plan(ctx, plan)
-    render_documents(ctx, plan, progress)
+    # The workers start now and warm up while the new entries are checked against the ledger.
+    with render_pool_for(plan) as pool:
+        validate_plan(ctx, plan)
+        render_documents(ctx, plan, progress, pool=pool)
     commit_plan(ctx, plan)
     return plan

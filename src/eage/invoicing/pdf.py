@@ -18,11 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import multiprocessing
-import os
 import re
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -30,12 +27,14 @@ from typing import Any, NamedTuple
 import jinja2
 
 from eage.money import NBSP, cents, fr_eur, fr_hours, fr_number, fr_percent
+from eage.render_pool import RenderPool
 
 from .facturx_xml import DEFAULT_DISCOUNT_TEXT, DEFAULT_LATE_PAYMENT_TEXT
 from .model import Invoice, InvoiceLine
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "invoice.html.j2"
+CSS_NAME = "invoice.css"
 FACTURX_FILENAME = "factur-x.xml"
 DEFAULT_ACCENT = "#1f4e79"
 GROUP_MENTION = "Groupement d'employeurs (art. L1253-1 du Code du travail)"
@@ -98,14 +97,24 @@ def render_invoice_pdf(inv: Invoice, xml: bytes, *, template_dir: Path | None = 
     """The Factur-X PDF/A-3b of ``inv`` with ``xml`` embedded as ``factur-x.xml``; deterministic bytes."""
     # WeasyPrint is imported here: it takes a second to import and the rest of eage does not need it.
     from weasyprint import HTML, Attachment
-    from weasyprint.urls import URLFetcher
 
-    html = render_invoice_html(inv, template_dir=template_dir)
+    html = render_invoice_html(inv, template_dir=template_dir, embed_css=False)
     # Only local files (logo, fonts) and data: URLs: an invoice never fetches anything from the network.
-    fetcher = URLFetcher(allowed_protocols={"file", "data"})
+    fetcher = _fetcher()
+    if template_dir is None:
+        font_config, stylesheet = _font_config(), _shipped_stylesheet()
+    else:  # a group's own CSS may declare @font-face: a fresh configuration, and its CSS parsed with it
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        font_config = FontConfiguration()
+        source = _environment(template_dir).loader.get_source(_environment(template_dir), CSS_NAME)[0]  # type: ignore[union-attr]
+        stylesheet = CSS(
+            string=source, base_url=str(template_dir) + "/", url_fetcher=fetcher, font_config=font_config
+        )
     document = HTML(
         string=html, base_url=str(template_dir or TEMPLATE_DIR) + "/", url_fetcher=fetcher
-    ).render(font_config=_font_config() if template_dir is None else None)
+    ).render(stylesheets=[stylesheet], font_config=font_config)
     stamp = dt.datetime.combine(inv.issue_date, dt.time(0, 0))
     attachment = Attachment(
         string=xml,
@@ -126,9 +135,14 @@ def render_invoice_pdf(inv: Invoice, xml: bytes, *, template_dir: Path | None = 
     return pdf
 
 
-def render_invoice_html(inv: Invoice, *, template_dir: Path | None = None) -> str:
-    """The HTML the PDF is laid out from (autoescaped: names are text, never markup)."""
-    return _environment(template_dir).get_template(TEMPLATE_NAME).render(**_context(inv))
+def render_invoice_html(inv: Invoice, *, template_dir: Path | None = None, embed_css: bool = True) -> str:
+    """The HTML the PDF is laid out from (autoescaped: names are text, never markup).
+
+    ``embed_css``: the stylesheet (``invoice.css``) inside the page's ``<style>``, for a page that stands on
+    its own. The PDF renderer asks for it without and applies the stylesheet itself, parsed once per
+    process instead of once per invoice (same cascade: the template sets no other style).
+    """
+    return _environment(template_dir).get_template(TEMPLATE_NAME).render(**_context(inv), embed_css=embed_css)
 
 
 def _finish_facturx(document: Any, pdf: Any) -> None:
@@ -156,6 +170,36 @@ def _finish_facturx(document: Any, pdf: Any) -> None:
         unique = list(dict.fromkeys(files))
         files.clear()
         files.extend(unique)
+
+
+def warm_up() -> None:
+    """Import WeasyPrint and build what every invoice shares (fonts, stylesheet, template) now."""
+    _font_config()
+    _shipped_stylesheet()
+    _environment(None).get_template(TEMPLATE_NAME)
+
+
+def _fetcher() -> Any:
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"file", "data"})
+
+
+@functools.cache
+def _shipped_stylesheet() -> Any:
+    """The shipped ``invoice.css``, parsed once per process and applied to every invoice.
+
+    Parsing it took a tenth of an invoice's time. A WeasyPrint ``CSS`` is read-only once built, so one
+    serves every document laid out with :func:`_font_config` (it declares no ``@font-face``).
+    """
+    from weasyprint import CSS
+
+    return CSS(
+        string=(TEMPLATE_DIR / CSS_NAME).read_text(encoding="utf-8"),
+        base_url=str(TEMPLATE_DIR) + "/",
+        url_fetcher=_fetcher(),
+        font_config=_font_config(),
+    )
 
 
 @functools.cache
@@ -275,11 +319,6 @@ def _eur_plain(value: Decimal) -> str:
     return f"{fr_number(value, 0)}{NBSP}€" if value == value.to_integral_value() else fr_eur(value)
 
 
-#: Below this many invoices a month renders in the calling process: starting workers (each imports
-#: WeasyPrint and compiles the schematrons, a few seconds) would cost more than it saves.
-PARALLEL_FROM = 40
-
-
 class RenderedInvoice(NamedTuple):
     """One invoice's Factur-X XML, the EN 16931 / BR-FR rules it breaks (none: valid) and its PDF."""
 
@@ -300,35 +339,19 @@ def render_invoice(inv: Invoice, template_dir: Path | None = None) -> RenderedIn
     return RenderedInvoice(xml, failed, render_invoice_pdf(inv, xml, template_dir=template_dir))
 
 
-def render_workers(count: int) -> int:
-    """How many processes render ``count`` invoices: ``EAGE_RENDER_WORKERS`` if set, else up to 2 CPUs
-    for a month of at least :data:`PARALLEL_FROM` invoices, else 1 (in process)."""
-    configured = os.environ.get("EAGE_RENDER_WORKERS", "").strip()
-    if configured.isdigit() and int(configured) > 0:
-        return min(int(configured), max(count, 1))
-    if count < PARALLEL_FROM:
-        return 1
-    return max(1, min(2, os.cpu_count() or 1))
-
-
 def render_invoices(
-    invoices: Sequence[Invoice], template_dir: Path | None = None
+    invoices: Sequence[Invoice], template_dir: Path | None = None, *, pool: RenderPool | None = None
 ) -> Iterator[RenderedInvoice]:
-    """:func:`render_invoice` of each invoice, in order; in a pool of processes for a large month.
+    """:func:`render_invoice` of each invoice, in order, in ``pool`` (or a pool sized for these invoices).
 
-    The bytes do not depend on the process that renders them (no clock, no random value, no shared
-    state), so a month rendered in parallel is identical to one rendered in process.
+    In a pool of processes every invoice is queued at once and the results are read in order; in process
+    (a small month) each is rendered when read, so a caller that stops at the first invalid invoice
+    renders nothing after it. The bytes do not depend on the process that renders them.
     """
-    workers = render_workers(len(invoices))
-    if workers == 1:
-        for inv in invoices:
-            yield render_invoice(inv, template_dir)
+    if pool is None:
+        with RenderPool(len(invoices)) as own:
+            yield from render_invoices(invoices, template_dir, pool=own)
         return
-    # "spawn": a fresh interpreter, not a fork of one that holds a loaded ledger and Saxon's threads.
-    context = multiprocessing.get_context("spawn")
-    chunk = max(1, min(16, len(invoices) // (workers * 4)))
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    try:
-        yield from pool.map(render_invoice, invoices, [template_dir] * len(invoices), chunksize=chunk)
-    finally:  # on an invalid invoice the caller stops reading: the rest is not rendered
-        pool.shutdown(wait=True, cancel_futures=True)
+    pending = [pool.submit(render_invoice, inv, template_dir) for inv in invoices]
+    for job in pending:
+        yield job.result()
