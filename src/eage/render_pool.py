@@ -69,8 +69,9 @@ def render_workers(count: int) -> int:
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 
 
-def _warm_up() -> None:
-    """A worker's initializer: pay the imports and the schematron compilation before the first job."""
+def warm_up_invoicing() -> None:
+    """A worker's initializer for invoices and payslips: WeasyPrint imported, the invoice stylesheet
+    parsed, the XSD and both schematrons compiled, before the first job."""
     from eage.invoicing.pdf import warm_up as warm_up_pdf
     from eage.invoicing.validate import warm_up as warm_up_validation
 
@@ -78,11 +79,19 @@ def _warm_up() -> None:
     warm_up_validation()
 
 
+def warm_up_weasyprint() -> None:
+    """A worker's initializer for other PDFs (budget statements): WeasyPrint imported."""
+    import weasyprint  # noqa: F401
+
+
 class RenderPool:
     """Render jobs for ``count`` documents, in ``render_workers(count)`` processes; use it as a context
-    manager (leaving it stops the workers and drops the jobs not started yet)."""
+    manager (leaving it stops the workers and drops the jobs not started yet).
 
-    def __init__(self, count: int) -> None:
+    ``warm_up``: what each worker does first (a module-level function), while the caller goes on.
+    """
+
+    def __init__(self, count: int, warm_up: Callable[[], None] = warm_up_invoicing) -> None:
         self.workers = render_workers(count)
         self._executor: ProcessPoolExecutor | None = None
         if self.workers > 1:
@@ -90,7 +99,7 @@ class RenderPool:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_warm_up,
+                initializer=warm_up,
             )
 
     def submit(self, fn: Callable[..., T], *args: object) -> Pending[T]:

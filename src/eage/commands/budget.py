@@ -24,6 +24,8 @@ from eage.errors import InputError, UsageError
 
 if TYPE_CHECKING:
     from eage.ledger.load import Ledger
+    from eage.render_pool import RenderPool
+    from eage.rules.bundle import Rules
 
 HELP = "budget vs actual statements of a year (consolidated and per member), and Fava budget directives"
 
@@ -74,6 +76,20 @@ def _parse(year_text: str, through_text: str | None) -> tuple[int, int | None]:
 
 def build(root: Path, year: int, through: int | None) -> Output:
     """Everything ``eage budget`` writes, computed in memory (nothing is touched)."""
+    from eage.ledger.load import load_ledger
+    from eage.render_pool import RenderPool, warm_up_weasyprint
+    from eage.rules.bundle import load_rules
+
+    rules = load_rules(root)
+    # A PDF per member, plus the consolidated and the members' statements: for a large group the workers
+    # start now and import WeasyPrint while the ledger loads.
+    with RenderPool(len(rules.members.members) + 2, warm_up=warm_up_weasyprint) as pool:
+        return _build(root, year, through, rules, load_ledger(root)[0], pool)
+
+
+def _build(
+    root: Path, year: int, through: int | None, rules: Rules, ledger: Ledger, pool: RenderPool
+) -> Output:
     from eage.budget.directives import budget_file
     from eage.budget.model import load_budget
     from eage.budget.render import (
@@ -91,13 +107,10 @@ def build(root: Path, year: int, through: int | None) -> Output:
     )
     from eage.budget.statements import consolidated, member_statement
     from eage.ledger.actuals import account_month_totals, billed_by_member, last_invoiced_month
-    from eage.ledger.load import load_ledger
     from eage.ledger.render import render_file
     from eage.money import fr_eur
-    from eage.rules.bundle import load_rules
+    from eage.render_pool import Pending
 
-    rules = load_rules(root)
-    ledger, _ = load_ledger(root)
     revenue = rules.accounts.revenue
     loaded = load_budget(
         root,
@@ -133,9 +146,10 @@ def build(root: Path, year: int, through: int | None) -> Output:
     base = f"reports/budget/{year}"
     files: dict[str, bytes] = {}
 
+    pdfs: dict[str, Pending[bytes]] = {}  # laid out in the pool, read back in order below
     text = consolidated_html(statement, group)
     files[f"{base}/consolide.html"] = text.encode("utf-8")
-    files[f"{base}/consolide.pdf"] = html_to_pdf(text)
+    pdfs[f"{base}/consolide.pdf"] = pool.submit(html_to_pdf, text)
     rows = consolidated_rows(statement)
     files[f"{base}/consolide.csv"] = to_csv(CONSOLIDATED_HEADER, rows)
     files[f"{base}/consolide.xlsx"] = to_xlsx(
@@ -149,7 +163,7 @@ def build(root: Path, year: int, through: int | None) -> Output:
     ]:
         text = members_html(part, group, single=single)
         files[f"{base}/{name}.html"] = text.encode("utf-8")
-        files[f"{base}/{name}.pdf"] = html_to_pdf(text)
+        pdfs[f"{base}/{name}.pdf"] = pool.submit(html_to_pdf, text)
         rows = member_rows(part)
         files[f"{base}/{name}.csv"] = to_csv(MEMBER_HEADER, rows)
         files[f"{base}/{name}.xlsx"] = to_xlsx(
@@ -157,6 +171,7 @@ def build(root: Path, year: int, through: int | None) -> Output:
             stamp=stamp, ratio_columns=(12,), hour_columns=hour_columns,
         )  # fmt: skip
 
+    files.update({rel: job.result() for rel, job in pdfs.items()})
     generated = budget_file(budget, ledger.open_accounts())
     files[f"ledger/{generated.path}"] = render_file(generated).encode("utf-8")
     _validate(ledger, generated.path, files[f"ledger/{generated.path}"].decode("utf-8"))
