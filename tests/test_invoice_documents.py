@@ -443,6 +443,20 @@ def test_template_dir_overrides_only_what_it_holds(liable: Invoice, tmp_path: Pa
     assert "FAC-2026-0042" in html  # the shipped invoice.html.j2 is still used
 
 
+@needs_poppler
+def test_a_group_stylesheet_lays_out_the_pdf(liable: Invoice, liable_pdf: bytes, tmp_path: Path) -> None:
+    """The PDF applies the group's invoice.css (parsed per invoice), and the shipped one otherwise."""
+    xml = build_cii_xml(liable)
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    assert render_invoice_pdf(liable, xml, template_dir=folder) == liable_pdf  # no override: same page
+    (folder / "invoice.css").write_text("@page { size: A5; }\n", encoding="utf-8")
+    path = tmp_path / "a5.pdf"
+    path.write_bytes(render_invoice_pdf(liable, xml, template_dir=folder))
+    info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
+    assert "419.528 x 595.276 pts" in info  # A5 (A4 is 595.276 x 841.89)
+
+
 def test_logo_is_embedded_and_a_missing_logo_is_ignored(liable: Invoice, tmp_path: Path) -> None:
     logo = tmp_path / "logo.svg"
     logo.write_text(

@@ -518,7 +518,8 @@ def render_documents(
         with render_pool_for(plan) as own:
             render_documents(ctx, plan, progress, pool=own)
         return
-    # Every job is queued before the first result is read: invoices first, then payslips.
+    # Every job is queued before the first result is read: the payslips (the longest jobs) first, then
+    # the invoices, so the two workers finish together. In process, each renders when it is read.
     payslips = _payslip_jobs(ctx, plan, pool)
     plan.documents.update(render_invoice_documents(ctx, plan.invoices, progress, pool=pool))
     plan.documents.update({rel: job.result() for rel, job in payslips})

@@ -108,10 +108,13 @@ def render_invoice_pdf(inv: Invoice, xml: bytes, *, template_dir: Path | None = 
         from weasyprint.text.fonts import FontConfiguration
 
         font_config = FontConfiguration()
-        source = _environment(template_dir).loader.get_source(_environment(template_dir), CSS_NAME)[0]  # type: ignore[union-attr]
-        stylesheet = CSS(
-            string=source, base_url=str(template_dir) + "/", url_fetcher=fetcher, font_config=font_config
-        )
+        env = _environment(template_dir)
+        assert env.loader is not None
+        source, path, _ = env.loader.get_source(
+            env, CSS_NAME
+        )  # the group's invoice.css, else the shipped one
+        base = Path(path).parent if path else template_dir
+        stylesheet = CSS(string=source, base_url=f"{base}/", url_fetcher=fetcher, font_config=font_config)
     document = HTML(
         string=html, base_url=str(template_dir or TEMPLATE_DIR) + "/", url_fetcher=fetcher
     ).render(stylesheets=[stylesheet], font_config=font_config)
