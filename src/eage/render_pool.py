@@ -38,7 +38,7 @@ MAX_WORKERS = 2
 class Pending(Protocol[T_co]):
     """A job's result, awaited with :meth:`result` (a ``concurrent.futures.Future`` or a deferred call)."""
 
-    def result(self, timeout: float | None = None) -> T_co: ...
+    def result(self, timeout: float | None = None) -> T_co: ...  # float ok: seconds
 
 
 class _Deferred(Generic[T]):
@@ -50,7 +50,7 @@ class _Deferred(Generic[T]):
         self._done = False
         self._value: T | None = None
 
-    def result(self, timeout: float | None = None) -> T:
+    def result(self, timeout: float | None = None) -> T:  # float ok: seconds, unused in process
         if not self._done:
             self._value = self._fn(*self._args)
             self._done = True
