@@ -174,3 +174,22 @@ def test_a_month_rendered_in_two_processes_is_byte_identical(
         batch.render_documents(ctx, plan, pool=pool)
     assert sorted(plan.documents) == sorted(november_documents)
     assert plan.documents == november_documents
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_invoice_whose_xml_breaks_the_rules_stops_the_month(
+    demo_rules_root: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    """In process or in the pool: the first invalid invoice is named, and nothing is kept of the month."""
+    import dataclasses
+
+    from eage.errors import InputError
+
+    monkeypatch.setenv("EAGE_RENDER_WORKERS", workers)
+    ctx = batch.load_context(demo_rules_root)
+    plan = batch.plan_month(ctx, "2026-11")
+    bad = plan.invoices[2]
+    plan.invoices[2] = dataclasses.replace(bad, buyer=dataclasses.replace(bad.buyer, siren=""))
+    with pytest.raises(InputError, match=rf"the Factur-X XML of {bad.number} \({bad.member_id}\) breaks"):
+        batch.render_documents(ctx, plan)
+    assert plan.documents == {}
