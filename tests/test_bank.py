@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, copy_demo, tree_digest
+from conftest import DEMO, REPO, copy_demo, tree_digest
 from eage.bank.matching import invoice_numbers
 from eage.bank.reader import parse_amount
 from eage.bank.receivables import InvoiceStatus, invoice_statuses
@@ -230,7 +230,7 @@ def test_demo_statement_is_reproducible(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    csv = REPO / DEMO_CSV
+    csv = DEMO / DEMO_CSV
     if not csv.exists():
         pytest.skip("demo bank statement not generated")
     root = fresh_demo(tmp_path / "g")

@@ -1,4 +1,4 @@
-"""The catalogue of bad inputs: every case in tests/catalogue/cases.yaml, run through the ``eage`` command.
+"""The catalogue of bad inputs: every case in tests/catalogue/*.yaml, run through the ``eage`` command.
 
 Each case alters a fresh copy of the demo group (a small patch of a file, a file written or deleted),
 runs one command line and expects: exit code 1 (bad input) or 2 (usage), the expected substrings in the
@@ -39,7 +39,7 @@ import yaml
 from conftest import copy_demo, tree_digest
 from eage.cli import main
 
-CATALOGUE = Path(__file__).resolve().parent / "catalogue" / "cases.yaml"
+CATALOGUE = Path(__file__).resolve().parent / "catalogue"
 AREAS = ("rules", "payroll", "timesheets", "ledger", "lock", "bank", "fec", "cli")
 EAGE = Path(sys.executable).with_name("eage")
 
@@ -62,8 +62,12 @@ class Case:
 
 
 def load_cases() -> list[Case]:
-    raw = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
-    return [Case(**item) for item in raw]
+    """Every case of every ``tests/catalogue/*.yaml`` file (one file per area of work), in file order."""
+    cases: list[Case] = []
+    for path in sorted(CATALOGUE.glob("*.yaml")):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        cases.extend(Case(**item) for item in raw)
+    return cases
 
 
 CASES = load_cases()

@@ -138,7 +138,7 @@ def test_controles_on_the_imported_demo(client: Client) -> None:
     assert "✓ Chaque mois facturé égale son coût (10 mois)" in html
     assert "✓ Les dettes des mois précédents sont réglées." in html
     assert "Lignes bancaires en compte d'attente (471)" in html
-    assert "VIR SEPA RECU /DE ASSOC LES AMIS DU JAZZ" in html or "HOSTILE" in html
+    assert "VIR SEPA RECU /DE ASSOC LES AMIS DU JAZZ" in html
     assert "VIR &lt;b&gt;&#34;HOSTILE&#34;&lt;/b&gt; &amp; CO &lt;img src=x&gt;" in html
     assert "<b>" not in html and "<img src=x>" not in html
     assert "Factures échues non payées" in html and ESCAPED in html

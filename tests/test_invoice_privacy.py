@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, copy_demo
+from conftest import DEMO, copy_demo
 from eage.invoicing import credit
 from eage.ledger.load import load_ledger
 from eage.money import fr_number
@@ -42,7 +42,7 @@ def pdf_texts(paths: list[Path]) -> dict[Path, str]:
     return out
 
 
-RULES = load_rules(REPO)
+RULES = load_rules(DEMO)
 MEMBERS = {m.id: m.identity.name for m in RULES.members.members}
 EMPLOYEES = [e.name for e in RULES.staff.employees]
 SALARIES = sorted({value for e in RULES.staff.employees for value in e.gross_salary.values()})
@@ -97,7 +97,7 @@ def check(path: Path, text: str) -> list[str]:
 
 
 def test_demo_invoices_name_their_member_only(extra_documents: Path) -> None:
-    folders = [REPO / "reports" / "invoices" / "2026", extra_documents]
+    folders = [DEMO / "reports" / "invoices" / "2026", extra_documents]
     pdfs = sorted(p for folder in folders for p in folder.glob("*.pdf"))
     assert len(pdfs) > 100
     problems: list[str] = []
@@ -111,10 +111,10 @@ def test_demo_invoices_name_their_member_only(extra_documents: Path) -> None:
 def test_the_documents_checked_include_credit_notes_and_fees(extra_documents: Path) -> None:
     names = sorted(p.name for p in extra_documents.glob("*.pdf"))
     assert names == ["AV-2026-0001-le-fil.pdf", "AV-2026-0002-1dlab.pdf"]
-    fee_pdfs = [d.pdf for d in load_ledger(REPO)[0].issued_documents() if d.kind == "fee"]
+    fee_pdfs = [d.pdf for d in load_ledger(DEMO)[0].issued_documents() if d.kind == "fee"]
     assert len(fee_pdfs) == len(MEMBERS)
     assert all(
-        pdf and pdf.startswith("reports/invoices/2026/") and (REPO / pdf).is_file() for pdf in fee_pdfs
+        pdf and pdf.startswith("reports/invoices/2026/") and (DEMO / pdf).is_file() for pdf in fee_pdfs
     )
 
 
