@@ -1,8 +1,15 @@
 """The monthly run: one ledger load, payroll, allocation, invoices, then one atomic commit.
 
 :func:`plan_month` computes everything in memory (no file is touched), :func:`commit_plan` writes it.
-A dry run stops after planning. Re-running a month whose inputs are unchanged plans the same bytes and
-writes nothing; a month already invoiced whose inputs changed is refused, naming what changed.
+A dry run plans, checks the new entries against the ledger and builds and validates every invoice's
+Factur-X XML in memory (what the real run checks before it renders a page), so a dry run that passes
+means the real run passes; it writes nothing and uses no number. Re-running a month whose inputs are
+unchanged plans the same bytes and writes nothing; a month already invoiced whose inputs changed is
+refused, naming what changed.
+
+A folder made by ``eage init`` carries placeholder identities, marked « À COMPLÉTER » in
+rules/group.yaml, members.yaml and staff.yaml (:func:`placeholder_problems`): a dry run and
+``eage check`` warn about them, and no real document is issued while one is left.
 """
 
 from __future__ import annotations
@@ -10,15 +17,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
+import yaml
+
 from eage.allocation.core import FEE, OVERHEAD, AllocationResult, AllocationRules, allocate
 from eage.csvsafe import safe_row
-from eage.errors import InputError
+from eage.errors import InputError, Problem, raise_if
 from eage.invoicing.build import (
     DraftLine,
     invoice_entries,
@@ -87,6 +97,8 @@ class MonthPlan:
     status: str  # "new" | "unchanged"
     documents: dict[str, bytes] = field(default_factory=dict)  # root-relative path -> bytes
     changed: list[Path] = field(default_factory=list)
+    # What a dry run found that the real run refuses or the user should see (placeholder identities).
+    warnings: list[Problem] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
         """The contract's JSON summary."""
@@ -538,27 +550,161 @@ def render_invoice_documents(
     *,
     pool: RenderPool | None = None,
 ) -> dict[str, bytes]:
-    """Each invoice's Factur-X XML, validated (XSD, EN 16931, BR-FR), and its PDF/A-3 carrying it."""
+    """Each invoice's Factur-X XML, validated (XSD, EN 16931, BR-FR), and its PDF/A-3 carrying it.
+
+    These are real documents: refused while an identity is still a placeholder (see
+    :func:`refuse_placeholders`), for every command that issues invoices or credit notes.
+    """
     from eage.invoicing.pdf import render_invoices
 
+    refuse_placeholders(ctx.root)
+    template_dir = _template_dir(ctx)
+    if template_dir is not None and invoices:
+        # A group's template that does not render is the group's input: say where, before any page.
+        raise_if(_template_problems(template_dir, invoices[0]))
     documents: dict[str, bytes] = {}
     total = len(invoices)
     # Rendered in order, in a pool of processes for a large month (see render_invoices): same bytes.
-    rendered = render_invoices(invoices, template_dir=_template_dir(ctx), pool=pool)
+    rendered = render_invoices(invoices, template_dir=template_dir, pool=pool)
     for index, (inv, (xml, failed, pdf)) in enumerate(zip(invoices, rendered, strict=True)):
         if failed or pdf is None:
-            raise InputError.at(
-                f"the Factur-X XML of {inv.number} ({inv.member_id}) breaks EN 16931 / BR-FR rules: "
-                + "; ".join(failed[:5]),
-                file="rules/members.yaml",
-                key=inv.member_id,
-                fix="complete the identities in rules/group.yaml and rules/members.yaml (SIREN, VAT number, address)",
-            )
+            raise InputError(invalid_xml_problem(inv, failed))
         pdf_rel = pdf_relpath(inv)
         documents[pdf_rel] = pdf
         documents[pdf_rel[:-4] + ".xml"] = xml
         progress("invoices", index + 1, total)
     return documents
+
+
+def invalid_xml_problem(inv: Invoice, failed: Sequence[str]) -> Problem:
+    """The located problem of an invoice whose Factur-X XML breaks EN 16931 / BR-FR rules."""
+    return Problem(
+        f"the Factur-X XML of {inv.number} ({inv.member_id}) breaks EN 16931 / BR-FR rules: "
+        + "; ".join(failed[:5]),
+        file="rules/members.yaml",
+        key=inv.member_id,
+        fix="complete the identities in rules/group.yaml and rules/members.yaml (SIREN, VAT number, address)",
+    )
+
+
+def invoice_xml_problems(ctx: Context, invoices: Sequence[Invoice]) -> list[Problem]:
+    """What the real run checks of each invoice before laying out a page, done in memory: its Factur-X
+    XML built and validated (XSD, EN 16931, BR-FR), and, for a group with its own templates
+    (rules/templates/), its HTML rendered. Every invoice is checked; nothing is written or numbered."""
+    from eage.invoicing.facturx_xml import build_cii_xml
+    from eage.invoicing.validate import validate_facturx_xml
+
+    problems: list[Problem] = []
+    for inv in invoices:
+        failed = validate_facturx_xml(build_cii_xml(inv))
+        if failed:
+            problems.append(invalid_xml_problem(inv, failed))
+    template_dir = _template_dir(ctx)
+    if template_dir is not None and invoices:
+        problems += _template_problems(template_dir, invoices[0])
+    return problems
+
+
+def _template_problems(template_dir: Path, inv: Invoice) -> list[Problem]:
+    """A group's invoice template that does not render (syntax, an unknown name), located in its file."""
+    import jinja2
+
+    from eage.invoicing.pdf import render_invoice_html
+
+    try:
+        render_invoice_html(inv, template_dir=template_dir)
+    except jinja2.TemplateSyntaxError as exc:
+        return [
+            Problem(
+                f"the invoice template does not compile: {exc.message}",
+                file=f"rules/templates/{exc.name or Path(exc.filename or '').name}",
+                line=exc.lineno,
+                fix="fix the Jinja syntax (or remove the file to use the shipped template)",
+            )
+        ]
+    except jinja2.TemplateError as exc:
+        return [
+            Problem(
+                f"the invoice template fails to render: {exc}",
+                file="rules/templates",
+                fix="use only the names the shipped template uses (or remove the file to use it)",
+            )
+        ]
+    return []
+
+
+# --- placeholder identities (a folder made by `eage init`) ------------------------------------------------
+
+PLACEHOLDER = "À COMPLÉTER"
+#: The mark, with or without accents, in any case: a value or a comment on the key's line.
+_PLACEHOLDER_MARK = re.compile(r"[AÀ] +COMPL[EÉ]TER", re.IGNORECASE)
+PLACEHOLDER_FILES = ("group.yaml", "members.yaml", "staff.yaml")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def placeholder_problems(root: Path) -> list[Problem]:
+    """Every identity value still marked « À COMPLÉTER » in rules/group.yaml, members.yaml, staff.yaml.
+
+    The mark is read from the raw YAML (the models know nothing of it): in a value, or in a comment on
+    the line of its key (``siren: "123456782"  # À COMPLÉTER``), so a placeholder that has to pass the
+    models (a Luhn-valid SIREN, an IBAN) is marked too. Comment lines of their own are not read. A file
+    that cannot be read or parsed is skipped: loading the rules reports it.
+    """
+    problems: list[Problem] = []
+    for name in PLACEHOLDER_FILES:
+        rel = f"rules/{name}"
+        try:
+            text = (root / rel).read_text(encoding="utf-8")
+            node = yaml.compose(text, Loader=_Loader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        lines = text.splitlines()
+        for key_path, key_node, value_node in _keyed_nodes(node, ()):
+            line = key_node.start_mark.line
+            if isinstance(value_node, yaml.ScalarNode) and value_node.end_mark.line == line:
+                tail = lines[line][value_node.end_mark.column :] if line < len(lines) else ""
+            else:
+                tail = lines[line][key_node.end_mark.column :] if line < len(lines) else ""
+            comment = tail.partition("#")[2] if "#" in tail else ""
+            value = value_node.value if isinstance(value_node, yaml.ScalarNode) else ""
+            if _PLACEHOLDER_MARK.search(str(value)) or _PLACEHOLDER_MARK.search(comment):
+                problems.append(
+                    Problem(
+                        f"placeholder value (marked « {PLACEHOLDER} »)",
+                        file=rel,
+                        line=line + 1,
+                        key=key_path,
+                        fix="write the real value and remove the mark",
+                    )
+                )
+    return problems
+
+
+def _keyed_nodes(node: yaml.Node | None, path: tuple[str, ...]) -> list[tuple[str, yaml.Node, yaml.Node]]:
+    """(key path, key node, value node) of every mapping entry under ``node``, in file order."""
+    out: list[tuple[str, yaml.Node, yaml.Node]] = []
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            part = str(key_node.value)
+            here = (*path, f".{part}" if path else part)
+            out.append(("".join(here), key_node, value_node))
+            out += _keyed_nodes(value_node, here)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            out += _keyed_nodes(item, (*path, f"[{index}]"))
+    return out
+
+
+def refuse_placeholders(root: Path) -> None:
+    """Refuse to issue real documents while an identity is still a placeholder, naming each value."""
+    problems = placeholder_problems(root)
+    if problems:
+        head = Problem(
+            f"{len(problems)} identity value(s) are still placeholders: no invoice or payslip is issued "
+            "until they are replaced",
+            fix="fill in the values below (the folder's README.md says what to edit first)",
+        )
+        raise InputError([head, *problems])
 
 
 def _template_dir(ctx: Context) -> Path | None:
@@ -662,10 +808,19 @@ def commit_plan(ctx: Context, plan: WritePlan, *, crash_after: int | None = None
 def run_month(
     root: Path, month: str, *, dry_run: bool = False, progress: Progress = _no_progress
 ) -> MonthPlan:
+    """The month's run; ``dry_run``: every check the real run makes, in memory, and nothing written."""
     ctx = load_context(root)
     plan = plan_month(ctx, month)
-    if dry_run or plan.status == "unchanged":
+    if plan.status == "unchanged":
         return plan
+    if dry_run:
+        validate_plan(ctx, plan)
+        problems = invoice_xml_problems(ctx, plan.invoices)
+        if problems:
+            raise InputError(problems)
+        plan.warnings = placeholder_problems(root)
+        return plan
+    refuse_placeholders(root)
     # The workers start now and warm up while the new entries are checked against the ledger.
     with render_pool_for(plan) as pool:
         validate_plan(ctx, plan)

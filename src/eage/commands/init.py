@@ -1,58 +1,119 @@
-"""``eage init DIR``: start a new group's books that pass ``eage check`` right away.
+"""``eage init DIR``: start a new group's books, whose first month runs once its placeholders are filled in.
 
-The group-specific files (identity, members, staff) come from a skeleton with placeholders; the law
-and the chart (payroll parameters, VAT regimes, allocation pools, accounts, fees) are copied from the
-rules shipped with eage, so a new group starts from the same referenced values as the demo.
+The group-specific files (identity, members, staff, bank layout, budget, a README.md saying what to edit
+first) come from a skeleton whose placeholder values pass validation and are marked « À COMPLÉTER »:
+``eage check`` and ``eage run --dry-run`` warn about them and the real run issues no document until they
+are replaced (:func:`eage.batch.placeholder_problems`). The law and the chart (payroll parameters, VAT
+regimes, allocation pools, accounts, fees) are copied from the rules shipped with eage, so a new group
+starts from the same referenced values as the demo.
+
+The folder is built beside its target under a temporary name and renamed into place at the end: an
+error (or a crash) leaves no half-made folder, only, after a crash, the temporary one.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
 from pathlib import Path
 
 from eage.errors import InputError
 
-HELP = "create a new group's folder (rules/, ledger/, reports/) that passes `eage check`"
+HELP = "create a new group's folder (rules/, ledger/, reports/, README.md) to fill in, then run"
 
 SKELETON = Path(__file__).resolve().parent.parent / "skeleton"
 SHIPPED_RULES = Path(__file__).resolve().parents[3] / "rules"
 LAW_FILES = ("allocation.yaml", "accounts.yaml", "vat.yaml", "fees.yaml", "payroll")
+#: The skeleton's placeholder name line in rules/group.yaml, replaced when ``--name`` is given.
+NAME_LINE = '  name: "À COMPLÉTER : raison sociale du groupement"\n'
+DEFAULT_TITLE = "Nouveau groupement d'employeurs"
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("directory", type=Path, help="the new group's folder (must not exist or be empty)")
-    parser.add_argument("--name", help="the group's name (written into main.beancount's title)")
+    parser.add_argument(
+        "--name", help="the group's legal name (rules/group.yaml identity.name, main.beancount's title)"
+    )
 
 
-def run(args: argparse.Namespace) -> int:
-    from eage.ledger.store import PendingFile, commit
-
-    target: Path = args.directory
-    if target.exists() and any(target.iterdir()):
-        raise InputError.at(
-            "the folder is not empty", file=target, fix="choose a new folder; init never overwrites books"
-        )
+def skeleton_files(name: str | None) -> dict[str, bytes]:
+    """Every file of a new group's folder (path relative to it -> bytes)."""
     if not (SHIPPED_RULES / "payroll").is_dir():
         raise InputError.at(
             "the rules shipped with eage are not found",
             file=SHIPPED_RULES,
             fix="install eage from its source tree (make run / pip install -e .)",
         )
-    files: list[PendingFile] = []
-    for path in sorted((SKELETON / "rules").glob("*.yaml")):
-        files.append(PendingFile(target / "rules" / path.name, path.read_bytes()))
-    for name in LAW_FILES:
-        source = SHIPPED_RULES / name
-        paths = sorted(source.rglob("*.yaml")) if source.is_dir() else [source]
-        for path in paths:
-            rel = path.relative_to(SHIPPED_RULES)
-            files.append(PendingFile(target / "rules" / rel, path.read_bytes()))
-    title = args.name or "Nouveau groupement d'employeurs"
+    title = name or DEFAULT_TITLE
+    files: dict[str, bytes] = {}
+    for path in sorted((SKELETON / "rules").rglob("*.yaml")):
+        rel = path.relative_to(SKELETON).as_posix()
+        text = path.read_text(encoding="utf-8")
+        if rel == "rules/group.yaml" and name:
+            if NAME_LINE not in text:
+                raise RuntimeError("the skeleton's rules/group.yaml lost its placeholder name line")
+            # A JSON string is a valid YAML double-quoted scalar: any name is written safely.
+            text = text.replace(NAME_LINE, f"  name: {json.dumps(name, ensure_ascii=False)}\n")
+        files[rel] = text.encode("utf-8")
+    for law in LAW_FILES:
+        source = SHIPPED_RULES / law
+        for path in sorted(source.rglob("*.yaml")) if source.is_dir() else [source]:
+            files[f"rules/{path.relative_to(SHIPPED_RULES).as_posix()}"] = path.read_bytes()
+    beancount_title = title.replace('"', "'").replace("\\", "/")
     for path in sorted((SKELETON / "ledger").glob("*.beancount")):
-        text = path.read_text(encoding="utf-8").replace("GROUP_NAME", title.replace('"', "'"))
-        files.append(PendingFile(target / "ledger" / path.name, text.encode("utf-8")))
-    files.append(PendingFile(target / "ledger" / "timesheets" / ".keep", b""))
-    files.append(PendingFile(target / "reports" / ".keep", b""))
-    commit(files)
-    print(f"Created {target}: edit rules/*.yaml, add ledger/timesheets/YYYY-MM.csv, then `eage check`.")
+        text = path.read_text(encoding="utf-8").replace("GROUP_NAME", beancount_title)
+        files[f"ledger/{path.name}"] = text.encode("utf-8")
+    readme = (SKELETON / "README.md").read_text(encoding="utf-8").replace("GROUP_NAME", title)
+    files["README.md"] = readme.encode("utf-8")
+    files["ledger/timesheets/.keep"] = b""
+    files["reports/.keep"] = b""
+    return files
+
+
+def run(args: argparse.Namespace) -> int:
+    target: Path = args.directory
+    _refuse_target(target)
+    files = skeleton_files(args.name)
+    staging = target.parent / f".{target.name}.eage-init-{os.getpid()}"
+    try:
+        for rel, data in files.items():
+            path = staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        # Renames over a missing or empty folder in one step: the folder appears whole or not at all.
+        staging.replace(target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        where = exc.filename if isinstance(exc.filename, str) else target
+        raise InputError.at(
+            f"cannot create the folder: {exc.strerror or exc}",
+            file=where,
+            fix="choose a folder you can write to, on a disk with free space",
+        ) from None
+    print(
+        f"Created {target}: read {target / 'README.md'} first (values marked « À COMPLÉTER »), then `eage check`."
+    )
     return 0
+
+
+def _refuse_target(target: Path) -> None:
+    """A target that is a file, a folder that is not empty, or one that cannot be listed: refused."""
+    try:
+        if not target.exists():
+            return
+        if not target.is_dir():
+            raise InputError.at(
+                "is a file, not a folder", file=target, fix="give the path of a new (or empty) folder"
+            )
+        if any(target.iterdir()):
+            raise InputError.at(
+                "the folder is not empty", file=target, fix="choose a new folder; init never overwrites books"
+            )
+    except OSError as exc:
+        raise InputError.at(
+            f"cannot read the folder: {exc.strerror or exc}",
+            file=target,
+            fix="choose a folder you can write to",
+        ) from None

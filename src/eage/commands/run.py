@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
+from collections.abc import Sequence
 
 from eage.commands.credit_note import date_arg
-from eage.errors import UsageError
+from eage.errors import Problem, UsageError
 
 HELP = "run the monthly batch: payroll, allocation, postings, invoices"
 
@@ -48,11 +50,15 @@ def run(args: argparse.Namespace) -> int:
     if args.correct:
         from eage.invoicing.correct import run_correction
 
+        if not args.dry_run:
+            batch.refuse_placeholders(args.root)
         correction = run_correction(args.root, month, day=args.date, dry_run=args.dry_run)
         if args.json:
             print(json.dumps(correction.summary(), ensure_ascii=False, indent=2))
         else:
             print_issue(console, correction, dry_run=args.dry_run)
+        if args.dry_run:
+            _warn(batch.placeholder_problems(args.root))
         return 0
     with Progress(console=console, transient=True, disable=args.json or not console.is_terminal) as bar:
         task = bar.add_task("Rendering invoices", total=None)
@@ -65,4 +71,17 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(plan.summary(), ensure_ascii=False, indent=2))
     else:
         print_plan(console, plan, dry_run=args.dry_run)
+    _warn(plan.warnings)
     return 0
+
+
+def _warn(problems: Sequence[Problem]) -> None:
+    """Warnings on stderr (a --json summary on stdout stays parseable): what the real run will refuse."""
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if problems:
+        print(
+            f"warning: {len(problems)} placeholder value(s): the real run issues no document until they are "
+            "replaced (see the folder's README.md)",
+            file=sys.stderr,
+        )
