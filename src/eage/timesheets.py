@@ -12,14 +12,17 @@ import csv
 import datetime as dt
 import gc
 import io
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
 from eage.errors import InputError, Problem
 from eage.rules.bundle import Rules
+from eage.rules.dated import DAY_FORMAT_HINT, parse_day
+from eage.rules.loader import read_text_file
 from eage.rules.models import Employee, Member
 
 HEADER = ["date", "employee", "member", "service", "hours", "note"]
@@ -51,21 +54,30 @@ def timesheet_path(root: Path, month: str) -> Path:
     return root / "ledger" / "timesheets" / f"{month}.csv"
 
 
+#: A month of a large group is a few million bytes; the benchmarks' million lines take 60 MB. A larger
+#: file is not a timesheet and is refused before it is read into memory.
+MAX_TIMESHEET_BYTES = 256 * 1024 * 1024
+#: No field of a timesheet line needs more (a note is a few words): a longer one is a pasted document.
+MAX_FIELD_CHARS = 1000
+
+
 def read_timesheet(root: Path, month: str, rules: Rules) -> list[TimesheetLine]:
     path = timesheet_path(root, month)
     rel = f"ledger/timesheets/{month}.csv"
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise InputError.at(
             f"no timesheet for {month}",
             file=rel,
             fix="add the month's timesheet (date,employee,member,service,hours,note) before running it",
         )
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError.at(
-            f"not valid UTF-8 (byte {exc.start})", file=rel, fix="save the file as UTF-8 CSV"
-        ) from None
+    return read_timesheet_file(path, month, rules, rel)
+
+
+def read_timesheet_file(path: Path, month: str, rules: Rules, rel: str) -> list[TimesheetLine]:
+    """The validated lines of the timesheet at ``path`` (``rel``: as messages name it), or an
+    :class:`InputError`: a directory or unreadable file, a file too large, a byte that is not UTF-8
+    (with its line), and every problem of its lines."""
+    text = read_text_file(path, limit=MAX_TIMESHEET_BYTES, what="timesheet CSV", bom=True, shown=rel)
     return parse_timesheet(text, month, rules, rel)
 
 
@@ -100,8 +112,11 @@ def _parse(text: str, month: str, rules: Rules, rel: str) -> list[TimesheetLine]
     def bad(lineno: int, message: str, fix: str, key: str | None = None) -> None:
         problems.append(Problem(message, file=rel, line=lineno, key=key, fix=fix))
 
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise _csv_problem(exc, rel, 1, reader.line_num) from None
     if header is None:
         raise InputError.at(
             "the file is empty", file=rel, line=1, fix=f"the first line must be {','.join(HEADER)}"
@@ -130,10 +145,29 @@ def _parse(text: str, month: str, rules: Rules, rel: str) -> list[TimesheetLine]
     covered: dict[tuple[str, dt.date], _Bad | None] = {}
     billed: dict[tuple[str, dt.date], str | _Bad | None] = {}
     last = reader.line_num
-    for fields in reader:
+    while True:
+        try:
+            fields = next(reader, None)
+        except csv.Error as exc:
+            # The reader cannot go on after a broken record (its state is lost): report what came before.
+            problems.append(_csv_problem(exc, rel, last + 1, reader.line_num).problems[0])
+            break
+        if fields is None:
+            break
         # A record starts on the line after the previous one ended (a quoted field may span lines).
         lineno, last = last + 1, reader.line_num
         if not fields or (not fields[0].strip() and all(not f.strip() for f in fields)):
+            continue
+        longest = max(len(f) for f in fields)
+        if longest > MAX_FIELD_CHARS:
+            index = max(range(len(fields)), key=lambda i: len(fields[i]))
+            name = HEADER[index] if index < len(HEADER) else f"field {index + 1}"
+            bad(
+                lineno,
+                f"the {name} field has {longest} characters, more than {MAX_FIELD_CHARS}",
+                "shorten it (a note is a few words)",
+                name,
+            )
             continue
         if len(fields) != len(HEADER):
             bad(
@@ -146,6 +180,14 @@ def _parse(text: str, month: str, rules: Rules, rel: str) -> list[TimesheetLine]
             )
             continue
         raw_date, emp_id, member_id, service, raw_hours, note = map(str.strip, fields)
+        if _HIDDEN.search(note):
+            bad(
+                lineno,
+                "the note contains an invisible control character",
+                "retype the note without it",
+                "note",
+            )
+            continue
         day = dates.get(raw_date)
         if day is None:
             day = dates[raw_date] = _check_date(raw_date, month, start, end)
@@ -211,11 +253,42 @@ class _Bad(NamedTuple):
     key: str | None = None
 
 
+def _csv_problem(exc: csv.Error, rel: str, start: int, end: int) -> InputError:
+    """The located error for a record the CSV reader refuses (``start``: its first line)."""
+    reason = str(exc)
+    if "unexpected end of data" in reason:
+        return InputError.at(
+            f"a double quote opened on line {start} is never closed (the file ends inside it)",
+            file=rel,
+            line=start,
+            fix='close the quote, or write a double quote inside a quoted note as ""',
+        )
+    if "field larger than field limit" in reason:
+        return InputError.at(
+            f"a field is larger than {csv.field_size_limit()} characters (a quote left open?)",
+            file=rel,
+            line=start,
+            fix='shorten the field, or close its double quote; a quote inside a quoted note is written ""',
+        )
+    return InputError.at(
+        f"not a valid CSV line: {reason}",
+        file=rel,
+        line=end if end > start else start,
+        fix='quote a field that holds a comma or a double quote, and write a double quote inside it as ""',
+    )
+
+
+#: Hours as one pattern: ASCII digits, an optional ``.`` and one or two decimals (the hundredth of an hour).
+HOURS_PATTERN = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,2})?")
+#: C0/C1 controls and the bidirectional overrides: invisible in a spreadsheet, harmful in a document.
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+HOURS_HINT = "write hours with digits and an optional '.' decimal part, like 3.5 or 0.25"
+
+
 def _check_date(raw_date: str, month: str, start: dt.date, end: dt.date) -> dt.date | _Bad:
-    try:
-        day = dt.date.fromisoformat(raw_date)
-    except ValueError:
-        return _Bad(f"date {raw_date!r} is not a date", "write it as YYYY-MM-DD", "date")
+    day = parse_day(raw_date)
+    if day is None:
+        return _Bad(f"date {raw_date!r} is not a date", DAY_FORMAT_HINT, "date")
     if not (start <= day < end):
         return _Bad(
             f"date {day} is not in {month}", f"move the line to ledger/timesheets/{day:%Y-%m}.csv", "date"
@@ -223,15 +296,30 @@ def _check_date(raw_date: str, month: str, start: dt.date, end: dt.date) -> dt.d
     return day
 
 
+def parse_hours(raw_hours: str) -> Decimal | None:
+    """Hours written as :data:`HOURS_PATTERN` (``3``, ``3.5``, ``0.25``), or None for anything else:
+    ``0_5`` (Python's ``Decimal`` reads 5), ``٣`` (an Arabic-Indic 3), ``1e1``, ``,5``, ``+1``, ``.5``."""
+    if HOURS_PATTERN.fullmatch(raw_hours) is None:
+        return None
+    return Decimal(raw_hours)
+
+
 def _check_hours(raw_hours: str) -> Decimal | _Bad:
-    try:
-        hours = Decimal(raw_hours.replace(",", "."))
-    except InvalidOperation:
-        return _Bad(f"hours {raw_hours!r} is not a number", "write hours like 3.5", "hours")
-    if not hours.is_finite() or hours <= 0:
+    hours = parse_hours(raw_hours)
+    if hours is None:
+        if re.fullmatch(r"-[0-9]+(?:\.[0-9]+)?", raw_hours):
+            return _Bad(
+                f"hours {raw_hours} must be positive", "remove the line or correct the hours", "hours"
+            )
+        if re.fullmatch(r"[0-9]+\.[0-9]{3,}", raw_hours):
+            return _Bad(f"hours {raw_hours} has more than two decimals", "round to the hundredth", "hours")
+        if re.fullmatch(r"[0-9]+,[0-9]+", raw_hours):
+            return _Bad(
+                f"hours {raw_hours!r} uses a comma", "write the decimal part with a '.', like 3.5", "hours"
+            )
+        return _Bad(f"hours {raw_hours!r} is not a number", HOURS_HINT, "hours")
+    if hours <= 0:
         return _Bad(f"hours {raw_hours} must be positive", "remove the line or correct the hours", "hours")
-    if hours != hours.quantize(Decimal("0.01")):
-        return _Bad(f"hours {raw_hours} has more than two decimals", "round to the hundredth", "hours")
     return hours
 
 

@@ -17,7 +17,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from eage.errors import InputError, Problem, raise_if
-from eage.rules.dated import NotInForce, in_force
+from eage.rules.dated import Day, NotInForce, in_force
 from eage.rules.loader import load_model
 
 T = TypeVar("T")
@@ -45,7 +45,7 @@ class Dated(Strict, Generic[T]):
 
     description: str
     reference: str
-    values: Annotated[dict[dt.date, T], Field(min_length=1)]
+    values: Annotated[dict[Day, T], Field(min_length=1)]
 
 
 # --- parameters.yaml -------------------------------------------------------------------------------
@@ -106,7 +106,7 @@ class Contribution(Strict):
     in_csg_base: bool = False
     adds_to_net_taxable: bool = False
     reference: str
-    values: Annotated[dict[dt.date, RateCase | list[RateCase]], Field(min_length=1)]
+    values: Annotated[dict[Day, RateCase | list[RateCase]], Field(min_length=1)]
 
     def cases_on(self, day: dt.date) -> list[RateCase]:
         value = in_force(self.values, day)
@@ -235,7 +235,7 @@ class PayrollRules:
     def path(self, filename: str) -> Path:
         return self.rules_dir / filename
 
-    def value(self, filename: str, key: str, values: dict[dt.date, T], day: dt.date) -> T:
+    def value(self, filename: str, key: str, values: dict[Day, T], day: dt.date) -> T:
         """The value in force on ``day``, or an InputError naming the file and key."""
         try:
             return in_force(values, day)

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from eage.errors import InputError, Problem
-from eage.rules.loader import load_model
+from eage.rules.loader import Located, load_located
 from eage.rules.models import Accounts, Allocation, Fees, Group, Members, Staff, Vat
 
 FILES: dict[str, tuple[str, type[BaseModel]]] = {
@@ -50,16 +50,19 @@ def load_rules(root: Path) -> Rules:
     """Load and cross-check rules/*.yaml under ``root``; raise InputError listing every problem."""
     problems: list[Problem] = []
     loaded: dict[str, object] = {}
+    located: dict[str, Located[BaseModel]] = {}
     for name, (filename, model) in FILES.items():
         path = root / "rules" / filename
         try:
-            loaded[name] = load_model(path, model)
+            located[name] = load_located(path, model)
         except InputError as exc:
             problems.extend(_relative(exc.problems, root))
+        else:
+            loaded[name] = located[name].value
     if problems:
         raise InputError(problems)
     rules = Rules(root=root, **loaded)  # type: ignore[arg-type]
-    problems.extend(cross_check(rules))
+    problems.extend(cross_check(rules, located))
     if problems:
         raise InputError(problems)
     return rules
@@ -76,8 +79,13 @@ def _relative(problems: list[Problem], root: Path) -> list[Problem]:
     return out
 
 
-def cross_check(rules: Rules) -> list[Problem]:
-    """Checks that span several files: services named by staff exist, accounts look like accounts."""
+def cross_check(rules: Rules, located: dict[str, Located[BaseModel]] | None = None) -> list[Problem]:
+    """Checks that span several items or files: services named by staff exist, no two members (nor a
+    member and the group) share a SIREN or a SIRET. ``located`` gives the lines, when known."""
+
+    def line(name: str, loc: tuple[int | str, ...]) -> int | None:
+        return located[name].line(loc) if located is not None and name in located else None
+
     problems: list[Problem] = []
     services = set(rules.allocation.services)
     for index, emp in enumerate(rules.staff.employees):
@@ -85,10 +93,41 @@ def cross_check(rules: Rules) -> list[Problem]:
             if service not in services:
                 problems.append(
                     Problem(
-                        f"unknown service {service!r}",
+                        f"unknown service {service!r} (id {emp.id})",
                         file=rules.file("staff"),
+                        line=line("staff", ("employees", index, "service")),
                         key=f"employees[{index}].service",
                         fix=f"use one of {sorted(services)} (declared in rules/allocation.yaml)",
+                    )
+                )
+    members = rules.members.members
+    for field, first, later in rules.members.shared_identifiers():
+        one, two = members[first], members[later]
+        first_line = line("members", ("members", first, "identity", field))
+        problems.append(
+            Problem(
+                f"members {one.id} and {two.id} share the {field.upper()} {getattr(two.identity, field)} "
+                f"(members[{first}].identity.{field}"
+                + (f", line {first_line}" if first_line is not None else "")
+                + ")",
+                file=rules.file("members"),
+                line=line("members", ("members", later, "identity", field)),
+                key=f"members[{later}].identity.{field}",
+                fix="one legal person is one member: correct the number, or merge the two members",
+            )
+        )
+    group = rules.group.identity
+    for index, member in enumerate(members):
+        for field in ("siren", "siret"):
+            value = getattr(member.identity, field)
+            if value is not None and value == getattr(group, field):
+                problems.append(
+                    Problem(
+                        f"member {member.id} has the group's own {field.upper()} {value} (rules/group.yaml)",
+                        file=rules.file("members"),
+                        line=line("members", ("members", index, "identity", field)),
+                        key=f"members[{index}].identity.{field}",
+                        fix="the group does not invoice itself: give the member's own number",
                     )
                 )
     return problems

@@ -14,10 +14,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from eage.rules.dated import in_force
+from eage.rules.dated import Day, in_force
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
+#: A monthly gross salary: more than zero (a zero or negative salary is a typing error, not a contract).
+Salary = Annotated[Decimal, Field(gt=0, max_digits=9, decimal_places=2)]
 Rate = Annotated[Decimal, Field(ge=0, le=1)]
 
 
@@ -88,8 +90,8 @@ class Employer(Strict):
 
     profile: Literal["company", "association"]
     headcount: Annotated[int, Field(ge=0)]
-    atmp_rate: dict[dt.date, Rate]
-    vm_rate: dict[dt.date, Rate] = Field(default_factory=dict)
+    atmp_rate: dict[Day, Rate]
+    vm_rate: dict[Day, Rate] = Field(default_factory=dict)
     pas_default_rate: Rate = Decimal(0)
 
 
@@ -136,8 +138,8 @@ class Member(Strict):
     identity: Identity
     email: str | None = None
     vat_regime: Literal["liable", "exempt_261b"]
-    joined: dt.date
-    left: dt.date | None = None
+    joined: Day
+    left: Day | None = None
     previous_year_gross_payroll: dict[int, Money] = Field(default_factory=dict)
     headcount: Annotated[int, Field(ge=0)] | None = None
 
@@ -166,11 +168,28 @@ class Members(Strict):
     def by_id(self) -> dict[str, Member]:
         return {m.id: m for m in self.members}
 
+    def shared_identifiers(self) -> list[tuple[str, int, int]]:
+        """(``siren`` or ``siret``, index of the first member, index of the later one) for every identifier
+        two members share: one legal person (or establishment) is one member, else its invoices would
+        be split across two accounts and two sequences of documents."""
+        shared: list[tuple[str, int, int]] = []
+        for field in ("siren", "siret"):
+            first: dict[str, int] = {}
+            for index, member in enumerate(self.members):
+                value = getattr(member.identity, field)
+                if value is None:
+                    continue
+                if value in first:
+                    shared.append((field, first[value], index))
+                else:
+                    first[value] = index
+        return shared
+
 
 class Contract(Strict):
     kind: Literal["CDI", "CDD"]
-    start: dt.date
-    end: dt.date | None = None
+    start: Day
+    end: Day | None = None
     weekly_hours: Annotated[Decimal, Field(gt=0, le=48)]
     cadre: bool = False
 
@@ -193,8 +212,8 @@ class Employee(Strict):
     service: Slug
     services: list[Slug] = Field(default_factory=list)
     contract: Contract
-    gross_salary: dict[dt.date, Money]
-    pas_rate: dict[dt.date, Rate] = Field(default_factory=dict)
+    gross_salary: Annotated[dict[Day, Salary], Field(min_length=1)]
+    pas_rate: dict[Day, Rate] = Field(default_factory=dict)
 
     def all_services(self) -> list[str]:
         return [self.service, *[s for s in self.services if s != self.service]]
@@ -232,7 +251,7 @@ class Overhead(Strict):
 
 class ManagementFee(Strict):
     label: str = "Frais de gestion"
-    rate: dict[dt.date, Rate]
+    rate: dict[Day, Rate]
 
 
 class Allocation(Strict):
@@ -242,7 +261,7 @@ class Allocation(Strict):
     overhead: Overhead
     excluded_accounts: list[str] = Field(default_factory=list)
     management_fee: ManagementFee | None = None
-    standard_rates: dict[dt.date, dict[Slug, Money]] = Field(default_factory=dict)
+    standard_rates: dict[Day, dict[Slug, Money]] = Field(default_factory=dict)
     max_hours_per_day: Annotated[Decimal, Field(gt=0, le=24)]
 
     @model_validator(mode="after")
@@ -278,7 +297,7 @@ class Accounts(Strict):
 class VatRegime(Strict):
     label: str
     category: Literal["S", "E"]
-    rate: dict[dt.date, Rate]
+    rate: dict[Day, Rate]
     exemption_reason: str | None = None
     exemption_code: str | None = None
     mention: str | None = None
