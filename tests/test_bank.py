@@ -62,11 +62,13 @@ def run(root: Path, *args: str) -> int:
 
 
 def test_amounts_and_invoice_numbers_in_labels() -> None:
-    assert parse_amount("1 234,56", decimal_comma=True) == Decimal("1234.56")
-    assert parse_amount("1.234,56", decimal_comma=True) == Decimal("1234.56")
+    assert parse_amount("1 234,56", decimal_comma=True, thousands_separator=" ") == Decimal("1234.56")
+    assert parse_amount("1.234,56", decimal_comma=True, thousands_separator=".") == Decimal("1234.56")
     assert parse_amount("12,30-", decimal_comma=True) == Decimal("-12.30")
-    assert parse_amount("1,234.56", decimal_comma=False) == Decimal("1234.56")
+    assert parse_amount("1,234.56", decimal_comma=False, thousands_separator=",") == Decimal("1234.56")
     assert parse_amount("", decimal_comma=True) is None
+    with pytest.raises(ValueError, match="not an amount"):
+        parse_amount("1 234,56", decimal_comma=True)  # no thousands separator declared
     with pytest.raises(ValueError, match="not an amount"):
         parse_amount("12,3a", decimal_comma=True)
     known = {"FAC-2026-0001": None, "FAC-2026-0012": None}
@@ -90,7 +92,7 @@ def test_matching_by_number_amount_partial_rule_and_suspense(
         f"06/02/2026;VIR CINEMA LE FRANCE;REGLEMENT JANVIER;;{les3c.total:.2f}\n".replace(".", ",")
         + f"07/02/2026;VIR CREFAD LOIRE;FAC {crefad.number[4:8]} {crefad.number[9:]};;500,00\n"
         "08/02/2026;VIR SEPA RECU /DE INCONNU;DON;;42,00\n"
-        "15/02/2026;PRLV URSSAF RHONE ALPES;COTISATIONS 01/2026;1 493,75;\n"
+        "15/02/2026;PRLV URSSAF RHONE ALPES;COTISATIONS 01/2026;1493,75;\n"
     )
     path = write_csv(group, body)
     assert run(group, str(path)) == 0
