@@ -1,111 +1,414 @@
-"""``eage check``: validate rules, timesheets and the ledger; print every problem found."""
+"""``eage check``: every validation any command would run on the folder's files; every problem printed.
+
+Read only: nothing is written, no number is used, and the group's lock is not taken. In order:
+
+1. the rules: group, members, staff, allocation, accounts, VAT, fees (``load_rules``), rules/payroll/,
+   rules/bank.yaml (as ``eage import-bank`` reads it, with its members and accounts), every
+   rules/budget/YYYY.yaml (as ``eage budget`` reads it, against the ledger's accounts), and the group's
+   invoice templates (rules/templates/*.j2);
+2. every timesheet (ledger/timesheets/YYYY-MM.csv) and payroll-variables file (ledger/payroll/YYYY-MM.yaml);
+3. the ledger (Beancount's own checks) and the accounts the rules name;
+4. the lock manifest (``lock_problems``: edited, missing or unlisted generated files and documents);
+5. the next month's documents built in memory, as ``eage run`` would build them: the month after the
+   last one invoiced (or the first timesheet's month in a new folder), when its timesheet is there:
+   payroll, allocation, the new entries against the ledger, and each invoice's Factur-X XML validated
+   (XSD, EN 16931, BR-FR).
+
+Placeholder identities left by ``eage init`` are warnings: the check passes, the real run refuses.
+"""
 
 from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-HELP = "validate rules, timesheets and the ledger; print every problem found"
+from eage.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from eage.ledger.load import Ledger
+    from eage.payroll.params import PayrollRules
+    from eage.rules.bundle import Rules
+
+HELP = "run every validation a command would run (rules, timesheets, ledger, lock, next month's invoices)"
+
+_MONTH_FILE = re.compile(r"(\d{4}-(?:0[1-9]|1[0-2]))\.(csv|yaml)")
+_YEAR_FILE = re.compile(r"(\d{4})\.yaml")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the problems as JSON")
 
 
+@dataclass
+class Report:
+    """What ``eage check`` found: problems (exit 1), warnings (reported, exit 0) and what was checked."""
+
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    def add(self, problems: list[Problem]) -> None:
+        self.problems += problems
+
+
 def collect_problems(root: Path) -> tuple[list[str], list[str]]:
     """Every problem of the group's folder (as text), and what was checked."""
-    from eage.errors import InputError, Problem
+    report = collect(root)
+    return [str(p) for p in report.problems], report.checked
+
+
+def collect(root: Path) -> Report:
+    """Run every check on the folder at ``root``; problems are shown relative to it, each once."""
+    from eage.batch import placeholder_problems
     from eage.ledger.load import load_ledger
     from eage.ledger.store import lock_problems, relocate_include_errors
     from eage.payroll.params import load_payroll_rules
     from eage.rules.bundle import load_rules
-    from eage.timesheets import parse_timesheet
 
-    problems: list[Problem] = []
-    checked: list[str] = []
+    report = Report()
     rules = None
     try:
         rules = load_rules(root)
-        checked.append(f"rules: {len(rules.members.members)} members, {len(rules.staff.employees)} employees")
+        report.checked.append(
+            f"rules: {len(rules.members.members)} members, {len(rules.staff.employees)} employees"
+        )
     except InputError as exc:
-        problems += exc.problems
+        report.add(exc.problems)
     payroll = None
     try:
         payroll = load_payroll_rules(root / "rules" / "payroll")
-        checked.append("rules/payroll")
+        report.checked.append("rules/payroll")
     except InputError as exc:
-        problems += exc.problems
+        report.add(exc.problems)
     ledger = None
+    ledger_ok = False
     try:
         ledger, errors = load_ledger(root, allow_errors=True)
-        problems += errors
-        checked.append(f"ledger: {len(ledger.entries)} entries")
+        report.add(errors)
+        ledger_ok = not errors
+        report.checked.append(f"ledger: {len(ledger.entries)} entries")
     except InputError as exc:
-        problems += exc.problems
-    if rules is not None:
-        ts_dir = root / "ledger" / "timesheets"
-        for path in sorted(ts_dir.glob("*.csv")) if ts_dir.is_dir() else []:
-            rel = f"ledger/timesheets/{path.name}"
-            if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])\.csv", path.name):
-                problems.append(Problem("timesheet file name is not YYYY-MM.csv", file=rel, fix="rename it"))
-                continue
-            try:
-                parse_timesheet(path.read_text(encoding="utf-8-sig"), path.stem, rules, rel)
-            except InputError as exc:
-                problems += exc.problems
-            except UnicodeDecodeError:
-                problems.append(Problem("not valid UTF-8", file=rel, fix="save the file as UTF-8 CSV"))
-        checked.append("timesheets")
+        report.add(exc.problems)
+    _check_bank_rules(root, rules, ledger, report)
+    _check_budgets(root, rules, ledger, report)
+    _check_templates(root, report)
+    _check_timesheets(root, rules, report)
+    _check_payroll_variables(root, rules, report)
     if ledger is not None and rules is not None:
+        report.add(_unopened_accounts(rules, payroll, ledger))
+    lock = lock_problems(root)
+    report.add(lock)
+    report.checked.append("lock manifest")
+    if rules is not None and payroll is not None and ledger is not None and ledger_ok and not lock:
+        _build_next_month(root, rules, payroll, ledger, report)
+    report.warnings = placeholder_problems(root)
+    seen: set[str] = set()
+    unique = []
+    for problem in relocate_include_errors(report.problems):
+        shown = problem.relative_to(root)
+        if str(shown) not in seen:  # a file read by two checks (the next month's variables) counts once
+            seen.add(str(shown))
+            unique.append(shown)
+    report.problems = unique
+    return report
+
+
+def _check_bank_rules(root: Path, rules: Rules | None, ledger: Ledger | None, report: Report) -> None:
+    """rules/bank.yaml as ``eage import-bank`` reads it (optional until a statement is imported)."""
+    from eage.bank.config import BANK_RULES, load_bank_rules
+
+    if not (root / BANK_RULES).exists():
+        report.checked.append(f"{BANK_RULES}: absent (needed by `eage import-bank` only)")
+        return
+    try:
+        bank = load_bank_rules(root)
+    except InputError as exc:
+        report.add(exc.problems)
+        return
+    report.checked.append(BANK_RULES)
+    if rules is not None:
+        members = {m.id for m in rules.members.members}
+        for member in sorted(set(bank.aliases) - members):
+            report.problems.append(
+                Problem(
+                    f"aliases for unknown member {member!r}",
+                    file=BANK_RULES,
+                    key=f"aliases.{member}",
+                    fix="use member ids of rules/members.yaml",
+                )
+            )
+    if ledger is not None:
         opened = ledger.open_accounts()
-        needed = {
-            "rules/accounts.yaml": [
-                v
-                for k, v in rules.accounts.model_dump().items()
-                if isinstance(v, str) and k != "receivable_parent"
-            ],
-        }
-        if payroll is not None:
-            acc = payroll.accounts
-            needed["rules/payroll/accounts.yaml"] = [
-                acc.salaries,
-                acc.bonuses,
-                acc.net_pay,
-                acc.pas,
-                *acc.organisations.values(),
-                *acc.charges.values(),
-                *acc.reduction_charges.values(),
-            ]
-        for file, accounts in needed.items():
-            for account in sorted(set(accounts)):
-                if account not in opened:
-                    problems.append(
-                        Problem(
-                            f"account {account} is not opened in the ledger",
-                            file=file,
-                            fix="add an `open` directive for it in ledger/accounts.beancount",
-                        )
+        named = [("account", bank.account)] + [
+            (f"debit_rules[{i}].account", rule.account) for i, rule in enumerate(bank.debit_rules)
+        ]
+        for key, account in named:
+            if account is not None and account not in opened:
+                report.problems.append(
+                    Problem(
+                        f"account {account} is not opened in the ledger",
+                        file=BANK_RULES,
+                        key=key,
+                        fix="name an opened account, or open it in ledger/accounts.beancount",
                     )
-    problems += lock_problems(root)
-    checked.append("lock manifest")
-    return [str(p.relative_to(root)) for p in relocate_include_errors(problems)], checked
+                )
+
+
+def _check_budgets(root: Path, rules: Rules | None, ledger: Ledger | None, report: Report) -> None:
+    """Every rules/budget/YYYY.yaml as ``eage budget YYYY`` reads it."""
+    from eage.budget.model import Budget, load_budget
+    from eage.rules.loader import load_model
+
+    folder = root / "rules" / "budget"
+    if not folder.is_dir():
+        return
+    count = 0
+    for path in sorted(folder.iterdir()):
+        rel = f"rules/budget/{path.name}"
+        match = _YEAR_FILE.fullmatch(path.name)
+        if not match:
+            if path.suffix in (".yaml", ".yml"):
+                report.problems.append(
+                    Problem("a budget file is named YYYY.yaml", file=rel, fix="rename it, e.g. 2026.yaml")
+                )
+            continue
+        count += 1
+        try:
+            if rules is not None and ledger is not None:
+                load_budget(
+                    root,
+                    int(match.group(1)),
+                    members=[m.id for m in rules.members.members],
+                    services=list(rules.allocation.services),
+                    open_accounts=ledger.open_accounts(),
+                    revenue_account=rules.accounts.revenue,
+                )
+            else:  # the cross-checks need the rules and the ledger: the file alone
+                load_model(path, Budget)
+        except InputError as exc:
+            report.add(exc.problems)
+        except OSError as exc:
+            report.problems.append(_unreadable(rel, exc))
+    report.checked.append(f"rules/budget: {count} budget(s)")
+
+
+def _check_templates(root: Path, report: Report) -> None:
+    """The group's own invoice templates compile (they are rendered with the next month's invoices)."""
+    import jinja2
+
+    folder = root / "rules" / "templates"
+    if not folder.is_dir():
+        return
+    env = jinja2.Environment(autoescape=True)
+    for path in sorted(folder.glob("*.j2")):
+        rel = f"rules/templates/{path.name}"
+        try:
+            env.parse(path.read_text(encoding="utf-8"))
+        except jinja2.TemplateSyntaxError as exc:
+            report.problems.append(
+                Problem(
+                    f"the template does not compile: {exc.message}",
+                    file=rel,
+                    line=exc.lineno,
+                    fix="fix the Jinja syntax (or remove the file to use the shipped template)",
+                )
+            )
+        except UnicodeDecodeError:
+            report.problems.append(Problem("not valid UTF-8", file=rel, fix="save the file as UTF-8"))
+        except OSError as exc:
+            report.problems.append(_unreadable(rel, exc))
+    report.checked.append("rules/templates")
+
+
+def _check_timesheets(root: Path, rules: Rules | None, report: Report) -> None:
+    """Every ledger/timesheets/*.csv as ``eage run`` reads it."""
+    from eage.timesheets import read_timesheet
+
+    folder = root / "ledger" / "timesheets"
+    count = 0
+    for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+        rel = f"ledger/timesheets/{path.name}"
+        match = _MONTH_FILE.fullmatch(path.name)
+        if not match:
+            report.problems.append(
+                Problem("timesheet file name is not YYYY-MM.csv", file=rel, fix="rename it")
+            )
+            continue
+        if not path.is_file():
+            report.problems.append(
+                Problem("is not a file", file=rel, fix="a timesheet is a CSV file: remove or rename this")
+            )
+            continue
+        count += 1
+        if rules is None:
+            continue
+        try:
+            read_timesheet(root, match.group(1), rules)
+        except InputError as exc:
+            report.add(exc.problems)
+        except UnicodeDecodeError:
+            report.problems.append(Problem("not valid UTF-8", file=rel, fix="save the file as UTF-8 CSV"))
+        except OSError as exc:
+            report.problems.append(_unreadable(rel, exc))
+    report.checked.append(f"timesheets: {count}")
+
+
+def _check_payroll_variables(root: Path, rules: Rules | None, report: Report) -> None:
+    """Every ledger/payroll/YYYY-MM.yaml (overtime, bonuses, absences) as the payroll reads it."""
+    from eage.payroll.variables import MonthVariables, load_variables
+    from eage.rules.loader import load_model
+
+    folder = root / "ledger" / "payroll"
+    if not folder.is_dir():
+        return
+    count = 0
+    for path in sorted(folder.iterdir()):
+        rel = f"ledger/payroll/{path.name}"
+        if path.suffix not in (".yaml", ".yml"):
+            continue
+        match = _MONTH_FILE.fullmatch(path.name)
+        if not match:
+            report.problems.append(
+                Problem(
+                    "payroll variables file name is not YYYY-MM.yaml",
+                    file=rel,
+                    fix="rename it (e.g. 2026-11.yaml): the payroll never reads it otherwise",
+                )
+            )
+            continue
+        if not path.is_file():
+            report.problems.append(Problem("is not a file", file=rel, fix="remove or rename it"))
+            continue
+        count += 1
+        try:
+            if rules is not None:
+                load_variables(root, match.group(1), set(rules.staff.by_id()))
+            else:
+                load_model(path, MonthVariables)
+        except InputError as exc:
+            report.add(exc.problems)
+        except OSError as exc:
+            report.problems.append(_unreadable(rel, exc))
+    report.checked.append(f"payroll variables: {count}")
+
+
+def _unopened_accounts(rules: Rules, payroll: PayrollRules | None, ledger: Ledger) -> list[Problem]:
+    """Accounts the rules post to that the ledger does not open (the run's entries would not load)."""
+    opened = ledger.open_accounts()
+    needed = {
+        "rules/accounts.yaml": [
+            v
+            for k, v in rules.accounts.model_dump().items()
+            if isinstance(v, str) and k != "receivable_parent"
+        ],
+    }
+    if payroll is not None:
+        acc = payroll.accounts
+        needed["rules/payroll/accounts.yaml"] = [
+            acc.salaries,
+            acc.bonuses,
+            acc.net_pay,
+            acc.pas,
+            *acc.organisations.values(),
+            *acc.charges.values(),
+            *acc.reduction_charges.values(),
+        ]
+    problems = []
+    for file, accounts in needed.items():
+        for account in sorted(set(accounts)):
+            if account not in opened:
+                problems.append(
+                    Problem(
+                        f"account {account} is not opened in the ledger",
+                        file=file,
+                        fix="add an `open` directive for it in ledger/accounts.beancount",
+                    )
+                )
+    return problems
+
+
+def next_month(root: Path, ledger: Ledger) -> str | None:
+    """The month ``eage run`` would bill next: the one after the last invoiced, else the first timesheet's."""
+    from eage.timesheets import month_bounds
+
+    invoiced = [d.period for d in ledger.issued_documents() if d.kind == "invoice" and d.period]
+    if invoiced:
+        last = max(invoiced)
+        return month_bounds(last)[1].strftime("%Y-%m")
+    folder = root / "ledger" / "timesheets"
+    months = sorted(
+        m.group(1)
+        for p in (folder.glob("*.csv") if folder.is_dir() else [])
+        if (m := _MONTH_FILE.fullmatch(p.name))
+    )
+    return months[0] if months else None
+
+
+def _build_next_month(
+    root: Path, rules: Rules, payroll: PayrollRules, ledger: Ledger, report: Report
+) -> None:
+    """The next month's payroll, allocation, entries and invoices, built and validated in memory."""
+    from eage import batch
+    from eage.timesheets import timesheet_path
+
+    month = next_month(root, ledger)
+    if month is None or not timesheet_path(root, month).is_file():
+        shown = f"{month} has no timesheet yet" if month else "no timesheet yet"
+        report.checked.append(f"next month's documents: {shown}, nothing to build")
+        return
+    ctx = batch.Context(root, rules, ledger, payroll)
+    try:
+        plan = batch.plan_month(ctx, month)
+        if plan.status == "unchanged":
+            report.checked.append(f"{month}: already run, unchanged")
+            return
+        batch.validate_plan(ctx, plan)
+    except InputError as exc:
+        report.add(exc.problems)
+        return
+    failed = batch.invoice_xml_problems(ctx, plan.invoices)
+    report.add(failed)
+    report.checked.append(
+        f"{month} built in memory: {len(plan.payslips)} payslip(s), allocation, {len(plan.invoices)} "
+        f"invoice(s), Factur-X XML validated (XSD, EN 16931, BR-FR){'' if not failed else ': see below'}"
+    )
+
+
+def _unreadable(rel: str, exc: OSError) -> Problem:
+    return Problem(
+        f"cannot be read: {exc.strerror or exc}", file=rel, fix="check the file (a file, readable by you)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     import json
 
-    problems, checked = collect_problems(args.root)
+    report = collect(args.root)
+    problems = [str(p) for p in report.problems]
+    warnings = [str(p) for p in report.warnings]
     if args.json:
         print(
             json.dumps(
-                {"ok": not problems, "problems": problems, "checked": checked}, ensure_ascii=False, indent=2
+                {"ok": not problems, "problems": problems, "warnings": warnings, "checked": report.checked},
+                ensure_ascii=False,
+                indent=2,
             )
         )
     else:
-        for line in checked:
+        for line in report.checked:
             print(f"checked {line}")
         for problem in problems:
             print(f"problem: {problem}")
-        print(f"{len(problems)} problem(s)" if problems else "OK: no problem found")
+        for warning in warnings:
+            print(f"warning: {warning}")
+        summary = f"{len(problems)} problem(s)" if problems else "OK: no problem found"
+        if warnings:
+            summary += (
+                f"; {len(warnings)} warning(s): placeholder values, "
+                "the real run issues no document until they are replaced"
+            )
+        print(summary)
     return 1 if problems else 0

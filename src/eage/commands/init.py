@@ -86,10 +86,9 @@ def run(args: argparse.Namespace) -> int:
         staging.replace(target)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        where = exc.filename if isinstance(exc.filename, str) else target
         raise InputError.at(
             f"cannot create the folder: {exc.strerror or exc}",
-            file=where,
+            file=target,
             fix="choose a folder you can write to, on a disk with free space",
         ) from None
     print(
