@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 # Limits, not law: far above any real bank export, low enough that a wrong file fails at once and clearly.
 MAX_FILE_BYTES = 32 * 1024 * 1024  # a year of a busy account is well under 1 MB
-MAX_FIELD_CHARS = 2000  # a SEPA remittance text is 140 characters; a label 10 times longer is not one
+MAX_FIELD_CHARS = 1024  # a SEPA remittance text is 140 characters; a label 7 times longer is not one
 MAX_INTEGER_DIGITS = 12  # up to 999 999 999 999,99: a bigger amount is a misread column
 MAX_PROBLEMS = 50  # lines reported at once; the rest are counted
 
