@@ -7,15 +7,16 @@ import datetime as dt
 import json
 
 from eage.errors import UsageError
+from eage.rules.dated import parse_day
 
 HELP = "cancel an issued invoice with a credit note (avoir) for its full amount"
 
 
 def date_arg(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"date {value!r} is not YYYY-MM-DD (for example 2026-11-30)") from None
+    day = parse_day(value.strip())
+    if day is None:
+        raise UsageError(f"--date: {value!r} is not a date written YYYY-MM-DD (for example 2026-11-30)")
+    return day
 
 
 def register(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ import argparse
 import datetime as dt
 import json
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from eage.errors import UsageError
@@ -48,21 +48,38 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
+#: A flag's number: ASCII digits, an optional ``.`` and at most six decimals; no sign, exponent, ``_``,
+#: comma, ``inf`` or ``nan`` (``Decimal`` reads them all, and ``1e400`` overflows the payslip).
+NUMBER_PATTERN = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,6}))?")
+#: The largest monthly gross simulated: ten million euros, minus a cent (a longer figure is a typo).
+MAX_GROSS = Decimal("9999999.99")
+
+
 def _decimal(
-    text: str, flag: str, *, minimum: Decimal = Decimal(0), maximum: Decimal | None = None
+    text: str,
+    flag: str,
+    *,
+    minimum: Decimal = Decimal(0),
+    maximum: Decimal = Decimal(100),
+    decimals: int = 4,
 ) -> Decimal:
-    try:
-        value = Decimal(text.strip().replace(",", "."))
-    except InvalidOperation:
-        raise UsageError(f"{flag}: {text!r} is not a number (use e.g. 2200.00)") from None
-    if not value.is_finite() or value < minimum or (maximum is not None and value > maximum):
-        bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+    """The flag's value, matching :data:`NUMBER_PATTERN` with at most ``decimals`` decimals and within
+    [minimum, maximum], or a :class:`UsageError` naming the flag, the value and what is allowed."""
+    match = NUMBER_PATTERN.fullmatch(text.strip())
+    bounds = (
+        f"a number from {minimum} to {maximum} with at most {decimals} decimals, written with digits "
+        "and an optional '.' (e.g. 2200.00)"
+    )
+    if match is None or len(match.group(2) or "") > decimals:
+        raise UsageError(f"{flag}: {text!r} is not {bounds}")
+    value = Decimal(match.group(0))
+    if value < minimum or value > maximum:
         raise UsageError(f"{flag}: {text!r} must be {bounds}")
     return value
 
 
 def _month(text: str) -> dt.date:
-    match = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
+    match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", text.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise UsageError(f"--month: {text!r} is not a month, use YYYY-MM (e.g. 2026-01)")
     return dt.date(int(match.group(1)), int(match.group(2)), 1)
@@ -131,21 +148,23 @@ def run(args: argparse.Namespace) -> int:
     from eage.payroll.engine import PayslipInput, compute_payslip
     from eage.payroll.params import load_payroll_rules
 
-    gross = _decimal(args.gross, "--gross", minimum=Decimal("0.01"))
+    gross = _decimal(args.gross, "--gross", minimum=Decimal("0.01"), maximum=MAX_GROSS, decimals=2)
     month = _month(args.month)
-    hours = _decimal(args.hours_per_week, "--hours-per-week", minimum=Decimal("0.01"), maximum=Decimal(48))
-    pas_rate = _decimal(args.pas_rate, "--pas-rate", maximum=Decimal(100))
+    hours = _decimal(
+        args.hours_per_week, "--hours-per-week", minimum=Decimal("0.01"), maximum=Decimal(48), decimals=2
+    )
+    pas_rate = _decimal(args.pas_rate, "--pas-rate")
     profile, headcount, atmp, vm = _group_defaults(args.root, month)
     if args.employer is not None:
         profile = args.employer
     if args.headcount is not None:
-        if not args.headcount.strip().isdigit() or int(args.headcount) < 1:
-            raise UsageError(f"--headcount: {args.headcount!r} must be a whole number, at least 1")
+        if not re.fullmatch(r"[0-9]{1,7}", args.headcount.strip()) or int(args.headcount) < 1:
+            raise UsageError(f"--headcount: {args.headcount!r} must be a whole number from 1 to 9999999")
         headcount = int(args.headcount)
     if args.atmp_rate is not None:
-        atmp = _decimal(args.atmp_rate, "--atmp-rate", maximum=Decimal(100))
+        atmp = _decimal(args.atmp_rate, "--atmp-rate")
     if args.vm_rate is not None:
-        vm = _decimal(args.vm_rate, "--vm-rate", maximum=Decimal(100))
+        vm = _decimal(args.vm_rate, "--vm-rate")
 
     rules = load_payroll_rules(args.root / "rules" / "payroll")
     slip = compute_payslip(

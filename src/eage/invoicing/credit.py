@@ -68,6 +68,29 @@ def find_invoice(documents: Sequence[IssuedDocument], number: str, credit_prefix
     return doc
 
 
+#: The last due date a French e-invoice can carry: BR-FR-03 wants every date's year in 2000..2099.
+LAST_DUE_DATE = dt.date(2099, 12, 31)
+
+
+def check_issue_date(day: dt.date, doc: IssuedDocument, payment_terms_days: int) -> None:
+    """A credit note's ``--date``: not before the invoice it cancels, and early enough that its due date
+    (the date plus the payment terms of rules/group.yaml) stays within the years an e-invoice allows."""
+    latest = LAST_DUE_DATE - dt.timedelta(days=payment_terms_days)
+    if doc.date <= day <= latest:
+        return
+    why = (
+        f"before the invoice it cancels ({doc.date})"
+        if day < doc.date
+        else f"its due date ({payment_terms_days} days later) would be after {LAST_DUE_DATE}, "
+        "the last date a Factur-X invoice can carry (BR-FR-03)"
+    )
+    raise InputError.at(
+        f"a credit note of {doc.number} cannot be dated {day}: {why}",
+        key="--date",
+        fix=f"give --date from {doc.date} to {latest}",
+    )
+
+
 def credited_by(documents: Sequence[IssuedDocument], number: str) -> IssuedDocument | None:
     return next((d for d in documents if d.kind == "credit_note" and d.refers_to == number), None)
 
@@ -217,12 +240,8 @@ def plan_credit_note(ctx: Context, number: str, reason: str, day: dt.date | None
     doc = find_invoice(documents, number, prefix)
     if day is None:
         day = max(doc.date, latest_date(documents, [prefix], doc.date.year) or doc.date)
-    elif day < doc.date:
-        raise InputError.at(
-            f"a credit note cannot be dated {day}, before the invoice it cancels ({doc.date})",
-            key="--date",
-            fix=f"use {doc.date} or later",
-        )
+    else:
+        check_issue_date(day, doc, rules.group.invoicing.payment_terms_days)
     credit_number = sequence(documents, prefix, day.year).take(day)
     issued = credit_note_of(ctx, doc, number=credit_number, day=day, reason=reason)
     rel = f"generated/{day.year}/{credit_number}.beancount"

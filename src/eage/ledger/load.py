@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -79,15 +80,90 @@ def format_errors(errors: Iterable[Any], root: Path) -> list[Problem]:
     problems = []
     for err in errors:
         source = getattr(err, "source", None) or {}
+        message = str(getattr(err, "message", err)).strip()
+        plugin = _PLUGIN_FAILURE.match(message)
+        if plugin is not None:
+            problems.append(_plugin_problem(root, plugin.group(1), plugin.group(2), message))
+            continue
         problems.append(
             Problem(
-                str(getattr(err, "message", err)).strip(),
+                message,
                 file=_relative(source.get("filename"), root),
                 line=source.get("lineno"),
                 fix="correct this entry, then run `eage check`",
             )
         )
     return problems
+
+
+# Beancount reports a plugin it cannot import or run with the whole Python traceback in the message,
+# attributed to "<load>": the user gets the plugin's line of main.beancount and the last line instead.
+_PLUGIN_FAILURE = re.compile(r'Error (importing|applying plugin) "([^"]*)": Traceback', re.DOTALL)
+_DIRECTIVE = re.compile(r'^[ \t]*(include|plugin)[ \t]+"([^"]*)"', re.MULTILINE)
+
+
+def _plugin_problem(root: Path, action: str, name: str, message: str) -> Problem:
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    reason = lines[-1] if len(lines) > 1 else message
+    main = root / "ledger" / "main.beancount"
+    line = next((ln for kind, target, ln in _directives(main) if kind == "plugin" and target == name), None)
+    if action == "importing":
+        return Problem(
+            f'plugin "{name}" cannot be imported ({reason})',
+            file="ledger/main.beancount",
+            line=line,
+            fix="correct the module name (e.g. beancount.plugins.auto_accounts) or remove the plugin line",
+        )
+    return Problem(
+        f'plugin "{name}" failed ({reason})',
+        file="ledger/main.beancount",
+        line=line,
+        fix="correct the plugin's configuration string or remove the plugin line",
+    )
+
+
+def _directives(path: Path) -> list[tuple[str, str, int]]:
+    """(``include`` or ``plugin``, its quoted argument, its line) of every such line of a ledger file."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return [(m.group(1), m.group(2), text.count("\n", 0, m.start()) + 1) for m in _DIRECTIVE.finditer(text)]
+
+
+def _io_problem(exc: OSError, root: Path) -> InputError:
+    """The located error for a ledger file Beancount could not open: the include line that names it."""
+    target = Path(exc.filename) if exc.filename else None
+    reason = "is a directory" if isinstance(exc, IsADirectoryError) else (exc.strerror or str(exc))
+    shown = _relative(str(target), root) if target is not None else "?"
+    if target is not None:
+        seen: set[Path] = set()
+        pending = [root / "ledger" / "main.beancount"]
+        while pending:
+            current = pending.pop()
+            if current in seen or not current.is_file():
+                continue
+            seen.add(current)
+            for kind, name, line in _directives(current):
+                if kind != "include":
+                    continue
+                included = current.parent / name
+                if included.resolve() == target.resolve():
+                    return InputError.at(
+                        f'include "{name}" names {shown}, which {reason}'
+                        if reason == "is a directory"
+                        else f'include "{name}": {shown} cannot be read ({reason})',
+                        file=_relative(str(current), root),
+                        line=line,
+                        fix='include a .beancount file (for a folder: a pattern such as "bank/*.beancount"), '
+                        "or check its permissions",
+                    )
+                pending.append(included)
+    return InputError.at(
+        f"cannot be read ({reason})",
+        file=shown,
+        fix="check the file and its permissions, then run `eage check`",
+    )
 
 
 class Ledger:
@@ -212,7 +288,10 @@ def load_ledger(root: Path, *, allow_errors: bool = False) -> tuple[Ledger, list
     main = root / "ledger" / "main.beancount"
     if not main.exists():
         raise InputError.at("the ledger is missing", file="ledger/main.beancount", fix="run `eage init DIR`")
-    entries, errors, options = loader.load_file(str(main))
+    try:
+        entries, errors, options = loader.load_file(str(main))
+    except OSError as exc:
+        raise _io_problem(exc, root) from None
     problems = format_errors(errors, root)
     if problems and not allow_errors:
         raise InputError(problems)

@@ -339,7 +339,31 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
     )
 
 
+#: No figure of a monthly payslip reaches a thousand billion: a larger input is a typing error, and the
+#: products of the computation would leave Decimal's precision (an exponent such as 1e400 overflows).
+_INPUT_LIMIT = Decimal("1e12")
+_DECIMAL_INPUTS = (
+    "base_gross",
+    "weekly_hours",
+    "overtime_25_hours",
+    "overtime_50_hours",
+    "bonus",
+    "unpaid_absence_hours",
+    "pas_rate",
+    "atmp_rate",
+    "vm_rate",
+)
+
+
 def _check_input(rules: PayrollRules, inp: PayslipInput) -> None:
+    for name in _DECIMAL_INPUTS:
+        value = getattr(inp, name)
+        if not isinstance(value, Decimal) or not value.is_finite() or abs(value) >= _INPUT_LIMIT:
+            raise InputError.at(
+                f"{name} {value} is not a finite amount below {_INPUT_LIMIT:,.0f}",
+                key=name,
+                fix="give the figure as written on the contract or the month's variables",
+            )
     if inp.month.day != 1:
         raise InputError.at(
             f"month {inp.month} is not the first of a month", key="month", fix="use YYYY-MM-01"

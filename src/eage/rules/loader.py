@@ -213,14 +213,14 @@ def _loose_scalars(node: yaml.Node | None, path: Path) -> list[Problem]:
         value, tag = scalar.value, scalar.tag
         if tag == _TAG + "timestamp" and not DAY_PATTERN.fullmatch(value):
             bad(loc, scalar, f"{value!r} is not a day", "write the date as YYYY-MM-DD, without a time")
-        elif tag in (_TAG + "int", _TAG + "float") and scalar.style is None and not _NUMBER.fullmatch(value):
+        elif tag in (_TAG + "int", _TAG + "float") and not _NUMBER.fullmatch(value):
             bad(
                 loc,
                 scalar,
                 f"{value!r} is not a plain number",
                 "write digits with an optional '.' decimal part (e.g. 1500.00), or quote it if it is a text",
             )
-        elif tag == _TAG + "bool" and scalar.style is None and not _BOOLEAN.fullmatch(value):
+        elif tag == _TAG + "bool" and not _BOOLEAN.fullmatch(value):
             bad(loc, scalar, f"{value!r} would be read as a yes/no value", "write true or false, or quote it")
         elif tag == _TAG + "str":
             allowed = "\n" if scalar.style in ("|", ">") else ""
