@@ -568,7 +568,7 @@ def render_invoice_documents(
     rendered = render_invoices(invoices, template_dir=template_dir, pool=pool)
     for index, (inv, (xml, failed, pdf)) in enumerate(zip(invoices, rendered, strict=True)):
         if failed or pdf is None:
-            raise InputError(invalid_xml_problem(inv, failed))
+            raise InputError(invalid_xml_problems(inv, failed))
         pdf_rel = pdf_relpath(inv)
         documents[pdf_rel] = pdf
         documents[pdf_rel[:-4] + ".xml"] = xml
@@ -576,15 +576,36 @@ def render_invoice_documents(
     return documents
 
 
-def invalid_xml_problem(inv: Invoice, failed: Sequence[str]) -> Problem:
-    """The located problem of an invoice whose Factur-X XML breaks EN 16931 / BR-FR rules."""
-    return Problem(
-        f"the Factur-X XML of {inv.number} ({inv.member_id}) breaks EN 16931 / BR-FR rules: "
-        + "; ".join(failed[:5]),
-        file="rules/members.yaml",
-        key=inv.member_id,
-        fix="complete the identities in rules/group.yaml and rules/members.yaml (SIREN, VAT number, address)",
-    )
+def invalid_xml_problems(inv: Invoice, failed: Sequence[str]) -> list[Problem]:
+    """The located problems of an invoice whose Factur-X XML breaks EN 16931 / BR-FR rules.
+
+    A rule about the seller (the group: BR-E-02, BR-S-02 want its VAT number) names rules/group.yaml and no
+    invoice, so that the same cause on every invoice of a month is one problem; any other names the member.
+    """
+    seller = [f for f in failed if "Seller" in f]
+    others = [f for f in failed if "Seller" not in f]
+    problems = []
+    if seller:
+        problems.append(
+            Problem(
+                "the group's identity breaks EN 16931 / BR-FR rules in the invoices' Factur-X XML: "
+                + "; ".join(seller[:3]),
+                file="rules/group.yaml",
+                key="identity.vat_number" if any("VAT Identifier" in f for f in seller) else "identity",
+                fix="complete the group's identity (a VAT-liable group needs its vat_number, FR + key + SIREN)",
+            )
+        )
+    if others or not seller:
+        problems.append(
+            Problem(
+                f"the Factur-X XML of {inv.number} ({inv.member_id}) breaks EN 16931 / BR-FR rules: "
+                + "; ".join(others[:5]),
+                file="rules/members.yaml",
+                key=inv.member_id,
+                fix="complete the identities in rules/group.yaml and rules/members.yaml (SIREN, VAT number, address)",
+            )
+        )
+    return problems
 
 
 def invoice_xml_problems(ctx: Context, invoices: Sequence[Invoice]) -> list[Problem]:
@@ -597,8 +618,9 @@ def invoice_xml_problems(ctx: Context, invoices: Sequence[Invoice]) -> list[Prob
     problems: list[Problem] = []
     for inv in invoices:
         failed = validate_facturx_xml(build_cii_xml(inv))
-        if failed:
-            problems.append(invalid_xml_problem(inv, failed))
+        for problem in invalid_xml_problems(inv, failed) if failed else []:
+            if problem not in problems:
+                problems.append(problem)
     template_dir = _template_dir(ctx)
     if template_dir is not None and invoices:
         problems += _template_problems(template_dir, invoices[0])
