@@ -261,6 +261,44 @@ def members_file(rules: Rules) -> GeneratedFile:
     )
 
 
+def unopened_rule_accounts(rules: Rules, payroll: PayrollRules | None, ledger: Ledger) -> list[Problem]:
+    """Accounts the rules post to that the ledger does not open, named in their rules file.
+
+    Checked before the new entries: Beancount would otherwise blame a generated file never written.
+    """
+    opened = ledger.open_accounts()
+    needed = {
+        "rules/accounts.yaml": [
+            v
+            for k, v in rules.accounts.model_dump().items()
+            if isinstance(v, str) and k != "receivable_parent"
+        ],
+    }
+    if payroll is not None:
+        acc = payroll.accounts
+        needed["rules/payroll/accounts.yaml"] = [
+            acc.salaries,
+            acc.bonuses,
+            acc.net_pay,
+            acc.pas,
+            *acc.organisations.values(),
+            *acc.charges.values(),
+            *acc.reduction_charges.values(),
+        ]
+    problems = []
+    for file, accounts in needed.items():
+        for account in sorted(set(accounts)):
+            if account not in opened:
+                problems.append(
+                    Problem(
+                        f"account {account} is not opened in the ledger",
+                        file=file,
+                        fix="add an `open` directive for it in ledger/accounts.beancount",
+                    )
+                )
+    return problems
+
+
 def refuse_tampered(ctx: Context) -> None:
     """Refuse to plan anything while the lock is broken: a generated file or an issued document differs
     from the manifest or is missing, or the manifest itself is missing or corrupt (see ``lock_problems``)."""
@@ -835,6 +873,7 @@ def run_month(
     plan = plan_month(ctx, month)
     if plan.status == "unchanged":
         return plan
+    raise_if(unopened_rule_accounts(ctx.rules, ctx.payroll, ctx.ledger))
     if dry_run:
         validate_plan(ctx, plan)
         problems = invoice_xml_problems(ctx, plan.invoices)

@@ -62,7 +62,7 @@ def collect_problems(root: Path) -> tuple[list[str], list[str]]:
 
 def collect(root: Path) -> Report:
     """Run every check on the folder at ``root``; problems are shown relative to it, each once."""
-    from eage.batch import placeholder_problems
+    from eage.batch import placeholder_problems, unopened_rule_accounts
     from eage.ledger.load import load_ledger
     from eage.ledger.store import lock_problems, relocate_include_errors
     from eage.payroll.params import load_payroll_rules
@@ -97,12 +97,16 @@ def collect(root: Path) -> Report:
     _check_templates(root, report)
     _check_timesheets(root, rules, report)
     _check_payroll_variables(root, rules, report)
-    if ledger is not None and rules is not None:
-        report.add(_unopened_accounts(rules, payroll, ledger))
+    unopened = (
+        unopened_rule_accounts(rules, payroll, ledger) if ledger is not None and rules is not None else []
+    )
+    report.add(unopened)
     lock = lock_problems(root)
     report.add(lock)
     report.checked.append("lock manifest")
-    if rules is not None and payroll is not None and ledger is not None and ledger_ok and not lock:
+    # The run refuses a broken ledger, lock or chart before it builds anything: so does the check.
+    blocked = not ledger_ok or lock or unopened
+    if rules is not None and payroll is not None and ledger is not None and not blocked:
         _build_next_month(root, rules, payroll, ledger, report)
     report.warnings = placeholder_problems(root)
     seen: set[str] = set()
@@ -293,41 +297,6 @@ def _check_payroll_variables(root: Path, rules: Rules | None, report: Report) ->
         except OSError as exc:
             report.problems.append(_unreadable(rel, exc))
     report.checked.append(f"payroll variables: {count}")
-
-
-def _unopened_accounts(rules: Rules, payroll: PayrollRules | None, ledger: Ledger) -> list[Problem]:
-    """Accounts the rules post to that the ledger does not open (the run's entries would not load)."""
-    opened = ledger.open_accounts()
-    needed = {
-        "rules/accounts.yaml": [
-            v
-            for k, v in rules.accounts.model_dump().items()
-            if isinstance(v, str) and k != "receivable_parent"
-        ],
-    }
-    if payroll is not None:
-        acc = payroll.accounts
-        needed["rules/payroll/accounts.yaml"] = [
-            acc.salaries,
-            acc.bonuses,
-            acc.net_pay,
-            acc.pas,
-            *acc.organisations.values(),
-            *acc.charges.values(),
-            *acc.reduction_charges.values(),
-        ]
-    problems = []
-    for file, accounts in needed.items():
-        for account in sorted(set(accounts)):
-            if account not in opened:
-                problems.append(
-                    Problem(
-                        f"account {account} is not opened in the ledger",
-                        file=file,
-                        fix="add an `open` directive for it in ledger/accounts.beancount",
-                    )
-                )
-    return problems
 
 
 def next_month(root: Path, ledger: Ledger) -> str | None:
