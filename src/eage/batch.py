@@ -699,7 +699,7 @@ PLACEHOLDER = "À COMPLÉTER"
 #: The mark, with or without accents, in any case: a value or a comment on the key's line.
 _PLACEHOLDER_MARK = re.compile(r"[AÀ] +COMPL[EÉ]TER", re.IGNORECASE)
 PLACEHOLDER_FILES = ("group.yaml", "members.yaml", "staff.yaml")
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def placeholder_problems(root: Path) -> list[Problem]:
@@ -715,7 +715,7 @@ def placeholder_problems(root: Path) -> list[Problem]:
         rel = f"rules/{name}"
         try:
             text = (root / rel).read_text(encoding="utf-8")
-            node = yaml.compose(text, Loader=_Loader)
+            node = yaml.compose(text, Loader=_SafeLoader)
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue
         lines = text.splitlines()
