@@ -73,7 +73,7 @@ def test_amounts_and_invoice_numbers_in_labels() -> None:
         parse_amount("12,3a", decimal_comma=True)
     known = {"FAC-2026-0001": None, "FAC-2026-0012": None}
     label = "VIR RECU FAC20260001 ET FAC 2026 0012 ET FAC-2026-0099"
-    assert invoice_numbers(label, "FAC", known) == ["FAC-2026-0001", "FAC-2026-0012"]  # type: ignore[arg-type]
+    assert invoice_numbers(label, "FAC", known) == ["FAC-2026-0001", "FAC-2026-0012"]
 
 
 def test_matching_by_number_amount_partial_rule_and_suspense(
