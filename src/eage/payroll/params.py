@@ -18,12 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from eage.errors import InputError, Problem, raise_if
 from eage.rules.dated import Day, NotInForce, in_force
-from eage.rules.loader import load_model
+from eage.rules.loader import Number, load_model
 
 T = TypeVar("T")
 
-Percent = Annotated[Decimal, Field(ge=0, le=100)]
-Positive = Annotated[Decimal, Field(gt=0)]
+Percent = Annotated[Number, Field(ge=0, le=100)]
+Positive = Annotated[Number, Field(gt=0)]
 #: A rate in percent, or the name of an employer-specific rate given with the payslip input.
 RateValue = Percent | Literal["atmp_rate", "vm_rate"]
 BaseKind = Literal["gross", "t1", "t2", "t1_t2", "pmss_4", "csg", "prevoyance_patronale"]
@@ -142,8 +142,8 @@ class Fillon(_Reduction):
     """Réduction générale until 2025: C = T / (m - 1) x (m x SMIC / brut - 1), capped at T."""
 
     formula: Literal["fillon"]
-    t_below: Annotated[Decimal, Field(gt=0, lt=1)]
-    t_from: Annotated[Decimal, Field(gt=0, lt=1)]
+    t_below: Annotated[Number, Field(gt=0, lt=1)]
+    t_from: Annotated[Number, Field(gt=0, lt=1)]
 
     def maximum(self, headcount: int) -> Decimal:
         return self.t_below if headcount < self.headcount_threshold else self.t_from
@@ -153,9 +153,9 @@ class Rgdu(_Reduction):
     """RGDU from 2026: C = Tmin + Tdelta x [1/2 x (m x SMIC / brut - 1)]^P, 0 from m SMIC."""
 
     formula: Literal["rgdu"]
-    tmin: Annotated[Decimal, Field(ge=0, lt=1)]
-    tdelta_below: Annotated[Decimal, Field(gt=0, lt=1)]
-    tdelta_from: Annotated[Decimal, Field(gt=0, lt=1)]
+    tmin: Annotated[Number, Field(ge=0, lt=1)]
+    tdelta_below: Annotated[Number, Field(gt=0, lt=1)]
+    tdelta_from: Annotated[Number, Field(gt=0, lt=1)]
     exponent: Positive
 
     def tdelta(self, headcount: int) -> Decimal:
@@ -184,7 +184,7 @@ class TaxeSalaires(Strict):
     label: str
     assiette: str
     brackets: Annotated[list[Bracket], Field(min_length=1)]
-    abattement_annuel: Annotated[Decimal, Field(ge=0)]
+    abattement_annuel: Annotated[Number, Field(ge=0)]
     organisation: str
     charge: str
 

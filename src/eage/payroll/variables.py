@@ -22,13 +22,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from eage.errors import InputError, Problem, raise_if
 from eage.rules.dated import NotInForce, in_force
-from eage.rules.loader import Located, load_located, load_model
+from eage.rules.loader import Located, Number, load_located, load_model
 from eage.rules.models import Staff
 
-Hours = Annotated[Decimal, Field(ge=0, le=200, decimal_places=2)]
+Hours = Annotated[Number, Field(ge=0, le=200, decimal_places=2)]
 #: A bonus of one month: below ten million euros (a longer figure is a typing error, and would overflow
 #: the payslip's arithmetic).
-Bonus = Annotated[Decimal, Field(ge=0, max_digits=9, decimal_places=2)]
+Bonus = Annotated[Number, Field(ge=0, max_digits=9, decimal_places=2)]
 
 
 class EmployeeVariables(BaseModel):

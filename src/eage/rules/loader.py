@@ -13,11 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from eage.errors import InputError, Problem, raise_if
 from eage.rules.dated import DAY_PATTERN
@@ -160,6 +161,21 @@ def _refuse_duplicate_keys(node: yaml.Node | None, path: Path) -> None:
 #: also reads ``1_000``, ``0x1F``, ``0o17``, ``1:30`` (sexagesimal: 90), ``.5``, ``1.0e3`` and ``.inf`` as
 #: numbers: a silent misreading of an amount or a number of hours, hence refused.
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def plain_number(value: object) -> object:
+    """A number given as text in a rules file (``"1500.00"``) must be written as :data:`_NUMBER` too:
+    pydantic would read ``"1.5e3"``, ``"0_5"``, ``"٣"`` or ``" 12"`` as numbers. ``true`` is no number."""
+    if isinstance(value, bool):
+        raise ValueError("a yes/no value is not a number")
+    if isinstance(value, str) and not _NUMBER.fullmatch(value):
+        raise ValueError(f"{value!r} is not a plain number: write digits with an optional '.' decimal part")
+    return value
+
+
+#: A Decimal read from a rules file: a YAML number, or a text that is a plain number.
+Number = Annotated[Decimal, BeforeValidator(plain_number)]
+
 #: YAML 1.1 reads ``yes``, ``no``, ``on``, ``off`` (and ``NO``, Norway's code) as booleans.
 _BOOLEAN = re.compile(r"true|false|True|False")
 #: Invisible characters that change what a text shows: C0/C1 controls (a newline only in a block
@@ -200,6 +216,18 @@ def _paths(node: yaml.Node | None) -> list[tuple[tuple[int | str, ...], yaml.Sca
     return out
 
 
+def _reads_as_number(value: str) -> bool:
+    """A plain text Python's Decimal reads as a number (``1e3``, ``NaN``, ``+5``, ``٣``) though it is not
+    written as one: it means a number the user wrote loosely, never a text."""
+    if not value or _NUMBER.fullmatch(value):
+        return False
+    try:
+        Decimal(value)
+    except InvalidOperation:
+        return False
+    return True
+
+
 def _loose_scalars(node: yaml.Node | None, path: Path) -> list[Problem]:
     """Scalars YAML would read loosely (see :data:`_NUMBER`, :data:`_BOOLEAN`), dates not written
     YYYY-MM-DD, and texts with an invisible control character: each a located problem."""
@@ -222,6 +250,13 @@ def _loose_scalars(node: yaml.Node | None, path: Path) -> list[Problem]:
             )
         elif tag == _TAG + "bool" and not _BOOLEAN.fullmatch(value):
             bad(loc, scalar, f"{value!r} would be read as a yes/no value", "write true or false, or quote it")
+        elif tag == _TAG + "str" and scalar.style in (None, "") and _reads_as_number(value):
+            bad(
+                loc,
+                scalar,
+                f"{value!r} is not a plain number",
+                "write digits with an optional '.' decimal part (e.g. 1500.00), or quote it if it is a text",
+            )
         elif tag == _TAG + "str":
             allowed = "\n" if scalar.style in ("|", ">") else ""
             hidden = sorted({c for c in value if c in _HIDDEN and c not in allowed})

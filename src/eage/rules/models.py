@@ -15,12 +15,13 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from eage.rules.dated import Day, in_force
+from eage.rules.loader import Number
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
-Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
+Money = Annotated[Number, Field(max_digits=14, decimal_places=2)]
 #: A monthly gross salary: more than zero (a zero or negative salary is a typing error, not a contract).
-Salary = Annotated[Decimal, Field(gt=0, max_digits=9, decimal_places=2)]
-Rate = Annotated[Decimal, Field(ge=0, le=1)]
+Salary = Annotated[Number, Field(gt=0, max_digits=9, decimal_places=2)]
+Rate = Annotated[Number, Field(ge=0, le=1)]
 
 
 class Strict(BaseModel):
@@ -190,7 +191,7 @@ class Contract(Strict):
     kind: Literal["CDI", "CDD"]
     start: Day
     end: Day | None = None
-    weekly_hours: Annotated[Decimal, Field(gt=0, le=48)]
+    weekly_hours: Annotated[Number, Field(gt=0, le=48)]
     cadre: bool = False
 
     @model_validator(mode="after")
@@ -262,7 +263,7 @@ class Allocation(Strict):
     excluded_accounts: list[str] = Field(default_factory=list)
     management_fee: ManagementFee | None = None
     standard_rates: dict[Day, dict[Slug, Money]] = Field(default_factory=dict)
-    max_hours_per_day: Annotated[Decimal, Field(gt=0, le=24)]
+    max_hours_per_day: Annotated[Number, Field(gt=0, le=24)]
 
     @model_validator(mode="after")
     def _consistent(self) -> Allocation:
