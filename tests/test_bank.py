@@ -116,6 +116,43 @@ def test_matching_by_number_amount_partial_rule_and_suspense(
     assert main(["check", "--root", str(group)]) == 0  # manifest updated, ledger loads with zero errors
 
 
+def test_a_payment_naming_several_invoices_is_split_only_on_their_exact_sum(group: Path) -> None:
+    from eage.bank.importer import import_bank
+
+    before = statuses(group)
+    invoices = [s for s in before.values() if s.kind == "invoice" and s.period == "2026-01"]
+    first, second, third, fourth = invoices[:4]
+    assert len({first.member, second.member}) == 2
+    exact = first.total + second.total
+    short = third.total + fourth.total - Decimal("0.01")
+    body = (
+        f"05/02/2026;VIR GROUPE REGLEMENT;{second.number} ET {first.number};;{exact:.2f}\n"
+        f"06/02/2026;VIR GROUPE REGLEMENT;{third.number} {fourth.number};;{short:.2f}\n"
+    ).replace(".", ",")
+    result = import_bank(group, write_csv(group, body))
+    assert [m.how for m in result.matches] == ["numéro", "attente"]
+    assert result.notes == [
+        f"ledger/bank-statements/releve.csv:3: names {third.number} (open {third.total:.2f}), {fourth.number} "
+        f"(open {fourth.total:.2f}): {short:.2f} received, their open balances sum to {short + Decimal('0.01'):.2f}; "
+        "not split, to be settled by hand"
+    ]
+    after = statuses(group)
+    assert after[first.number].status == after[second.number].status == "payée"
+    assert after[third.number].status == after[fourth.number].status == "impayée"
+    text = (group / "ledger" / "bank" / "2026-02.beancount").read_text(encoding="utf-8")
+    assert f"Actif:41-Clients:411-{first.member}" in text and f"Actif:41-Clients:411-{second.member}" in text
+    assert 'reason: "names ' in text  # the 471 line says why, in the ledger (Fava shows it)
+
+
+def test_a_line_before_the_bank_account_cites_the_statement_line(
+    group: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ok = "05/02/2026;VIR SEPA RECU /DE 1DLAB;/MOTIF FAC-2026-0015;;671,71\n"
+    err = _fails(group, write_csv(group, ok + ok.replace("2026", "1999", 1)), capsys)
+    assert "ledger/bank-statements/releve.csv:3: dated 1999-02-05, before the account" in err
+    assert "ledger/bank/1999" not in err
+
+
 def test_reimport_adds_nothing(group: Path, capsys: pytest.CaptureFixture[str]) -> None:
     csv = group / DEMO_CSV
     if not csv.exists():

@@ -225,11 +225,14 @@ def _decode(raw: bytes, layout: Layout, shown: str) -> str:
     control = _CONTROL.search(text)
     if control:
         line, column = _position(text, control.start())
+        fix = "is it the bank's CSV export? Remove the character, or export the statement again as CSV"
+        if "\x80" <= control.group() <= "\x9f" and not _is_utf8(layout.encoding):
+            fix = f'the file is probably Windows-1252: set layout.encoding: "cp1252" in {BANK_RULES}'
         raise InputError.at(
             f"a control character (U+{ord(control.group()):04X}) at column {column}",
             file=shown,
             line=line,
-            fix="is it the bank's CSV export? Remove the character, or export the statement again as CSV",
+            fix=fix,
         )
     return text
 
