@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from eage.commands.credit_note import date_arg
-from eage.errors import Problem, UsageError
+from eage.errors import Problem, UsageError, raise_if
 
 HELP = "run the monthly batch: payroll, allocation, postings, invoices"
 
@@ -48,11 +48,19 @@ def run(args: argparse.Namespace) -> int:
     if args.date is not None and not args.correct:
         raise UsageError("--date goes with --correct (a monthly run is dated the month's last day)")
     if args.correct:
-        from eage.invoicing.correct import run_correction
+        from eage.invoicing.correct import plan_correction, run_correction
 
-        if not args.dry_run:
+        if args.dry_run:
+            # What the real correction checks before it renders, done in memory: the new entries against
+            # the ledger and each credit note's and invoice's Factur-X XML.
+            ctx = batch.load_context(args.root)
+            correction = plan_correction(ctx, month, args.date)
+            if correction.status != "nothing":
+                batch.validate_plan(ctx, correction, replaced=correction.replaced)
+                raise_if(batch.invoice_xml_problems(ctx, correction.invoices))
+        else:
             batch.refuse_placeholders(args.root)
-        correction = run_correction(args.root, month, day=args.date, dry_run=args.dry_run)
+            correction = run_correction(args.root, month, day=args.date)
         if args.json:
             print(json.dumps(correction.summary(), ensure_ascii=False, indent=2))
         else:
