@@ -494,3 +494,55 @@ def test_a_split_always_sums_exactly_to_the_bank_amount(opens: list[Decimal], ot
         assert found.how == "attente" and found.reason is not None
     split = split_over_invoices(amount, [(s.number, s.open) for s in statuses])
     assert (split is not None) == (amount == sum(opens, Decimal(0)))
+
+
+labels = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
+    min_size=1,
+    max_size=40,
+).filter(lambda t: bool(t.split()))
+rows = st.lists(
+    st.tuples(
+        st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31)),
+        labels,
+        st.decimals(min_value=Decimal("-99999.99"), max_value=Decimal("99999.99"), places=2).filter(
+            lambda d: d != 0
+        ),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@given(rows, FORMATS, st.sampled_from([";", ",", "\t"]))
+def test_a_statement_written_as_declared_reads_back_line_for_line(
+    tmp_path_factory: pytest.TempPathFactory,
+    content: list[tuple[dt.date, str, Decimal]],
+    fmt: tuple[bool, str | None],
+    delimiter: str,
+) -> None:
+    import csv
+    import io
+
+    comma, thousands = fmt
+    buffer = io.StringIO()
+    out = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    out.writerow(["Date", "Libellé", "Montant"])
+    for day, label, amount in content:
+        out.writerow([day.strftime("%d/%m/%Y"), label, written(amount, comma, thousands, False)])
+    path = tmp_path_factory.mktemp("st") / "releve.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    shape = layout(
+        delimiter=delimiter,
+        label=["Libellé"],
+        debit=None,
+        credit=None,
+        amount="Montant",
+        decimal_comma=comma,
+        thousands_separator=thousands,
+    )
+    read = read_statement(path, shape, duplicates="keep", shown="releve.csv").lines
+    assert [(x.date, x.label, x.amount, x.line) for x in read] == [
+        (day, " ".join(label.split()), amount, index + 2)
+        for index, (day, label, amount) in enumerate(content)
+    ]
