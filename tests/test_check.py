@@ -206,6 +206,16 @@ def test_an_initialised_folder_runs_its_first_month_once_filled_in(
     capsys.readouterr()
     assert main(["check", "--root", str(target)]) == 0
     assert "2026-02 has no timesheet yet" in capsys.readouterr().out
+    # The skeleton's bank layout and budget serve the commands that read them.
+    statement = tmp_path / "releve.csv"
+    statement.write_text(
+        "Date;Libellé;Débit;Crédit\n05/02/2026;VIR raison sociale du membre FAC-2026-0001;;2404,63\n",
+        encoding="utf-8",
+    )
+    assert main(["import-bank", str(statement), "--dry-run", "--root", str(target)]) == 0
+    assert "FAC-2026-0001" in capsys.readouterr().out
+    assert main(["budget", "2026", "--root", str(target)]) == 0
+    assert (target / "reports/budget/2026").is_dir()
 
 
 def test_init_names_the_group_when_asked(tmp_path: Path) -> None:

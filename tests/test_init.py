@@ -1,4 +1,5 @@
-"""A new group starts its books with `eage init DIR` and passes `eage check` right away."""
+"""A new group starts its books with `eage init DIR` and passes `eage check` right away (its placeholder
+identities are warnings; see tests/test_check.py for the first month run for real)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ def test_init_then_check_passes(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert (target / "rules/payroll/contributions.yaml").exists()
     assert (target / "ledger/main.beancount").read_text(encoding="utf-8").startswith(";;")
     assert main(["check", "--root", str(target)]) == 0
-    assert "OK: no problem found" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    # The name was given: the group's name is no longer a placeholder, the rest still are.
+    assert "OK: no problem found; 12 warning(s)" in out
+    assert "[identity.name]" not in out
+    assert "warning: rules/group.yaml:7 [identity.siren]: placeholder value" in out
+    assert '  name: "Groupement \\"Test\\""\n' in (target / "rules/group.yaml").read_text(encoding="utf-8")
 
 
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
