@@ -136,3 +136,121 @@ def test_usage_errors_exit_2(demo: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert run_cli(demo, "run", "2026-13") == 2
     assert "is not YYYY-MM" in capsys.readouterr().err
     assert main(["frobnicate"]) == 2
+
+
+# ---------------------------------------------------------------- what a hostile file does to a parser
+
+
+def test_a_note_over_the_csv_field_limit_is_located(rules: Rules) -> None:
+    note = "x" * 140_000
+    message = problems(
+        f"2026-11-02,cmartin,les-3c,comptabilite,1,x\n2026-11-03,cmartin,les-3c,comptabilite,1,{note}\n",
+        rules,
+    )
+    assert "ledger/timesheets/2026-11.csv:3: a field is larger than 131072 characters" in message
+
+
+def test_a_long_note_is_refused_with_its_size(rules: Rules) -> None:
+    message = problems("2026-11-02,cmartin,les-3c,comptabilite,1," + "n" * 1001 + "\n", rules)
+    assert ":2 [note]: the note field has 1001 characters, more than 1000" in message
+
+
+def test_a_quote_opened_and_never_closed_names_its_line(rules: Rules) -> None:
+    text = (
+        '2026-11-02,cmartin,les-3c,comptabilite,1,x\n2026-11-03,cmartin,les-3c,comptabilite,1,"oops\n'
+        + "2026-11-04,cmartin,les-3c,comptabilite,1,x\n" * 3
+    )
+    message = problems(text, rules)
+    assert ":3: a double quote opened on line 3 is never closed" in message
+
+
+def test_a_comma_in_hours_says_to_use_a_point(rules: Rules) -> None:
+    assert ":2 [hours]: hours '1,5' uses a comma" in problems(
+        '2026-11-02,cmartin,les-3c,comptabilite,"1,5",x\n', rules
+    )
+
+
+def test_a_timesheet_that_is_a_directory(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = demo / "ledger/timesheets/2026-11.csv"
+    path.unlink()
+    path.mkdir()
+    (path / "notes.txt").write_text("not a timesheet\n", encoding="utf-8")
+    assert_refused(
+        demo,
+        capsys,
+        "ledger/timesheets/2026-11.csv: is a directory, not a file",
+        args=("run", "2026-11", "--dry-run"),
+    )
+
+
+def test_a_timesheet_too_large_is_refused_before_it_is_read(
+    demo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("eage.timesheets.MAX_TIMESHEET_BYTES", 1024 * 1024)
+    path = demo / "ledger/timesheets/2026-11.csv"
+    path.write_bytes(path.read_bytes() + b"#" * (1024 * 1024))
+    assert_refused(
+        demo,
+        capsys,
+        "ledger/timesheets/2026-11.csv: is larger than 1 MB",
+        args=("run", "2026-11", "--dry-run"),
+    )
+
+
+def test_a_latin1_timesheet_names_the_line(demo: Path, rules: Rules) -> None:
+    from eage.timesheets import read_timesheet_file
+
+    path = demo / "ledger/timesheets/2026-11.csv"
+    path.write_bytes(b"date,employee,member,service,hours,note\n2026-11-02,cmartin,,comptabilite,1,caf\xe9\n")
+    with pytest.raises(InputError) as info:
+        read_timesheet_file(path, "2026-11", rules, "ledger/timesheets/2026-11.csv")
+    assert str(info.value).startswith(
+        "ledger/timesheets/2026-11.csv:2: not valid UTF-8 (byte 0xE9 at column 39)"
+    )
+
+
+def test_a_rules_file_that_is_a_directory(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = demo / "rules/vat.yaml"
+    path.unlink()
+    path.mkdir()
+    assert_refused(demo, capsys, "rules/vat.yaml: is a directory, not a file", args=("run", "2026-11", "--dry-run"))
+
+
+def test_a_rules_file_too_large(
+    demo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("eage.rules.loader.MAX_YAML_BYTES", 1024 * 1024)
+    path = demo / "rules/members.yaml"
+    path.write_bytes(path.read_bytes() + b"#" * (1024 * 1024))
+    assert_refused(
+        demo, capsys, "rules/members.yaml: is larger than 1 MB", args=("run", "2026-11", "--dry-run")
+    )
+
+
+def test_payroll_variables_are_checked_by_one_function(demo: Path) -> None:
+    """``eage check`` and ``eage run`` read a month's variables through load_payroll_variables."""
+    from eage.payroll.variables import load_payroll_variables
+
+    (demo / "ledger/payroll/2026-11.yaml").write_text(
+        "employees:\n  lpetit:\n    bonus: 100\n  ghost:\n    bonus: 5\n  sbernard:\n    unpaid_absence_hours: 80\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as info:
+        load_payroll_variables(demo, "2026-11")
+    shown = [str(p) for p in info.value.problems]
+    assert shown[0].startswith("ledger/payroll/2026-11.yaml:4 [employees.ghost]: unknown employee 'ghost'")
+    assert shown[1].startswith("ledger/payroll/2026-11.yaml:7 [employees.sbernard.unpaid_absence_hours]")
+    assert "75.83 h" in shown[1]
+    assert load_payroll_variables(demo, "2026-06").employees["sbernard"].unpaid_absence_hours == 7
+    assert load_payroll_variables(demo, "2026-10").employees == {}
+    with pytest.raises(InputError, match="YYYY-MM"):
+        load_payroll_variables(demo, "2026-1")
+
+
+def test_one_employee_absent_all_month_with_a_bonus_is_computed(demo: Path) -> None:
+    from eage.payroll.variables import load_payroll_variables
+
+    (demo / "ledger/payroll/2026-11.yaml").write_text(
+        "employees:\n  sbernard:\n    unpaid_absence_hours: 75.83\n    bonus: 200\n", encoding="utf-8"
+    )
+    assert load_payroll_variables(demo, "2026-11").employees["sbernard"].bonus == 200
