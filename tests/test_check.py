@@ -251,3 +251,10 @@ def test_init_refuses_in_one_line(
     )
     assert "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["books.txt"]
+
+
+def test_init_removes_what_a_killed_init_left_beside_its_target(tmp_path: Path) -> None:
+    stale = tmp_path / ".g.eage-init-999999999"  # no such process
+    (stale / "rules").mkdir(parents=True)
+    assert main(["init", str(tmp_path / "g")]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g"]

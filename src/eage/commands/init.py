@@ -29,6 +29,8 @@ LAW_FILES = ("allocation.yaml", "accounts.yaml", "vat.yaml", "fees.yaml", "payro
 #: The skeleton's placeholder name line in rules/group.yaml, replaced when ``--name`` is given.
 NAME_LINE = '  name: "À COMPLÉTER : raison sociale du groupement"\n'
 DEFAULT_TITLE = "Nouveau groupement d'employeurs"
+#: The folder built beside the target, then renamed to it: ``.<name>.eage-init-<pid>``.
+STAGING_PREFIX = ".{name}.eage-init-"
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -76,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     target: Path = args.directory
     _refuse_target(target)
     files = skeleton_files(args.name)
-    staging = target.parent / f".{target.name}.eage-init-{os.getpid()}"
+    _remove_stale_staging(target)
+    staging = target.parent / f"{STAGING_PREFIX.format(name=target.name)}{os.getpid()}"
     try:
         for rel, data in files.items():
             path = staging / rel
@@ -95,6 +98,28 @@ def run(args: argparse.Namespace) -> int:
         f"Created {target}: read {target / 'README.md'} first (values marked « À COMPLÉTER »), then `eage check`."
     )
     return 0
+
+
+def _remove_stale_staging(target: Path) -> None:
+    """A folder an init killed mid-way left beside ``target`` (its process is gone): removed."""
+    try:
+        leftovers = list(target.parent.glob(f"{STAGING_PREFIX.format(name=target.name)}*"))
+    except OSError:
+        return
+    for folder in leftovers:
+        pid = folder.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, owned by someone else
+    return True
 
 
 def _refuse_target(target: Path) -> None:
