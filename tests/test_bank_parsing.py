@@ -546,3 +546,21 @@ def test_a_statement_written_as_declared_reads_back_line_for_line(
         (day, " ".join(label.split()), amount, index + 2)
         for index, (day, label, amount) in enumerate(content)
     ]
+
+
+def test_a_ledger_error_in_a_generated_entry_is_told_on_the_statement_line() -> None:
+    from eage.bank.importer import _on_statement, _render
+    from eage.errors import Problem
+
+    lines = [line("VIR A", "1.00"), BankLine(dt.date(2026, 11, 6), "VIR B", Decimal("2.00"), 9, "ref2")]
+    matches = match_lines(
+        lines, [], accounts=ACCOUNTS, payers=PAYERS, debit_rules=[], prefix="FAC", source="r.csv"
+    )
+    body, spans = _render(matches, first_line=5)
+    second = body.splitlines().index('2026-11-06 ! "VIR B"') + 5
+    problem = Problem("Invalid reference", file="ledger/bank/2026-11.beancount", line=second + 3)
+    told = _on_statement(problem, {"bank/2026-11.beancount": spans}, "releve.csv")
+    assert (told.file, told.line) == ("releve.csv", 9)
+    assert "in the entry this line would add to ledger/bank/2026-11.beancount" in told.message
+    elsewhere = Problem("x", file="ledger/main.beancount", line=3)
+    assert _on_statement(elsewhere, {"bank/2026-11.beancount": spans}, "releve.csv") == elsewhere

@@ -7,7 +7,8 @@ encoding. Unknown keys are refused and every value is taken as written (pydantic
 ``"true"`` is not a boolean).
 
 :func:`load_bank_config` is the one way in, for ``eage import-bank`` and ``eage check`` alike;
-:func:`alias_problems` checks the aliases against the group's members.
+:func:`alias_problems` checks the aliases against the group's members and :func:`account_problems` the
+accounts against the ledger's, each problem with its line in rules/bank.yaml.
 """
 
 from __future__ import annotations
@@ -162,16 +163,12 @@ load_bank_rules = load_bank_config  # the former name
 
 def alias_problems(config: BankConfig, members: Iterable[str], root: Path) -> list[Problem]:
     """Aliases given for ids that are not members of rules/members.yaml, each with its line."""
-    known = set(members)
-    unknown = sorted(set(config.aliases) - known)
-    if not unknown:
-        return []
-    lines = _alias_lines(root / BANK_RULES)
+    unknown = sorted(set(config.aliases) - set(members))
     return [
         Problem(
             f"aliases for {member!r}, which is not a member",
             file=BANK_RULES,
-            line=lines.get(member),
+            line=_line_of(root / BANK_RULES, ("aliases", member)),
             key=f"aliases.{member}",
             fix="use a member id of rules/members.yaml",
         )
@@ -179,15 +176,48 @@ def alias_problems(config: BankConfig, members: Iterable[str], root: Path) -> li
     ]
 
 
-def _alias_lines(path: Path) -> dict[str, int]:
-    """The line of each key under ``aliases:`` (the file was already loaded, so it parses)."""
+def account_problems(config: BankConfig, opened: Iterable[str], root: Path) -> list[Problem]:
+    """Accounts of rules/bank.yaml (``account``, each debit rule's) that the ledger never opens."""
+    known = set(opened)
+    named: list[tuple[tuple[str | int, ...], str | None]] = [(("account",), config.account)]
+    named += [(("debit_rules", i, "account"), rule.account) for i, rule in enumerate(config.debit_rules)]
+    return [
+        Problem(
+            f"account {account} is not opened in the ledger",
+            file=BANK_RULES,
+            line=_line_of(root / BANK_RULES, keys),
+            key=_key_path(keys),
+            fix="name an opened account (see ledger/accounts.beancount), or open it there",
+        )
+        for keys, account in named
+        if account is not None and account not in known
+    ]
+
+
+def _key_path(keys: tuple[str | int, ...]) -> str:
+    """``("debit_rules", 1, "account")`` -> ``debit_rules[1].account``, as the rules loader shows keys."""
+    text = ""
+    for key in keys:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else key)
+    return text
+
+
+def _line_of(path: Path, keys: tuple[str | int, ...]) -> int | None:
+    """The line of the key at ``keys`` (mapping keys and list indexes) in a YAML file already loaded."""
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        node: yaml.Node | None = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    for key, value in node.value:
-        if key.value == "aliases" and isinstance(value, yaml.MappingNode):
-            return {str(k.value): k.start_mark.line + 1 for k, _ in value.value}
-    return {}
+        return None
+    line = None
+    for key in keys:
+        if isinstance(node, yaml.MappingNode) and isinstance(key, str):
+            found = next(((k, v) for k, v in node.value if k.value == key), None)
+            if found is None:
+                return line
+            line, node = found[0].start_mark.line + 1, found[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line

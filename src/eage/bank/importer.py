@@ -19,7 +19,7 @@ from typing import Any
 
 from beancount.core import data
 
-from eage.bank.config import BANK_RULES, alias_problems, load_bank_config
+from eage.bank.config import BANK_RULES, account_problems, alias_problems, load_bank_config
 from eage.bank.matching import Accounts, Match, Payers, match_lines
 from eage.bank.reader import Statement, read_statement
 from eage.bank.receivables import invoice_statuses
@@ -73,6 +73,10 @@ def import_bank(root: Path, csv_path: Path, *, dry_run: bool = False) -> ImportR
     shown = _shown(csv_path, root)
     statement = read_statement(csv_path, bank_rules.layout, duplicates=bank_rules.duplicates, shown=shown)
     ledger, _ = load_ledger(root)
+    members = [m.id for m in rules.members.members]
+    raise_problems(
+        alias_problems(bank_rules, members, root) + account_problems(bank_rules, ledger.open_accounts(), root)
+    )
     known = {str(t.meta["bank_ref"]) for t in ledger.transactions() if "bank_ref" in t.meta}
     fresh = [line for line in statement.lines if line.bank_ref not in known]
     accounts = Accounts(
@@ -81,7 +85,6 @@ def import_bank(root: Path, csv_path: Path, *, dry_run: bool = False) -> ImportR
         receivable_parent=rules.accounts.receivable_parent,
     )
     payers = Payers({m.id: m.identity.name for m in rules.members.members}, bank_rules.aliases)
-    raise_problems(alias_problems(bank_rules, payers.names, root))
     matches = match_lines(
         fresh,
         invoice_statuses(ledger.entries, accounts.receivable_parent),
