@@ -166,11 +166,11 @@ def alias_problems(config: BankConfig, members: Iterable[str], root: Path) -> li
     unknown = sorted(set(config.aliases) - set(members))
     return [
         Problem(
-            f"aliases for {member!r}, which is not a member",
+            f"aliases for unknown member {member!r}",
             file=BANK_RULES,
             line=_line_of(root / BANK_RULES, ("aliases", member)),
             key=f"aliases.{member}",
-            fix="use a member id of rules/members.yaml",
+            fix="use member ids of rules/members.yaml",
         )
         for member in unknown
     ]
@@ -187,7 +187,7 @@ def account_problems(config: BankConfig, opened: Iterable[str], root: Path) -> l
             file=BANK_RULES,
             line=_line_of(root / BANK_RULES, keys),
             key=_key_path(keys),
-            fix="name an opened account (see ledger/accounts.beancount), or open it there",
+            fix="name an opened account, or open it in ledger/accounts.beancount",
         )
         for keys, account in named
         if account is not None and account not in known
