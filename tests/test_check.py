@@ -258,3 +258,18 @@ def test_init_removes_what_a_killed_init_left_beside_its_target(tmp_path: Path) 
     (stale / "rules").mkdir(parents=True)
     assert main(["init", str(tmp_path / "g")]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g"]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_xml_of_a_month_is_validated_alike_in_process_and_in_the_pool(
+    workers: str, demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eage import batch
+
+    monkeypatch.setenv("EAGE_RENDER_WORKERS", workers)
+    _patch(demo, "rules/group.yaml", '  vat_number: "FR33917535908"\n', "")
+    ctx = batch.load_context(demo)
+    plan = batch.plan_month(ctx, "2026-11")
+    problems = batch.invoice_xml_problems(ctx, plan.invoices)
+    assert [(p.file, p.key) for p in problems] == [("rules/group.yaml", "identity.vat_number")] * 2
+    assert {p.message.split(": ")[1] for p in problems} == {"BR-S-02", "BR-E-02"}

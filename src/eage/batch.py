@@ -649,20 +649,32 @@ def invalid_xml_problems(inv: Invoice, failed: Sequence[str]) -> list[Problem]:
 def invoice_xml_problems(ctx: Context, invoices: Sequence[Invoice]) -> list[Problem]:
     """What the real run checks of each invoice before laying out a page, done in memory: its Factur-X
     XML built and validated (XSD, EN 16931, BR-FR), and, for a group with its own templates
-    (rules/templates/), its HTML rendered. Every invoice is checked; nothing is written or numbered."""
-    from eage.invoicing.facturx_xml import build_cii_xml
-    from eage.invoicing.validate import validate_facturx_xml
+    (rules/templates/), its HTML rendered. Every invoice is checked; nothing is written or numbered.
+
+    A large month is validated in the render pool's processes (no PDF is laid out): same findings.
+    """
+    from eage.invoicing.validate import warm_up
 
     problems: list[Problem] = []
-    for inv in invoices:
-        failed = validate_facturx_xml(build_cii_xml(inv))
-        for problem in invalid_xml_problems(inv, failed) if failed else []:
-            if problem not in problems:
-                problems.append(problem)
+    with RenderPool(len(invoices), warm_up=warm_up) as pool:
+        jobs = [pool.submit(xml_failures, inv) for inv in invoices]
+        for inv, job in zip(invoices, jobs, strict=True):
+            failed = job.result()
+            for problem in invalid_xml_problems(inv, failed) if failed else []:
+                if problem not in problems:
+                    problems.append(problem)
     template_dir = _template_dir(ctx)
     if template_dir is not None and invoices:
         problems += _template_problems(template_dir, invoices[0])
     return problems
+
+
+def xml_failures(inv: Invoice) -> list[str]:
+    """The EN 16931 / BR-FR errors of ``inv``'s Factur-X XML, built in memory ([] when valid)."""
+    from eage.invoicing.facturx_xml import build_cii_xml
+    from eage.invoicing.validate import validate_facturx_xml
+
+    return validate_facturx_xml(build_cii_xml(inv))
 
 
 def _template_problems(template_dir: Path, inv: Invoice) -> list[Problem]:
