@@ -273,3 +273,29 @@ def test_the_xml_of_a_month_is_validated_alike_in_process_and_in_the_pool(
     problems = batch.invoice_xml_problems(ctx, plan.invoices)
     assert [(p.file, p.key) for p in problems] == [("rules/group.yaml", "identity.vat_number")] * 2
     assert {p.message.split(": ")[1] for p in problems} == {"BR-S-02", "BR-E-02"}
+
+
+def test_a_placeholder_is_a_marked_value_or_a_comment_on_its_key_line(tmp_path: Path) -> None:
+    from eage.batch import placeholder_problems
+
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules/group.yaml").write_text(
+        "# Remplacez les valeurs « À COMPLÉTER » (a comment line of its own: not a placeholder).\n"
+        "identity:\n"
+        '  name: "A completer : le nom"\n'
+        '  siren: "123456782"  # À COMPLÉTER\n'
+        '  legal_form: "Association # loi 1901"\n'
+        "  address:  # à compléter\n"
+        '    city: "Saint-Étienne"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "rules/members.yaml").write_text(
+        'members:\n  - id: a\n    identity: {name: "À COMPLÉTER"}\n', encoding="utf-8"
+    )
+    found = [(p.file, p.line, p.key) for p in placeholder_problems(tmp_path)]
+    assert found == [
+        ("rules/group.yaml", 3, "identity.name"),
+        ("rules/group.yaml", 4, "identity.siren"),
+        ("rules/group.yaml", 6, "identity.address"),
+        ("rules/members.yaml", 3, "members[0].identity.name"),
+    ]

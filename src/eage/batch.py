@@ -753,17 +753,29 @@ def placeholder_problems(root: Path) -> list[Problem]:
 
 
 def _keyed_nodes(node: yaml.Node | None, path: tuple[str, ...]) -> list[tuple[str, yaml.Node, yaml.Node]]:
-    """(key path, key node, value node) of every mapping entry under ``node``, in file order."""
+    """(key path, key node, value node) of every mapping entry under ``node``, in file order.
+
+    A node shared through YAML aliases is walked once: a file of nested aliases stays linear.
+    """
     out: list[tuple[str, yaml.Node, yaml.Node]] = []
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            part = str(key_node.value)
-            here = (*path, f".{part}" if path else part)
-            out.append(("".join(here), key_node, value_node))
-            out += _keyed_nodes(value_node, here)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            out += _keyed_nodes(item, (*path, f"[{index}]"))
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node | None, tuple[str, ...]]] = [(node, path)]
+    while stack:
+        current, here = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        children: list[tuple[yaml.Node | None, tuple[str, ...]]] = []
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value_node in current.value:
+                part = str(key_node.value)
+                below = (*here, f".{part}" if here else part)
+                out.append(("".join(below), key_node, value_node))
+                children.append((value_node, below))
+        elif isinstance(current, yaml.SequenceNode):
+            children = [(item, (*here, f"[{index}]")) for index, item in enumerate(current.value)]
+        stack += reversed(children)
+    out.sort(key=lambda item: (item[1].start_mark.line, item[1].start_mark.column))
     return out
 
 
