@@ -299,3 +299,13 @@ def test_a_placeholder_is_a_marked_value_or_a_comment_on_its_key_line(tmp_path: 
         ("rules/group.yaml", 6, "identity.address"),
         ("rules/members.yaml", 3, "members[0].identity.name"),
     ]
+
+
+def test_init_fills_an_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "vide"
+    target.mkdir()
+    assert main(["init", str(target)]) == 0
+    assert sorted(p.name for p in target.iterdir()) == ["README.md", "ledger", "reports", "rules"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vide"]
+    capsys.readouterr()
+    assert main(["check", "--root", str(target)]) == 0

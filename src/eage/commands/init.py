@@ -31,6 +31,8 @@ NAME_LINE = '  name: "À COMPLÉTER : raison sociale du groupement"\n'
 DEFAULT_TITLE = "Nouveau groupement d'employeurs"
 #: The folder built beside the target, then renamed to it: ``.<name>.eage-init-<pid>``.
 STAGING_PREFIX = ".{name}.eage-init-"
+#: What eage itself puts in a folder while it writes there: the lock's holder file (eage.ledger.lock).
+OURS = frozenset({".eage-lock.json"})
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -85,8 +87,15 @@ def run(args: argparse.Namespace) -> int:
             path = staging / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        # Renames over a missing or empty folder in one step: the folder appears whole or not at all.
-        staging.replace(target)
+        if target.exists():
+            # An empty folder given (the lock's holder file may be in it): each part moved in, one rename
+            # each; a crash between them leaves a partial folder that the next init refuses, naming it.
+            for child in sorted(staging.iterdir()):
+                child.replace(target / child.name)
+            staging.rmdir()
+        else:
+            # One rename: the folder appears whole or not at all.
+            staging.replace(target)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise InputError.at(
@@ -131,7 +140,7 @@ def _refuse_target(target: Path) -> None:
             raise InputError.at(
                 "is a file, not a folder", file=target, fix="give the path of a new (or empty) folder"
             )
-        if any(target.iterdir()):
+        if any(p.name not in OURS for p in target.iterdir()):
             raise InputError.at(
                 "the folder is not empty", file=target, fix="choose a new folder; init never overwrites books"
             )
