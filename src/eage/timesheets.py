@@ -77,7 +77,9 @@ def read_timesheet_file(path: Path, month: str, rules: Rules, rel: str) -> list[
     """The validated lines of the timesheet at ``path`` (``rel``: as messages name it), or an
     :class:`InputError`: a directory or unreadable file, a file too large, a byte that is not UTF-8
     (with its line), and every problem of its lines."""
-    text = read_text_file(path, limit=MAX_TIMESHEET_BYTES, what="timesheet CSV", bom=True, shown=rel)
+    text = read_text_file(
+        path, limit=MAX_TIMESHEET_BYTES, what="timesheet CSV", bom=True, shown=rel, save_as="UTF-8 CSV"
+    )
     return parse_timesheet(text, month, rules, rel)
 
 
@@ -116,7 +118,7 @@ def _parse(text: str, month: str, rules: Rules, rel: str) -> list[TimesheetLine]
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        raise _csv_problem(exc, rel, 1, reader.line_num) from None
+        raise _csv_problem(exc, text, rel, 1, reader.line_num) from None
     if header is None:
         raise InputError.at(
             "the file is empty", file=rel, line=1, fix=f"the first line must be {','.join(HEADER)}"
@@ -150,7 +152,7 @@ def _parse(text: str, month: str, rules: Rules, rel: str) -> list[TimesheetLine]
             fields = next(reader, None)
         except csv.Error as exc:
             # The reader cannot go on after a broken record (its state is lost): report what came before.
-            problems.append(_csv_problem(exc, rel, last + 1, reader.line_num).problems[0])
+            problems.append(_csv_problem(exc, text, rel, last + 1, reader.line_num).problems[0])
             break
         if fields is None:
             break
@@ -253,10 +255,20 @@ class _Bad(NamedTuple):
     key: str | None = None
 
 
-def _csv_problem(exc: csv.Error, rel: str, start: int, end: int) -> InputError:
+def _csv_problem(exc: csv.Error, text: str, rel: str, start: int, end: int) -> InputError:
     """The located error for a record the CSV reader refuses (``start``: its first line)."""
     reason = str(exc)
     if "unexpected end of data" in reason:
+        count = _fields_when_lenient(text, start)
+        if count is not None and count != len(HEADER):
+            # The quote swallowed the line's other fields: say what the user sees in a spreadsheet.
+            return InputError.at(
+                f"{count} fields instead of {len(HEADER)} (a double quote opened here is not closed before "
+                f"line {end})",
+                file=rel,
+                line=start,
+                fix='close the quote, or write a double quote inside a quoted field as ""',
+            )
         return InputError.at(
             f"a double quote opened on line {start} is never closed (the file ends inside it)",
             file=rel,
@@ -278,11 +290,20 @@ def _csv_problem(exc: csv.Error, rel: str, start: int, end: int) -> InputError:
     )
 
 
+def _fields_when_lenient(text: str, start: int) -> int | None:
+    """How many fields the record starting on line ``start`` has when read leniently, or None."""
+    rest = "".join(text.splitlines(keepends=True)[start - 1 :])
+    try:
+        return len(next(csv.reader(io.StringIO(rest)), []))
+    except csv.Error:
+        return None
+
+
 #: Hours as one pattern: ASCII digits, an optional ``.`` and one or two decimals (the hundredth of an hour).
 HOURS_PATTERN = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,2})?")
 #: C0/C1 controls and the bidirectional overrides: invisible in a spreadsheet, harmful in a document.
 _HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-HOURS_HINT = "write hours with digits and an optional '.' decimal part, like 3.5 or 0.25"
+HOURS_HINT = "hours must be positive, written with digits and an optional '.' decimal part, like 3.5 or 0.25"
 
 
 def _check_date(raw_date: str, month: str, start: dt.date, end: dt.date) -> dt.date | _Bad:

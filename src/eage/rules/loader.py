@@ -33,12 +33,20 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_YAML_BYTES = 16 * 1024 * 1024
 
 
-def read_text_file(path: Path, *, limit: int, what: str, bom: bool = False, shown: str | None = None) -> str:
+def read_text_file(
+    path: Path,
+    *,
+    limit: int,
+    what: str,
+    bom: bool = False,
+    shown: str | None = None,
+    save_as: str = "UTF-8",
+) -> str:
     """The text of a user's file, read as UTF-8, or an :class:`InputError` naming the file (and the line
     of a byte that is not UTF-8): a directory, a file over ``limit`` bytes, a file that cannot be read.
 
     ``bom``: a leading UTF-8 byte-order mark is dropped (spreadsheets write one in CSV files).
-    ``shown``: the file as messages name it (default: ``path``).
+    ``shown``: the file as messages name it (default: ``path``); ``save_as``: the format the fix asks for.
     """
     file: str | Path = shown if shown is not None else path
     try:
@@ -69,7 +77,7 @@ def read_text_file(path: Path, *, limit: int, what: str, bom: bool = False, show
             f"not valid UTF-8 (byte 0x{data[exc.start]:02X} at column {column})",
             file=file,
             line=line,
-            fix="save the file as UTF-8",
+            fix=f"save the file as {save_as}",
         ) from None
 
 
@@ -165,10 +173,11 @@ _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 def plain_number(value: object) -> object:
     """A number given as text in a rules file (``"1500.00"``) must be written as :data:`_NUMBER` too:
-    pydantic would read ``"1.5e3"``, ``"0_5"``, ``"٣"`` or ``" 12"`` as numbers. ``true`` is no number."""
+    pydantic would read ``"1.5e3"``, ``"0_5"``, ``"٣"`` or ``" 12"`` as numbers. ``true`` is no number.
+    A text that is no number at all (``"douze"``) is left to pydantic's own message."""
     if isinstance(value, bool):
         raise ValueError("a yes/no value is not a number")
-    if isinstance(value, str) and not _NUMBER.fullmatch(value):
+    if isinstance(value, str) and _reads_as_number(value):
         raise ValueError(f"{value!r} is not a plain number: write digits with an optional '.' decimal part")
     return value
 
