@@ -152,7 +152,7 @@ def test_a_note_over_the_csv_field_limit_is_located(rules: Rules) -> None:
 
 def test_a_long_note_is_refused_with_its_size(rules: Rules) -> None:
     message = problems("2026-11-02,cmartin,les-3c,comptabilite,1," + "n" * 1001 + "\n", rules)
-    assert ":2 [note]: the note field has 1001 characters, more than 1000" in message
+    assert ":2 [note]: the note has 1001 characters, more than 1000" in message
 
 
 def test_a_quote_opened_and_never_closed_names_its_line(rules: Rules) -> None:

@@ -57,7 +57,8 @@ def timesheet_path(root: Path, month: str) -> Path:
 #: A month of a large group is a few million bytes; the benchmarks' million lines take 60 MB. A larger
 #: file is not a timesheet and is refused before it is read into memory.
 MAX_TIMESHEET_BYTES = 256 * 1024 * 1024
-#: No field of a timesheet line needs more (a note is a few words): a longer one is a pasted document.
+#: A note is a few words: a longer one is a pasted document. (Every other field is an id, a date or a
+#: number, checked against what it must be; the CSV reader bounds any field to 128 KB.)
 MAX_FIELD_CHARS = 1000
 
 
@@ -147,101 +148,97 @@ def _parse(text: str, month: str, rules: Rules, rel: str) -> list[TimesheetLine]
     covered: dict[tuple[str, dt.date], _Bad | None] = {}
     billed: dict[tuple[str, dt.date], str | _Bad | None] = {}
     last = reader.line_num
-    while True:
-        try:
-            fields = next(reader, None)
-        except csv.Error as exc:
-            # The reader cannot go on after a broken record (its state is lost): report what came before.
-            problems.append(_csv_problem(exc, text, rel, last + 1, reader.line_num).problems[0])
-            break
-        if fields is None:
-            break
-        # A record starts on the line after the previous one ended (a quoted field may span lines).
-        lineno, last = last + 1, reader.line_num
-        if not fields or (not fields[0].strip() and all(not f.strip() for f in fields)):
-            continue
-        longest = max(len(f) for f in fields)
-        if longest > MAX_FIELD_CHARS:
-            index = max(range(len(fields)), key=lambda i: len(fields[i]))
-            name = HEADER[index] if index < len(HEADER) else f"field {index + 1}"
-            bad(
-                lineno,
-                f"the {name} field has {longest} characters, more than {MAX_FIELD_CHARS}",
-                "shorten it (a note is a few words)",
-                name,
-            )
-            continue
-        if len(fields) != len(HEADER):
-            bad(
-                lineno,
-                f"{len(fields)} fields instead of {len(HEADER)}"
-                + (
-                    f" (a double quote opened here is not closed before line {last})" if last > lineno else ""
-                ),
-                "write date,employee,member,service,hours,note",
-            )
-            continue
-        raw_date, emp_id, member_id, service, raw_hours, note = map(str.strip, fields)
-        if _HIDDEN.search(note):
-            bad(
-                lineno,
-                "the note contains an invisible control character",
-                "retype the note without it",
-                "note",
-            )
-            continue
-        day = dates.get(raw_date)
-        if day is None:
-            day = dates[raw_date] = _check_date(raw_date, month, start, end)
-        if isinstance(day, _Bad):
-            bad(lineno, *day)
-            continue
-        hours = hours_seen.get(raw_hours)
-        if hours is None:
-            hours = hours_seen[raw_hours] = _check_hours(raw_hours)
-        if isinstance(hours, _Bad):
-            bad(lineno, *hours)
-            continue
-        key_ws = (emp_id, service)
-        if key_ws not in workers:
-            workers[key_ws] = _check_worker(emp_id, service, staff, services)
-        problem = workers[key_ws]
-        if problem is not None:
-            bad(lineno, *problem)
-            continue
-        key_ed = (emp_id, day)
-        if key_ed not in covered:
-            covered[key_ed] = _check_contract(staff[emp_id], day)
-        problem = covered[key_ed]
-        if problem is not None:
-            bad(lineno, *problem)
-            continue
-        key_md = (member_id, day)
-        if key_md not in billed:
-            billed[key_md] = _check_member(member_id, day, members)
-        member = billed[key_md]
-        if isinstance(member, _Bad):
-            bad(lineno, *member)
-            continue
-        key = (day, emp_id, member, service)
-        if key in seen:
-            bad(
-                lineno,
-                f"duplicate of line {seen[key]} (same date, employee, member and service)",
-                "merge the two lines into one",
-            )
-            continue
-        seen[key] = lineno
-        total = per_day[key_ed] = per_day[key_ed] + hours
-        if total > max_per_day:
-            bad(
-                lineno,
-                f"{emp_id} has {total} h on {day}, more than {max_per_day} h in a day",
-                "check the day's lines",
-                "hours",
-            )
-            continue
-        lines.append(TimesheetLine(day, emp_id, member, service, hours, note, lineno))
+    try:
+        for fields in reader:
+            # A record starts on the line after the previous one ended (a quoted field may span lines).
+            lineno, last = last + 1, reader.line_num
+            if not fields or (not fields[0].strip() and all(not f.strip() for f in fields)):
+                continue
+            if len(fields) != len(HEADER):
+                bad(
+                    lineno,
+                    f"{len(fields)} fields instead of {len(HEADER)}"
+                    + (
+                        f" (a double quote opened here is not closed before line {last})"
+                        if last > lineno
+                        else ""
+                    ),
+                    "write date,employee,member,service,hours,note",
+                )
+                continue
+            raw_date, emp_id, member_id, service, raw_hours, note = map(str.strip, fields)
+            if len(note) > MAX_FIELD_CHARS:
+                bad(
+                    lineno,
+                    f"the note has {len(note)} characters, more than {MAX_FIELD_CHARS}",
+                    "shorten it (a note is a few words)",
+                    "note",
+                )
+                continue
+            # isprintable() (in C) clears nearly every note at once; the pattern decides for the others.
+            if not note.isprintable() and _HIDDEN.search(note):
+                bad(
+                    lineno,
+                    "the note contains an invisible control character",
+                    "retype the note without it",
+                    "note",
+                )
+                continue
+            day = dates.get(raw_date)
+            if day is None:
+                day = dates[raw_date] = _check_date(raw_date, month, start, end)
+            if isinstance(day, _Bad):
+                bad(lineno, *day)
+                continue
+            hours = hours_seen.get(raw_hours)
+            if hours is None:
+                hours = hours_seen[raw_hours] = _check_hours(raw_hours)
+            if isinstance(hours, _Bad):
+                bad(lineno, *hours)
+                continue
+            key_ws = (emp_id, service)
+            if key_ws not in workers:
+                workers[key_ws] = _check_worker(emp_id, service, staff, services)
+            problem = workers[key_ws]
+            if problem is not None:
+                bad(lineno, *problem)
+                continue
+            key_ed = (emp_id, day)
+            if key_ed not in covered:
+                covered[key_ed] = _check_contract(staff[emp_id], day)
+            problem = covered[key_ed]
+            if problem is not None:
+                bad(lineno, *problem)
+                continue
+            key_md = (member_id, day)
+            if key_md not in billed:
+                billed[key_md] = _check_member(member_id, day, members)
+            member = billed[key_md]
+            if isinstance(member, _Bad):
+                bad(lineno, *member)
+                continue
+            key = (day, emp_id, member, service)
+            if key in seen:
+                bad(
+                    lineno,
+                    f"duplicate of line {seen[key]} (same date, employee, member and service)",
+                    "merge the two lines into one",
+                )
+                continue
+            seen[key] = lineno
+            total = per_day[key_ed] = per_day[key_ed] + hours
+            if total > max_per_day:
+                bad(
+                    lineno,
+                    f"{emp_id} has {total} h on {day}, more than {max_per_day} h in a day",
+                    "check the day's lines",
+                    "hours",
+                )
+                continue
+            lines.append(TimesheetLine(day, emp_id, member, service, hours, note, lineno))
+    except csv.Error as exc:
+        # The reader cannot go on after a broken record (its state is lost): report what came before.
+        problems.append(_csv_problem(exc, text, rel, last + 1, reader.line_num).problems[0])
     if problems:
         raise InputError(problems)
     return lines
