@@ -213,7 +213,9 @@ def test_a_rules_file_that_is_a_directory(demo: Path, capsys: pytest.CaptureFixt
     path = demo / "rules/vat.yaml"
     path.unlink()
     path.mkdir()
-    assert_refused(demo, capsys, "rules/vat.yaml: is a directory, not a file", args=("run", "2026-11", "--dry-run"))
+    assert_refused(
+        demo, capsys, "rules/vat.yaml: is a directory, not a file", args=("run", "2026-11", "--dry-run")
+    )
 
 
 def test_a_rules_file_too_large(
@@ -254,3 +256,17 @@ def test_one_employee_absent_all_month_with_a_bonus_is_computed(demo: Path) -> N
         "employees:\n  sbernard:\n    unpaid_absence_hours: 75.83\n    bonus: 200\n", encoding="utf-8"
     )
     assert load_payroll_variables(demo, "2026-11").employees["sbernard"].bonus == 200
+
+
+def test_an_alias_bomb_under_a_known_key_is_refused_before_it_is_built(tmp_path: Path) -> None:
+    from eage.rules.loader import load_model
+    from eage.rules.models import Members
+
+    lines = ['a0: &a0 ["x"]'] + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    path = tmp_path / "members.yaml"
+    path.write_text("members:\n  - " + "\n    ".join(lines) + "\n  - *a8\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_model(path, Members)
+    assert str(info.value).startswith(
+        f"{path}:3 [members[0].a1[0]]: an alias repeats the part anchored on line 2"
+    )

@@ -204,14 +204,20 @@ _HIDDEN = {
 _TAG = "tag:yaml.org,2002:"
 
 
-def _paths(node: yaml.Node | None) -> list[tuple[tuple[int | str, ...], yaml.ScalarNode]]:
-    """Every scalar of the tree (keys included) with the key path that leads to it, each node once."""
-    out: list[tuple[tuple[int | str, ...], yaml.ScalarNode]] = []
+Loc = tuple[int | str, ...]
+
+
+def _paths(node: yaml.Node | None) -> tuple[list[tuple[Loc, yaml.ScalarNode]], list[tuple[Loc, yaml.Node]]]:
+    """Every scalar of the tree (keys included) with the key path that leads to it, each node once; and
+    every place where a node appears again (an alias of an anchored node)."""
+    out: list[tuple[Loc, yaml.ScalarNode]] = []
+    again: list[tuple[Loc, yaml.Node]] = []
     seen: set[int] = set()
-    stack: list[tuple[tuple[int | str, ...], yaml.Node]] = [((), node)] if node is not None else []
+    stack: list[tuple[Loc, yaml.Node]] = [((), node)] if node is not None else []
     while stack:
         loc, current = stack.pop()
         if id(current) in seen:
+            again.append((loc, current))
             continue
         seen.add(id(current))
         if isinstance(current, yaml.ScalarNode):
@@ -222,7 +228,7 @@ def _paths(node: yaml.Node | None) -> list[tuple[tuple[int | str, ...], yaml.Sca
                 stack += [((*loc, name), value), ((*loc, name), key)]
         elif isinstance(current, yaml.SequenceNode):
             stack += [((*loc, index), item) for index, item in reversed(list(enumerate(current.value)))]
-    return out
+    return out, again
 
 
 def _reads_as_number(value: str) -> bool:
@@ -246,7 +252,21 @@ def _loose_scalars(node: yaml.Node | None, path: Path) -> list[Problem]:
         line = scalar.start_mark.line + 1
         problems.append(Problem(message, file=str(path), line=line, key=_key_path(loc), fix=fix))
 
-    for loc, scalar in _paths(node):
+    scalars, again = _paths(node)
+    for loc, repeated in again[:1]:
+        # An alias builds no new value but pydantic validates it again each time: nested aliases make a
+        # small file (the "billion laughs") take exponential time. Rules are short: they are written out.
+        problems.append(
+            Problem(
+                f"an alias repeats the part anchored on line {repeated.start_mark.line + 1}",
+                file=str(path),
+                # A list item's line would be the anchored node's own: the list's key is where the alias is.
+                line=_line_of(node, loc[:-1] if loc and isinstance(loc[-1], int) else loc),
+                key=_key_path(loc),
+                fix="write the values out in full: rules do not use YAML anchors (&) and aliases (*)",
+            )
+        )
+    for loc, scalar in scalars:
         value, tag = scalar.value, scalar.tag
         if tag == _TAG + "timestamp" and not DAY_PATTERN.fullmatch(value):
             bad(loc, scalar, f"{value!r} is not a day", "write the date as YYYY-MM-DD, without a time")
