@@ -14,7 +14,7 @@ from conftest import copy_demo, tree_digest
 from eage import batch
 from eage.cli import main
 from eage.ledger.load import load_ledger
-from eage.ledger.store import SimulatedCrash, leftover_temporaries
+from eage.ledger.store import JOURNAL, SimulatedCrash, leftover_temporaries, recover
 
 
 def bean_errors(root: Path) -> list[object]:
@@ -125,30 +125,28 @@ def november_documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, by
 
 
 @pytest.mark.parametrize("crash_after", [0, 3, 10, 25, 33])
-def test_a_crash_while_writing_leaves_a_valid_ledger_and_no_partial_file(
+def test_a_crash_while_writing_is_finished_by_the_recovery(
     demo: Path, crash_after: int, november_documents: dict[str, bytes]
 ) -> None:
+    """A commit interrupted after its journal was written is rolled forward: the month ends fully issued,
+    with exactly the numbers the interrupted run had planned, and no temporary or journal is left."""
     ctx = batch.load_context(demo)
     plan = batch.plan_month(ctx, "2026-11")
     batch.validate_plan(ctx, plan)
     plan.documents = dict(november_documents)
     with pytest.raises(SimulatedCrash):
         batch.commit_plan(ctx, plan, crash_after=crash_after)
-    assert leftover_temporaries(demo) == []
+    assert (demo / JOURNAL).exists()
+    said = recover(demo)
+    assert said and said[0].startswith("recovered: an interrupted commit")
+    assert leftover_temporaries(demo) == [] and not (demo / JOURNAL).exists()
     assert bean_errors(demo) == []
     ledger, _ = load_ledger(demo)
-    assert not [d for d in ledger.issued_documents() if d.period == "2026-11"], (
-        "no number used by the crashed run"
-    )
-    # the next run completes and issues the same numbers
-    ctx = batch.load_context(demo)
-    again = batch.plan_month(ctx, "2026-11")
-    assert [i.number for i in again.invoices] == [i.number for i in plan.invoices]
-    batch.validate_plan(ctx, again)
-    again.documents = dict(november_documents)
-    batch.commit_plan(ctx, again)
-    assert bean_errors(demo) == []
-    assert len(load_ledger(demo)[0].issued_documents()) > len(ledger.issued_documents())
+    issued = [d.number for d in ledger.issued_documents() if d.period == "2026-11"]
+    assert issued == [i.number for i in plan.invoices], "the planned numbers, each once"
+    # a re-run of the month is a no-op
+    again = batch.plan_month(batch.load_context(demo), "2026-11")
+    assert again.status == "unchanged"
 
 
 def test_months_are_billed_in_order(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:

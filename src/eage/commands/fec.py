@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import re
 import tempfile
 from pathlib import Path
@@ -69,23 +68,17 @@ def _export(root: Path, year: int) -> int:
     # ValidDate: the closing date, so that the same ledger always gives the same file, byte for byte.
     data = encode_fec(build_fec(journal, year_start, year_end, validation_date=year_end))
 
-    folder = root / "reports" / "fec"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / fec_filename(group.identity.siren, year_end)
-    handle, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        problems = check_fec(temp, year_start=year_start, year_end=year_end)
-        if problems:
-            # Our own output failing our own check is a bug, not bad input: keep the traceback.
-            raise RuntimeError("generated FEC fails its check:\n" + "\n".join(str(p) for p in problems))
-        temp.replace(target)
-    finally:
-        temp.unlink(missing_ok=True)
+    from eage.ledger.store import atomic_write
+
+    target = root / "reports" / "fec" / fec_filename(group.identity.siren, year_end)
+    with tempfile.TemporaryDirectory(prefix="eage-fec-") as scratch:
+        checked = Path(scratch) / target.name
+        checked.write_bytes(data)
+        problems = check_fec(checked, year_start=year_start, year_end=year_end)
+    if problems:
+        # Our own output failing our own check is a bug, not bad input: keep the traceback.
+        raise RuntimeError("generated FEC fails its check:\n" + "\n".join(str(p) for p in problems))
+    atomic_write(target, data, root=root)  # the journaled commit, like every other file eage writes
 
     summary = summarize(journal, year_start, year_end)
     shown = target.relative_to(root) if target.is_relative_to(root) else target

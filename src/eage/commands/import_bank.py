@@ -31,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     suspense = result.count("attente")
     if suspense:
         print(f"{suspense} line(s) to identify, in the suspense account (471): see Fava, eage › Contrôles")
+    for note in result.notes:
+        print(f"  not matched: {note}")
     if args.dry_run:
         print("Dry run: nothing was written.")
     return 0

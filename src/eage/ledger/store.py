@@ -1,32 +1,44 @@
-"""Writing to the group's folder: atomic file sets, the include list, the lock manifest.
+"""Writing to the group's folder: a journaled commit that survives a crash at any point, the include list,
+the lock manifest.
 
-A run prepares every file it will write in memory, then :func:`commit` writes each to a temporary file
-beside its target, flushes it to disk, and renames them all at the end, ``main.beancount`` last: until
-that last rename nothing new is part of the ledger, so a crash at any point leaves a ledger that loads
-and no invoice number used (numbers are derived from the ledger).
+A command prepares every file it will write in memory, then :func:`commit` applies them in three steps:
 
-A process killed while committing can leave hidden temporaries (``.NAME.PID.eage-tmp``) beside their
-targets, never a partial file under a real name; the next commit into the same folder removes those
-whose process is gone.
+1. **stage**: each new version is written to a hidden temporary beside its target
+   (``.NAME.PID.eage-tmp``), flushed to disk;
+2. **intent**: once every temporary is on disk, a journal (``.eage-journal.json`` at the group's root) lists the
+   renames to make, each with the sha256 of the bytes it puts in place; it is itself written atomically;
+3. **apply**: the temporaries are renamed over their targets in order (``main.beancount`` last, by the callers'
+   convention), then the journal is removed.
+
+A process that dies during step 1 leaves only hidden temporaries and no journal: the commit never happened, and
+the next command removes them (rolled back). One that dies during step 3 leaves the journal: the next eage
+command, whatever it is, finds it and rolls the commit forward (each target whose bytes already have the
+journaled hash is done; each other one gets its temporary, whose hash is checked first), then says so in one
+line (:func:`recover`). Files that are rewritten (bank files, payroll journals, main.beancount, the manifest)
+are covered as well as new ones: no state left by a crash needs a repair by hand.
 
 The lock manifest (ledger/generated/manifest.json) holds the sha256 of every generated ledger file and
 every issued document (invoice PDF and XML, payslip PDF). :func:`lock_problems` lists every way the lock is
 broken: a file edited by hand or deleted, a manifest that is missing, corrupt or names a path outside the
-group's folder, a file included by eage's block that the manifest does not lock.
+group's folder, a file included by eage's block that the manifest does not lock, an issued-document folder
+holding a file the manifest does not know (an orphan), a temporary or a journal left by an interrupted command.
 
-Test hook: when the environment variable ``EAGE_CRASH_AFTER=N`` is set, :func:`commit` kills its own
-process (``os._exit(137)``, as a SIGKILL or a power cut would) after N renames. It exists only so that
-tests can crash a real ``eage`` process at a chosen point; never set it otherwise.
+Test hook: ``EAGE_CRASH_AT=STEP`` kills the committing process with a real SIGKILL at one step:
+``stage:N`` (after N temporaries are written), ``intent`` (the journal written, nothing renamed yet),
+``rename:N`` (after N renames) or ``cleanup`` (every rename done, the journal not yet removed);
+``EAGE_CRASH_AFTER=N`` is ``rename:N``. It exists only so that tests can kill a real ``eage`` process at a
+chosen point; never set it otherwise.
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import hashlib
 import json
 import os
 import re
+import signal
+import sys
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -39,7 +51,11 @@ MANIFEST = "generated/manifest.json"
 MANIFEST_SHOWN = "ledger/generated/manifest.json"
 UNLOCKED_INCLUDES = frozenset({"generated/members.beancount"})  # rewritten from rules/members.yaml each run
 CRASH_ENV = "EAGE_CRASH_AFTER"
+CRASH_AT_ENV = "EAGE_CRASH_AT"
 TMP_SUFFIX = ".eage-tmp"
+JOURNAL = ".eage-journal.json"
+# Folders whose every file is an issued document, locked by the manifest: anything else there is an orphan.
+DOCUMENT_FOLDERS = ("reports/invoices", "reports/payslips")
 
 
 @dataclass(frozen=True)
@@ -50,37 +66,29 @@ class PendingFile:
     data: bytes
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write one file atomically (temporary file, fsync, rename)."""
-    commit([PendingFile(path, data)])
+def atomic_write(path: Path, data: bytes, *, root: Path | None = None) -> None:
+    """Write one file atomically through the journaled commit (``root``: the group's folder, for the journal)."""
+    commit([PendingFile(path, data)], root=root)
 
 
 def _tmp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _crash_point() -> str | None:
+    at = os.environ.get(CRASH_AT_ENV, "")
+    if at:
+        return at
+    after = os.environ.get(CRASH_ENV, "")
+    return f"rename:{after}" if after.isdigit() else None
 
 
-def _remove_stale_temporaries(path: Path) -> None:
-    """Remove temporaries of ``path`` left by a process that died while committing."""
-    prefix = f".{path.name}."
-    for tmp in path.parent.glob(f"{glob.escape(prefix)}*{TMP_SUFFIX}"):
-        pid = tmp.name[len(prefix) : -len(TMP_SUFFIX)]
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
-            tmp.unlink(missing_ok=True)
-
-
-def _crash_after_env() -> int | None:
-    value = os.environ.get(CRASH_ENV, "")
-    return int(value) if value.isdigit() else None
+def _maybe_die(point: str | None, here: str) -> None:
+    """The test hook: die like a power cut (SIGKILL, no clean-up of any kind) when ``here`` is the chosen step."""
+    if point is not None and point == here:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -97,57 +105,243 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def commit(files: Iterable[PendingFile], *, crash_after: int | None = None) -> list[Path]:
-    """Write every file atomically, in the order given; return the paths whose content changed.
+def _write_synced(path: Path, data: bytes) -> None:
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
-    Files whose bytes are unchanged are not touched (a re-run is a no-op down to the mtime).
-    ``crash_after`` is a test hook: raise after that many renames, to show a crash leaves a valid ledger;
-    the environment variable ``EAGE_CRASH_AFTER`` does the same by killing the process (see the module).
-    Before the last rename (main.beancount, by the callers' convention) the folders of every earlier rename
-    are synced, so that even after a power cut the ledger never includes a file that is not on disk.
+
+def _rel(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _journal_root(files: list[PendingFile], root: Path | None) -> Path:
+    if root is not None:
+        return root
+    return Path(os.path.commonpath([str(f.path.parent) for f in files]))
+
+
+def commit(
+    files: Iterable[PendingFile], *, root: Path | None = None, crash_after: int | None = None
+) -> list[Path]:
+    """Write every file through the journaled commit, in the order given; return the paths whose content changed.
+
+    Files whose bytes are unchanged are not touched (a re-run is a no-op down to the mtime). ``root`` is the
+    group's folder, where the journal lives (default: the folder common to every file; every path must lie
+    under it). ``crash_after`` is an in-process test hook: raise :class:`SimulatedCrash` after that many
+    renames, leaving the journal as a crash would (see the module for the SIGKILL hook).
+    An I/O error while staging (disk full, read-only folder) removes every temporary and raises
+    :class:`InputError` naming the path: nothing was written.
     """
-    todo: list[tuple[Path, Path]] = []
-    kill_after = _crash_after_env() if crash_after is None else None
+    items = list(files)
+    if not items:
+        return []
+    base = _journal_root(items, root)
+    point = _crash_point() if crash_after is None else None
+    todo: list[tuple[Path, Path, str]] = []
+    journal_tmp: Path | None = None
     try:
-        for item in files:
-            if item.path.parent.is_dir():
-                _remove_stale_temporaries(item.path)
-            with contextlib.suppress(FileNotFoundError):
+        for item in items:
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 if item.path.read_bytes() == item.data:
                     continue
             item.path.parent.mkdir(parents=True, exist_ok=True)
+            if item.path.is_dir():
+                raise IsADirectoryError(21, "Is a directory", str(item.path))
             tmp = _tmp_name(item.path)
-            with tmp.open("wb") as handle:
-                handle.write(item.data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            todo.append((tmp, item.path))
+            todo.append((tmp, item.path, sha256(item.data)))
+            _write_synced(tmp, item.data)
+            _maybe_die(point, f"stage:{len(todo)}")
+        if not todo:
+            return []
+        for folder in sorted({t.parent for t, _, _ in todo}):
+            _fsync_dir(folder)
+        journal = {
+            "pid": os.getpid(),
+            "command": " ".join(sys.argv[1:])[:500],
+            "renames": [
+                {"temporary": _rel(base, tmp), "target": _rel(base, target), "sha256": digest}
+                for tmp, target, digest in todo
+            ],
+        }
+        journal_tmp = base / f".{JOURNAL}.{os.getpid()}{TMP_SUFFIX}"
+        _write_synced(journal_tmp, (json.dumps(journal, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
+        journal_tmp.replace(base / JOURNAL)
+        _fsync_dir(base)
+    except OSError as exc:
+        from eage.ledger.lock import os_problem
+
+        for tmp, _, _ in todo:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        if journal_tmp is not None:
+            with contextlib.suppress(OSError):
+                journal_tmp.unlink()
+        raise os_problem(exc) from None
     except BaseException:
-        for tmp, _ in todo:
-            tmp.unlink(missing_ok=True)
+        for tmp, _, _ in todo:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
         raise
+    _maybe_die(point, "intent")
     done: list[Path] = []
-    try:
-        for index, (tmp, target) in enumerate(todo):
-            if crash_after is not None and len(done) >= crash_after:
-                raise SimulatedCrash(f"simulated crash after {len(done)} renames")
-            if kill_after is not None and len(done) >= kill_after:
-                os._exit(137)  # the test hook: die like a SIGKILL, no clean-up
-            if index == len(todo) - 1:
-                for folder in sorted({t.parent for t in done}):
-                    _fsync_dir(folder)
-            tmp.replace(target)
-            done.append(target)
-        if done:
-            _fsync_dir(done[-1].parent)
-    finally:
-        for tmp, _ in todo:
-            tmp.unlink(missing_ok=True)
+    for tmp, target, _ in todo:
+        if crash_after is not None and len(done) >= crash_after:
+            raise SimulatedCrash(f"simulated crash after {len(done)} renames")
+        tmp.replace(target)
+        done.append(target)
+        _maybe_die(point, f"rename:{len(done)}")
+    for folder in sorted({t.parent for t in done}):
+        _fsync_dir(folder)
+    _maybe_die(point, "cleanup")
+    (base / JOURNAL).unlink()
+    _fsync_dir(base)
     return done
 
 
 class SimulatedCrash(RuntimeError):
     """Raised by the ``crash_after`` test hook of :func:`commit`."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+GROUP_FOLDERS = ("rules", "ledger", "reports")
+
+
+def _temporaries(root: Path) -> list[Path]:
+    """Hidden temporaries of eage's commits: in the group's folder itself and under rules/, ledger/, reports/
+    (never the rest of the tree: the demo group's folder is also the repository, with its .venv and .git)."""
+    pattern = f".*{TMP_SUFFIX}"
+    found = [p for p in root.glob(pattern) if p.is_file()]
+    for name in GROUP_FOLDERS:
+        if (root / name).is_dir():
+            found += [p for p in (root / name).rglob(pattern) if p.is_file()]
+    return sorted(found)
+
+
+def _tmp_pid(path: Path) -> int | None:
+    stem = path.name[: -len(TMP_SUFFIX)]
+    pid = stem.rsplit(".", 1)[-1]
+    return int(pid) if pid.isdigit() else None
+
+
+def recover(root: Path) -> list[str]:
+    """Finish or undo what an interrupted command left in ``root``; return what was done, one line each.
+
+    Call it holding the group's lock. A journal is rolled forward (the intent was complete, so the commit is
+    finished exactly as it would have been); temporaries with no journal are removed (the commit never
+    started: rolled back). Raise :class:`InputError` when the journal cannot be carried out (a temporary it
+    needs is missing or not the journaled bytes: a hand change since the crash).
+    """
+    said: list[str] = []
+    journal_path = root / JOURNAL
+    interrupted = needs_recovery(root)
+    if journal_path.is_file():
+        try:
+            journal = json.loads(journal_path.read_text(encoding="utf-8"))
+            renames = [(str(r["temporary"]), str(r["target"]), str(r["sha256"])) for r in journal["renames"]]
+            pid, command = int(journal.get("pid", 0)), str(journal.get("command", ""))
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            raise InputError.at(
+                f"the journal of an interrupted commit cannot be read ({exc})",
+                file=JOURNAL,
+                fix="it is written by eage only; restore the folder from version control or a backup",
+            ) from None
+        missing = []
+        for tmp_rel, target_rel, digest in renames:
+            if not (_inside(target_rel) and _inside(tmp_rel)):
+                missing.append(target_rel)
+                continue
+            target, tmp = root / target_rel, root / tmp_rel
+            if target.is_file() and sha256(target.read_bytes()) == digest:
+                continue
+            if not (tmp.is_file() and sha256(tmp.read_bytes()) == digest):
+                missing.append(target_rel)
+        if missing:
+            raise InputError.at(
+                f"an interrupted commit cannot be finished: {', '.join(missing[:5])} "
+                "has neither its journaled new bytes nor a complete temporary",
+                file=JOURNAL,
+                fix="something changed these files after the crash; restore the folder from version control",
+            )
+        finished = 0
+        for tmp_rel, target_rel, digest in renames:
+            target, tmp = root / target_rel, root / tmp_rel
+            if target.is_file() and sha256(target.read_bytes()) == digest:
+                tmp.unlink(missing_ok=True)
+                continue
+            tmp.replace(target)
+            finished += 1
+        for folder in sorted({(root / t).parent for _, t, _ in renames}):
+            _fsync_dir(folder)
+        journal_path.unlink()
+        _fsync_dir(root)
+        who = f" (`eage {command}`, pid {pid})" if command else ""
+        said.append(
+            f"recovered: an interrupted commit{who} was finished: {finished} of {len(renames)} file(s) put in place"
+        )
+    stale = [p for p in _temporaries(root) if (_tmp_pid(p) is None or not _pid_alive(_tmp_pid(p) or 0))]
+    stale += [p for p in _temporaries(root) if _tmp_pid(p) == os.getpid()]
+    for tmp in sorted(set(stale)):
+        tmp.unlink(missing_ok=True)
+    if stale:
+        said.append(f"recovered: {len(set(stale))} temporary file(s) of an interrupted command removed")
+    # Orphans are removed only after an interrupted command (an older eage's commit left documents in place
+    # before its ledger named them); otherwise a file nobody issued is reported by `eage check`, not deleted.
+    orphans = orphan_documents(root) if interrupted else []
+    for rel in orphans:
+        (root / rel).unlink(missing_ok=True)
+    if orphans:
+        said.append(
+            f"recovered: {len(orphans)} document(s) not in the lock manifest removed from "
+            + ", ".join(sorted({str(PurePosixPath(o).parent) for o in orphans}))
+        )
+    return said
+
+
+def _inside(rel: str) -> bool:
+    parts = PurePosixPath(rel).parts
+    return bool(parts) and not rel.startswith("/") and all(p not in ("..", "", ".") for p in parts)
+
+
+def needs_recovery(root: Path) -> bool:
+    """True when an interrupted command left a journal or a temporary in ``root`` (cheap: no hashing)."""
+    if (root / JOURNAL).exists():
+        return True
+    return any(True for _ in _temporaries(root))
+
+
+def orphan_documents(root: Path) -> list[str]:
+    """Files of the issued-document folders that the lock manifest does not know (root-relative paths).
+
+    Empty when there is no manifest yet or it cannot be read (:func:`lock_problems` reports that).
+    """
+    try:
+        manifest = read_manifest(root / "ledger")
+    except InputError:
+        return []
+    if not manifest:
+        return []
+    out = []
+    for folder in DOCUMENT_FOLDERS:
+        base = root / folder
+        if not base.is_dir():
+            continue
+        for path in base.rglob("*"):
+            if path.is_file() and not path.name.endswith(TMP_SUFFIX):
+                rel = _rel(root, path)
+                if rel not in manifest:
+                    out.append(rel)
+    return sorted(out)
 
 
 def commit_generated(
@@ -182,12 +376,12 @@ def commit_generated(
     pending.append(PendingFile(ledger_dir / MANIFEST, manifest_bytes(manifest)))
     includes = set(read_includes(main_text, main_path)) | set(ledger_files)
     pending.append(PendingFile(main_path, with_includes(main_text, main_path, includes).encode("utf-8")))
-    return commit(pending, crash_after=crash_after)
+    return commit(pending, root=root, crash_after=crash_after)
 
 
 def leftover_temporaries(root: Path) -> list[Path]:
     """Hidden temporaries under ``root`` (a crashed commit's; none after a commit that finished)."""
-    return sorted(p for p in root.rglob(f".*{TMP_SUFFIX}"))
+    return _temporaries(root)
 
 
 def read_includes(main_text: str, main_path: Path) -> list[str]:
@@ -311,10 +505,19 @@ def lock_problems(
     upon while one of its files differs from what was issued. ``find_tampered`` replaces :func:`tampered`
     (the hashing of every locked file), e.g. in benchmarks.
     """
+    leftovers = [
+        Problem(
+            "left by an interrupted eage command",
+            file=_rel(root, p),
+            fix="run any eage command that writes (or `eage check` when no other command runs): it finishes or "
+            "undoes the interrupted commit",
+        )
+        for p in ([root / JOURNAL] if (root / JOURNAL).exists() else []) + _temporaries(root)
+    ]
     try:
         manifest = read_manifest(root / "ledger")
     except InputError as exc:
-        return list(exc.problems)
+        return leftovers + list(exc.problems)
     main_path = root / "ledger" / "main.beancount"
     included: list[str] = []
     if main_path.is_file():
@@ -323,15 +526,16 @@ def lock_problems(
     locked_includes = [inc for inc in included if inc not in UNLOCKED_INCLUDES]
     if not (root / "ledger" / MANIFEST).exists():
         if not locked_includes:
-            return []  # a new group: nothing generated yet
+            return leftovers  # a new group: nothing generated yet
         return [
+            *leftovers,
             Problem(
                 f"the lock manifest is missing while {len(locked_includes)} generated file(s) are included",
                 file=MANIFEST_SHOWN,
                 fix="restore it from version control; without it hand edits of invoiced months go unseen",
-            )
+            ),
         ]
-    problems = []
+    problems = leftovers
     for rel, why in (find_tampered or tampered)(root, manifest):
         if rel.startswith("reports/"):
             fix = (
@@ -344,6 +548,14 @@ def lock_problems(
                 "(to change an invoiced month: `eage run YYYY-MM --correct`)"
             )
         problems.append(Problem(why, file=rel, fix=fix))
+    for rel in orphan_documents(root):
+        problems.append(
+            Problem(
+                "an issued-document folder holds a file the lock manifest does not know (an orphan)",
+                file=rel,
+                fix="remove it: eage writes every invoice and payslip itself, and records it in the manifest",
+            )
+        )
     for inc in locked_includes:
         rel = f"ledger/{inc}"
         if rel not in manifest and (root / rel).is_file():
