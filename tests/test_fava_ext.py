@@ -132,6 +132,18 @@ def test_pdf_endpoint_serves_manifest_invoices_only(client: Client, group: Path)
         assert client.get(f"/extension/Eage/pdf?path={bad}").status_code == 404, bad
 
 
+def test_pdf_endpoint_refuses_a_pdf_changed_since_it_was_issued(demo: Path) -> None:
+    pdf = demo / "reports/invoices/2026/FAC-2026-0015-1dlab.pdf"
+    assert pdf.is_file()
+    own = Client(demo)
+    path = "/extension/Eage/pdf?path=reports/invoices/2026/FAC-2026-0015-1dlab.pdf"
+    assert own.get(path).status_code == 200
+    pdf.write_bytes(pdf.read_bytes() + b"%altered\n")
+    response = own.get(path)
+    assert response.status_code == 409
+    assert "modifié depuis son émission" in response.get_data(as_text=True)
+
+
 def test_controles_on_the_imported_demo(client: Client) -> None:
     html = client.page("controles")
     assert "Soldes au 31/10/2026" in html

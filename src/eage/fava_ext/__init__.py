@@ -29,12 +29,12 @@ from urllib.parse import quote, urlencode
 from fava.context import g
 from fava.core import FavaLedger
 from fava.ext import FavaExtensionBase, extension_endpoint
-from flask import abort, request, send_file
+from flask import abort, request
 from flask.wrappers import Response
 
 from eage.errors import InputError
 from eage.fava_ext import reports
-from eage.ledger.store import read_manifest
+from eage.ledger.store import read_manifest, sha256
 from eage.money import fr_eur, fr_hours, fr_percent
 from eage.rules.bundle import Rules, load_rules
 
@@ -221,11 +221,25 @@ class Eage(FavaExtensionBase):
     # fava types the decorator with a TypeVar bound inside TYPE_CHECKING, which mypy cannot resolve here.
     @extension_endpoint("pdf")  # type: ignore[arg-type,untyped-decorator]
     def pdf(self) -> Response:
-        """An invoice PDF, only if eage generated it: listed in the lock manifest, under reports/invoices."""
-        path = safe_invoice_path(self.root, request.args.get("path", ""), self._manifest())
+        """An invoice PDF, only if eage generated it: listed in the lock manifest, under reports/invoices, and
+        still the bytes the manifest locks (a PDF changed on disk since it was issued is refused, not shown)."""
+
+        requested = request.args.get("path", "")
+        manifest = self._manifest()
+        path = safe_invoice_path(self.root, requested, manifest)
         if path is None:
             abort(404)
-        return send_file(path, mimetype="application/pdf", download_name=path.name)
+        data = path.read_bytes()  # hashed and served from the same bytes: no window between check and send
+        if sha256(data) != manifest[requested]:
+            return Response(
+                "Ce document a été modifié depuis son émission (son empreinte ne correspond plus au manifeste) : "
+                "lancez `eage check`.",
+                status=409,
+                mimetype="text/plain",
+            )
+        response = Response(data, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f"inline; filename={quote(path.name)}"
+        return response
 
 
 def safe_invoice_path(root: Path, requested: str, manifest: dict[str, str]) -> Path | None:
