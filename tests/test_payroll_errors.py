@@ -132,3 +132,15 @@ def test_missing_file(rules_copy: Path) -> None:
     with pytest.raises(InputError) as info:
         load_payroll_rules(rules_copy)
     assert "file not found" in str(info.value) and "accounts.yaml" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("base_gross", Decimal("1e400")), ("bonus", Decimal("Infinity")), ("overtime_25_hours", Decimal("NaN"))],
+)
+def test_an_input_beyond_any_payslip_is_refused(rules: PayrollRules, name: str, value: Decimal) -> None:
+    values = {"month": dt.date(2026, 1, 1), "base_gross": Decimal(2500), name: value}
+    with pytest.raises(InputError) as info:
+        compute_payslip(rules, PayslipInput(**values))  # type: ignore[arg-type]
+    (problem,) = info.value.problems
+    assert problem.key == name and "not a finite amount" in problem.message

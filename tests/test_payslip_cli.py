@@ -111,6 +111,14 @@ def test_table_output(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
         ["--gross", "2200", "--month", "janvier"],
         ["--gross", "2200", "--month", "2026-01", "--headcount", "2.5"],
         ["--gross", "2200", "--month", "2026-01", "--employer", "scop"],
+        ["--gross", "1e400", "--month", "2026-01"],
+        ["--gross", "inf", "--month", "2026-01"],
+        ["--gross", "nan", "--month", "2026-01"],
+        ["--gross", "123456789012345678901234567890", "--month", "2026-01"],
+        ["--gross", "2_200", "--month", "2026-01"],
+        ["--gross", "2200", "--month", "2026-01", "--hours-per-week", "1e1"],
+        ["--gross", "2200", "--month", "2026-01", "--atmp-rate", "Infinity"],
+        ["--gross", "2200", "--month", "2026-01", "--headcount", "99999999999999999999"],
         ["--month", "2026-01"],
     ],
 )
@@ -135,3 +143,29 @@ def test_month_not_covered_exits_1(root: Path, capsys: pytest.CaptureFixture[str
 def test_missing_rules_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["payslip", "--root", str(tmp_path), "--gross", "3000", "--month", "2026-01"]) == 1
     assert "file not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--gross", "1e400"),
+        ("--gross", "-1"),
+        ("--hours-per-week", "49"),
+        ("--pas-rate", "1e2"),
+        ("--vm-rate", "-0"),
+    ],
+)
+def test_a_usage_error_names_the_flag_and_the_range(
+    root: Path, flag: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = {"--gross": "2200", "--month": "2026-01", flag: value}
+    assert main(["payslip", "--root", str(root), *[f"{k}={v}" for k, v in argv.items()]]) == 2
+    err = capsys.readouterr().err
+    assert f"{flag}: {value!r}" in err and "Traceback" not in err
+    assert "a number from" in err
+
+
+def test_the_largest_gross_is_computed(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["payslip", "--root", str(root), "--gross", "9999999.99", "--month", "2026-01", "--json"]) == 0
+    )

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from eage.errors import InputError, Problem, raise_if
 from eage.rules.dated import Day, NotInForce, in_force
-from eage.rules.loader import Number, load_model
+from eage.rules.loader import Flag, Number, load_model
 
 T = TypeVar("T")
 
@@ -82,12 +82,12 @@ class ParametersFile(Strict):
 class When(Strict):
     """Conditions for a rate case; every condition given must hold."""
 
-    cadre: bool | None = None
+    cadre: Flag | None = None
     profile: Profile | None = None
     headcount_below: Annotated[int, Field(ge=1)] | None = None
     headcount_from: Annotated[int, Field(ge=1)] | None = None
     gross_up_to_smic: Positive | None = None
-    gross_above_pmss: bool | None = None
+    gross_above_pmss: Flag | None = None
 
 
 class RateCase(Strict):
@@ -103,8 +103,8 @@ class Contribution(Strict):
     organisation: str
     charge: str
     base: BaseKind
-    in_csg_base: bool = False
-    adds_to_net_taxable: bool = False
+    in_csg_base: Flag = False
+    adds_to_net_taxable: Flag = False
     reference: str
     values: Annotated[dict[Day, RateCase | list[RateCase]], Field(min_length=1)]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from eage.errors import InputError, Problem, raise_if
 from eage.rules.dated import DAY_PATTERN
@@ -184,6 +184,9 @@ def plain_number(value: object) -> object:
 
 #: A Decimal read from a rules file: a YAML number, or a text that is a plain number.
 Number = Annotated[Decimal, BeforeValidator(plain_number)]
+
+#: A yes/no value: ``true`` or ``false`` only (pydantic would take ``1``, ``"yes"``, ``"on"`` or ``"t"``).
+Flag = Annotated[bool, Field(strict=True)]
 
 #: YAML 1.1 reads ``yes``, ``no``, ``on``, ``off`` (and ``NO``, Norway's code) as booleans.
 _BOOLEAN = re.compile(r"true|false|True|False")

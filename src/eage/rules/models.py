@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from eage.rules.dated import Day, in_force
-from eage.rules.loader import Number
+from eage.rules.loader import Flag, Number
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 Money = Annotated[Number, Field(max_digits=14, decimal_places=2)]
@@ -67,7 +67,7 @@ class Identity(Strict):
     siret: str | None = None
     vat_number: str | None = None
     address: Address
-    fictitious: bool = False
+    fictitious: Flag = False
 
     @field_validator("siren")
     @classmethod
@@ -103,7 +103,7 @@ class Invoicing(Strict):
     late_payment_rate: str = "trois fois le taux d'intérêt légal"
     recovery_indemnity: Money = Decimal("40.00")
     discount_terms: str = "Pas d'escompte pour paiement anticipé."
-    vat_on_debits: bool = False
+    vat_on_debits: Flag = False
     iban: str
     bic: str
     bank_name: str | None = None
@@ -192,7 +192,7 @@ class Contract(Strict):
     start: Day
     end: Day | None = None
     weekly_hours: Annotated[Number, Field(gt=0, le=48)]
-    cadre: bool = False
+    cadre: Flag = False
 
     @model_validator(mode="after")
     def _dates(self) -> Contract:
