@@ -102,7 +102,7 @@ def _read(path: Path) -> tuple[Any, yaml.Node | None]:
         found = text.find(chr(exc.character)) if isinstance(exc.character, int) else -1
         at = text[:found].count("\n") + 1 if found >= 0 else None
         raise InputError.at(
-            f"control character U+{exc.character:04X} is not allowed"
+            f"control character U+{exc.character:04X} is not allowed (YAML refuses invisible characters)"
             if isinstance(exc.character, int)
             else f"invalid character: {exc.reason}",
             file=path,
@@ -205,6 +205,8 @@ _HIDDEN = {
     ]
 }
 _TAG = "tag:yaml.org,2002:"
+#: The significant digits a float carries exactly (IEEE 754 double: 15).
+_FLOAT_DIGITS = 15
 
 
 Loc = tuple[int | str, ...]
@@ -247,8 +249,9 @@ def _reads_as_number(value: str) -> bool:
 
 
 def _loose_scalars(node: yaml.Node | None, path: Path) -> list[Problem]:
-    """Scalars YAML would read loosely (see :data:`_NUMBER`, :data:`_BOOLEAN`), dates not written
-    YYYY-MM-DD, and texts with an invisible control character: each a located problem."""
+    """Scalars YAML would read loosely (see :data:`_NUMBER`, :data:`_BOOLEAN`), decimals too long for a
+    float to carry exactly, dates not written YYYY-MM-DD, texts with an invisible control character, and
+    aliases: each a located problem."""
     problems: list[Problem] = []
 
     def bad(loc: tuple[int | str, ...], scalar: yaml.ScalarNode, message: str, fix: str) -> None:
@@ -279,6 +282,14 @@ def _loose_scalars(node: yaml.Node | None, path: Path) -> list[Problem]:
                 scalar,
                 f"{value!r} is not a plain number",
                 "write digits with an optional '.' decimal part (e.g. 1500.00), or quote it if it is a text",
+            )
+        elif tag == _TAG + "float" and len(value.lstrip("-").replace(".", "").lstrip("0")) > _FLOAT_DIGITS:
+            # YAML builds a float: more significant digits than a float holds would be silently rounded.
+            bad(
+                loc,
+                scalar,
+                f"{value} has more than {_FLOAT_DIGITS} significant digits",
+                f"round it to {_FLOAT_DIGITS} digits, or quote it to keep every digit",
             )
         elif tag == _TAG + "bool" and not _BOOLEAN.fullmatch(value):
             bad(loc, scalar, f"{value!r} would be read as a yes/no value", "write true or false, or quote it")
