@@ -44,6 +44,8 @@ class Problem:
             shown = Path(self.file).resolve().relative_to(root.resolve()).as_posix()
         except (ValueError, OSError):
             return self
+        if shown == ".":
+            return self  # the group's folder itself: shown as the user gave it
         return Problem(self.message, shown, self.line, self.key, self.fix)
 
 

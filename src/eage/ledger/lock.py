@@ -78,7 +78,7 @@ def check_root(root: Path) -> None:
     """Refuse a --root that is not an existing folder (a located message, not a traceback later)."""
     if not root.exists():
         raise InputError.at(
-            "the group's folder does not exist",
+            "does not exist",
             file=root,
             fix="give --root the folder holding rules/ and ledger/",
         )
