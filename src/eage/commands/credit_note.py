@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 
 from eage.errors import UsageError
 from eage.rules.dated import parse_day
@@ -19,10 +20,33 @@ def date_arg(value: str) -> dt.date:
     return day
 
 
+#: The reason is printed on the credit note and in its XML (BT-22): a sentence, not a document.
+MAX_REASON_CHARS = 300
+#: Invisible characters XML refuses or that change what a text shows (tabs and line breaks are spaces).
+_HIDDEN = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def reason_arg(value: str) -> str:
+    hidden = _HIDDEN.search(value)
+    if hidden is not None:
+        raise UsageError(
+            f"--reason: the text contains an invisible control character (U+{ord(hidden.group()):04X}); "
+            "retype it without"
+        )
+    if len(value) > MAX_REASON_CHARS:
+        raise UsageError(
+            f"--reason: {len(value)} characters, more than {MAX_REASON_CHARS}; say it in a sentence"
+        )
+    return value
+
+
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("invoice", help="the invoice number, e.g. FAC-2026-0007")
     parser.add_argument(
-        "--reason", required=True, help="why the invoice is cancelled (printed on the credit note)"
+        "--reason",
+        required=True,
+        type=reason_arg,
+        help="why the invoice is cancelled (printed on the credit note)",
     )
     parser.add_argument(
         "--date",
