@@ -140,9 +140,11 @@ class Bench:
         )
 
     def ledger_pair(self, label: str, root: Path, month: str, *, full_repeat: int) -> None:
-        """bean-check, eage run --dry-run and eage run of ``month`` on the group at ``root``."""
+        """bean-check, eage check, eage run --dry-run and eage run of ``month`` on the group at ``root``."""
         check = measure([str(BIN / "bean-check"), "ledger/main.beancount"], root, self.env, self.repeat)
         self.add(f"{label}: bean-check", check)
+        eage_check = measure([str(BIN / "eage"), "check"], root, self.env, self.repeat)
+        self.add(f"{label}: eage check", eage_check, base=check)
         dry = measure([str(BIN / "eage"), "run", month, "--dry-run", "--json"], root, self.env, self.repeat)
         self.add(f"{label}: eage run {month} --dry-run", dry, base=check)
         full = measure([str(BIN / "eage"), "run", month, "--json"], root, self.env, full_repeat, fresh=True)
