@@ -330,7 +330,7 @@ def _build_next_month(
         return
     ctx = batch.Context(root, rules, ledger, payroll)
     try:
-        plan = batch.plan_month(ctx, month)
+        plan = batch.plan_month(ctx, month, lock_checked=True)  # lock_problems found nothing
         if plan.status == "unchanged":
             report.checked.append(f"{month}: already run, unchanged")
             return
