@@ -20,6 +20,7 @@ import demo_bank_csv  # noqa: E402
 import demo_inputs  # noqa: E402
 
 from eage import batch, cli  # noqa: E402
+from eage.invoicing.build import month_end  # noqa: E402
 from eage.ledger.store import with_includes  # noqa: E402
 
 
@@ -45,7 +46,7 @@ def main() -> None:
             f"{plan.month}: {len(plan.invoices)} invoices, billed {plan.result.total_billed} EUR", flush=True
         )
     # The bank statement follows the invoices actually issued: made from the ledger, then imported.
-    demo_bank_csv.write(root, batch.month_end(f"{year}-{last:02d}"))
+    demo_bank_csv.write(root, month_end(f"{year}-{last:02d}"))
     _eage(root, "import-bank", "ledger/bank-statements/releve-2026.csv")
     _eage(root, "budget", str(year), "--through", f"{year}-{last:02d}")
 
