@@ -37,6 +37,7 @@ lint: $(BIN)/.installed
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
+	$(BIN)/mypy tests scripts benchmarks
 
 check: $(BIN)/.installed
 	$(BIN)/eage check
