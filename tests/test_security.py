@@ -86,7 +86,7 @@ def test_an_alias_bomb_is_not_expanded(tmp_path: Path) -> None:
     lines = ['a0: &a0 ["x"]'] + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
     path = tmp_path / "staff.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(InputError, match="unknown key"):
+    with pytest.raises(InputError, match="an alias repeats the part anchored on line 1"):
         load_model(path, Staff)
 
 
