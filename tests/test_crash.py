@@ -86,8 +86,13 @@ def one_member_november(root: Path) -> None:
     path.write_text("".join(kept), encoding="utf-8")
 
 
-def october_bonus(root: Path) -> None:
-    path = root / "ledger/payroll/2026-10.yaml"
+def november_bonus_after_the_run(root: Path) -> None:
+    """November run for one member, then a bonus added to its payroll variables: the correction rewrites the
+    payroll journal and the payslip, and issues a credit note and a replacement invoice."""
+    one_member_november(root)
+    code, err = eage(root, "run", "2026-11")
+    assert code == 0, err
+    path = root / "ledger/payroll/2026-11.yaml"
     path.write_text('employees:\n  lpetit:\n    bonus: 150.00\n    bonus_label: "Prime"\n', encoding="utf-8")
 
 
@@ -130,7 +135,7 @@ class Scenario:
 
 SCENARIOS = (
     Scenario("run", ("run", "2026-11"), one_member_november),
-    Scenario("correct", ("run", "2026-10", "--correct"), october_bonus),
+    Scenario("correct", ("run", "2026-11", "--correct"), november_bonus_after_the_run),
     Scenario("import-bank", ("import-bank", "ledger/bank-statements/releve-2026.csv"), without_bank_lines),
     Scenario("credit-note", ("credit-note", "FAC-2026-0151", "--reason", "Erreur de saisie"), nothing),
     Scenario("fees", ("fees", "2026"), a_member_joins),
@@ -175,6 +180,8 @@ def _one_kill(
     root = top / step.replace(":", "-")
     shutil.copytree(base, root)
     code, _ = eage(root, *command(scenario, root), crash_at=step, root_flag=scenario.root_flag)
+    if scenario.name == "init":
+        return _after_a_killed_init(scenario, root, code, step, matrix_before, reference)
     # The next command, whatever it is, recovers: `eage check` at the phase boundaries, a payslip simulation
     # (read-only, rules only: cheap) elsewhere. Their exit codes are not asserted (an init'ed group's check
     # reports its placeholders).
@@ -200,6 +207,28 @@ def _one_kill(
     return code, check_err, "rolled back", ""
 
 
+def _after_a_killed_init(
+    scenario: Scenario,
+    root: Path,
+    code: int,
+    step: str,
+    matrix_before: dict[str, bytes],
+    reference: dict[str, bytes],
+) -> tuple[int, str, str, str]:
+    """A killed init leaves either its finished folder or a hidden staged one; the next init removes the latter
+    and creates the folder (the user's next step is to run init again)."""
+    target = root / scenario.group
+    now = {k: v for k, v in files_of(root).items() if not k.startswith(".")}
+    if now == reference:
+        return code, "recovered: nothing to do", "rolled forward", ""
+    if target.exists() or now != matrix_before:
+        return code, "", "neither", f"a killed init left {scenario.group} half-made"
+    again, err = eage(root, *command(scenario, root), root_flag=False)
+    if again != 0 or files_of(root) != reference:
+        return code, err, "rerun failed", err or "the re-run differs from the reference"
+    return code, "recovered: the staged folder of the killed init was removed", "rolled back", ""
+
+
 def run_matrix(scenario: Scenario, top: Path) -> Matrix:
     base = top / "base"
     copy_demo(base)
@@ -215,7 +244,11 @@ def run_matrix(scenario: Scenario, top: Path) -> Matrix:
     written = sum(1 for rel, data in reference.items() if before.get(rel) != data)
     assert written > 0, f"{scenario.name}: the reference wrote nothing"
     steps = [f"stage:{n}" for n in range(1, written + 1)]
-    steps += ["intent", *(f"rename:{n}" for n in range(1, written + 1)), "cleanup"]
+    if scenario.name == "init":
+        # init stages the whole folder beside its target, then renames it into place in one step.
+        steps.append("rename:1")
+    else:
+        steps += ["intent", *(f"rename:{n}" for n in range(1, written + 1)), "cleanup"]
     FIRST_AND_LAST[scenario.name] = {"stage:1", f"stage:{written}", "intent", "cleanup"}
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {s: pool.submit(_one_kill, scenario, base, top, s, before, reference) for s in steps}

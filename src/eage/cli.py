@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _nearest_folder(path: Path) -> Path:
-    """``path`` or its nearest existing ancestor (``eage init`` locks the folder it creates the group in)."""
+    """``path`` or its nearest existing ancestor (``eage init`` locks the folder it creates the group in, so
+    that two inits of one folder run one after the other, and the second finds the folder taken)."""
     for candidate in (path, *path.absolute().parents):
         if candidate.is_dir():
             return candidate
@@ -105,7 +106,7 @@ def _guarded(args: argparse.Namespace, argv: Sequence[str]) -> Iterator[None]:
 
     writes: bool = WRITERS.get(args.command, _never)(args)
     if args.command == "init":
-        with lock.exclusive(_nearest_folder(args.directory), "eage " + " ".join(argv)):
+        with lock.exclusive(_nearest_folder(args.directory.absolute().parent), "eage " + " ".join(argv)):
             yield
         return
     root: Path = args.root

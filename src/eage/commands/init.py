@@ -7,8 +7,9 @@ are replaced (:func:`eage.batch.placeholder_problems`). The law and the chart (p
 regimes, allocation pools, accounts, fees) are copied from the rules shipped with eage, so a new group
 starts from the same referenced values as the demo.
 
-The folder is built beside its target under a temporary name and renamed into place at the end: an
-error (or a crash) leaves no half-made folder, only, after a crash, the temporary one.
+The folder is built beside its target under a temporary name (each file flushed to disk) and renamed into
+place at the end: an error (or a crash) leaves no half-made folder, only, after a crash, the temporary one,
+which the next init removes. The command holds the lock of the target's parent folder (eage.cli).
 """
 
 from __future__ import annotations
@@ -82,20 +83,24 @@ def run(args: argparse.Namespace) -> int:
     files = skeleton_files(args.name)
     _remove_stale_staging(target)
     staging = target.parent / f"{STAGING_PREFIX.format(name=target.name)}{os.getpid()}"
+    from eage.ledger.store import crash_here, fsync_dir, write_synced
+
     try:
-        for rel, data in files.items():
+        for count, (rel, data) in enumerate(files.items(), start=1):
             path = staging / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            write_synced(path, data)
+            crash_here(f"stage:{count}")
+        for folder in sorted({(staging / rel).parent for rel in files}):
+            fsync_dir(folder)
         if target.exists():
-            # An empty folder given (the lock's holder file may be in it): each part moved in, one rename
-            # each; a crash between them leaves a partial folder that the next init refuses, naming it.
-            for child in sorted(staging.iterdir()):
-                child.replace(target / child.name)
-            staging.rmdir()
-        else:
-            # One rename: the folder appears whole or not at all.
-            staging.replace(target)
+            # An empty folder given: it is replaced by the staged one (a crash between the two leaves no
+            # target and the staged folder, which the next init removes: nothing half-made).
+            target.rmdir()
+        # One rename: the folder appears whole or not at all.
+        staging.replace(target)
+        fsync_dir(target.parent)
+        crash_here("rename:1")
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise InputError.at(

@@ -21,13 +21,22 @@ import dataclasses
 import datetime as dt
 import io
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from eage.batch import Context, commit_plan, render_invoice_documents, validate_plan
+from eage.batch import (
+    Context,
+    commit_plan,
+    invoice_xml_problems,
+    placeholder_problems,
+    render_invoice_documents,
+    validate_plan,
+)
 from eage.csvsafe import safe_cell
+from eage.errors import raise_if
 from eage.invoicing.build import invoice_entries
 from eage.invoicing.model import Invoice, VatInfo
 from eage.invoicing.numbering import parse_number
@@ -214,8 +223,19 @@ def issued_entry(
 
 
 def execute(ctx: Context, plan: IssuePlan, *, dry_run: bool) -> IssuePlan:
-    """Check, render and commit ``plan`` (nothing when dry or when there is nothing to issue)."""
-    if dry_run or plan.status == "nothing":
+    """Check, render and commit ``plan`` (nothing when there is nothing to issue).
+
+    A dry run checks what the real one checks before laying out a page (the new entries against the ledger,
+    every document's Factur-X XML in memory) and warns about placeholders, then stops: a dry run that passes
+    means the real run passes.
+    """
+    if plan.status == "nothing":
+        return plan
+    if dry_run:
+        validate_plan(ctx, plan, replaced=plan.replaced)
+        raise_if(invoice_xml_problems(ctx, plan.invoices))
+        for problem in placeholder_problems(ctx.root):
+            print(f"warning: {problem}", file=sys.stderr)
         return plan
     validate_plan(ctx, plan, replaced=plan.replaced)
     plan.documents.update(render_invoice_documents(ctx, plan.invoices))

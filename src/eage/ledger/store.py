@@ -91,6 +91,16 @@ def _maybe_die(point: str | None, here: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def crash_here(step: str) -> None:
+    """The SIGKILL test hook for writers that do not go through :func:`commit` (``eage init``'s folder)."""
+    _maybe_die(_crash_point(), step)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make the renames into ``folder`` durable."""
+    _fsync_dir(folder)
+
+
 def _fsync_dir(folder: Path) -> None:
     """Make the renames into ``folder`` durable (POSIX); a no-op where folders cannot be opened."""
     try:
@@ -103,6 +113,11 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_synced(path: Path, data: bytes) -> None:
+    """Write ``path`` and flush it to disk (a staged file)."""
+    _write_synced(path, data)
 
 
 def _write_synced(path: Path, data: bytes) -> None:
