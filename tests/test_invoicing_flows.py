@@ -584,3 +584,15 @@ def test_trueup_brings_each_member_to_its_exact_share_of_the_years_cost(
         assert after == targets.get(key, D(0))
     total_after = sum(billed.values(), D(0)) + sum((v for d in diffs.values() for v in d.values()), D(0))
     assert total_after == sum((c.amount for c in costs), D(0))
+
+
+def test_a_member_who_joins_is_billed_its_fee(demo: Path) -> None:
+    """A member added to rules/members.yaml gets its receivable account in the same commit as its first
+    document: the new entries are checked against the regenerated members file, not the old one."""
+    from test_crash import NEW_MEMBER
+
+    path = demo / "rules/members.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + NEW_MEMBER, encoding="utf-8")
+    assert main(["fees", "2026", "--root", str(demo)]) == 0
+    fees = [d for d in load_ledger(demo)[0].issued_documents() if d.member == "nouvelle-asso"]
+    assert [(d.kind, d.number) for d in fees] == [("fee", "FAC-2026-0152")]

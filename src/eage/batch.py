@@ -857,9 +857,11 @@ def validate_plan(ctx: Context, plan: WritePlan, *, replaced: Sequence[str] = ()
     ``replaced``: already included files the plan rewrites (a corrected month's payroll journal); their
     current entries are left out of the check and their new text is checked instead.
     """
-    # Every writing command keeps the members' receivable accounts open (a member may be new).
+    # Every writing command keeps the members' receivable accounts open (a member may be new): the file is
+    # rewritten from rules/members.yaml, so its new text is what the new entries are checked against.
     members = members_file(ctx.rules)
     plan.files.setdefault(members.path, render_file(members))
+    replaced = (*replaced, members.path)
     main_path = ctx.ledger.main_path
     included = set(read_includes(main_path.read_text(encoding="utf-8"), main_path))
     new_texts = {p: t for p, t in plan.files.items() if p not in included or p in replaced}
