@@ -1,0 +1,577 @@
+"""eage's invariants over the ledger, reported as located Beancount errors.
+
+Declared once, in the options part of ``ledger/main.beancount``::
+
+    plugin "eage.plugins.invariants" "{'excluded_accounts': ['Charges:67-Charges-exceptionnelles']}"
+
+bean-check, Fava and every eage command (they all load the ledger through Beancount) then report the same
+errors, each on the entry at fault (its file and line), as Beancount's own plugins do. The plugin changes no
+entry. It reads the entries as eage writes them (:mod:`eage.invoicing.build`): a *document* is a
+transaction with ``kind`` invoice, credit_note, fee or trueup and its number in ``invoice`` metadata, as
+:meth:`eage.ledger.load.Ledger.issued_documents` reads them. What it checks, in order:
+
+1. **Numbering** (:mod:`eage.invoicing.numbering`). Each prefix and year (``FAC-2026-…``,
+   ``AV-2026-…``) is one sequence 0001, 0002, … with no gap and no duplicate; a number is dated in its
+   year and not before the number it follows. A number that does not read PREFIX-YYYY-NNNN is an error.
+2. **Documents.** Each document has its ``pdf`` metadata and a ``document`` directive linked to its
+   number (``^FAC-2026-0007``) that attaches that same PDF (Beancount itself reports a missing file).
+3. **Credit notes.** A credit note (``kind: "credit_note"``) names in ``refers_to`` an invoice of the
+   ledger (not a credit note) of the same member, dated no later than itself, and credits no more than
+   what remains of it: its total less the credit notes before it (eage credits an invoice once, in full).
+   A year-end true-up credit note (``kind: "trueup"``) names the member's last invoice (BR-FR-CO-05)
+   without crediting it: that invoice must exist, be the member's and not be later; nothing is deducted.
+4. **Billing equals cost**, as Fava's "Contrôles" page computes it. For each month that has billing, the
+   revenue of its invoices minus its credit notes (``period: "YYYY-MM"``; management-fee lines, billed on
+   top of cost, aside) equals the month's allocable cost: its expense postings less the excluded accounts.
+   A credit note that no replacement invoice follows (``eage credit-note``, not ``eage run --correct``)
+   cancels billing on purpose, so the month also holds when its billing plus those credit notes equals its
+   cost. In ``standard_rate`` mode months are billed at budgeted rates: the check is made on the year, once
+   its true-up documents (``period: "YYYY"``) are issued.
+
+The optional configuration string is a Python literal dict that mirrors ``rules/allocation.yaml``:
+``billing_mode`` ("actual", the default, or "standard_rate"), ``excluded_accounts`` (account names whose
+costs are not re-invoiced, default none) and ``revenue_account`` (default: every account under the income
+root). A configuration it cannot read is an error and the billing check is skipped; the others still run.
+
+Pure over what Beancount passes (the entries, the options): no file, no rules, no clock. One pass over the
+entries collects the documents and the costs per month; the checks then work on the documents alone.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import posixpath
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, NamedTuple
+
+from beancount.core import data
+
+from eage.invoicing.numbering import format_number, parse_number
+from eage.ledger.load import DOC_KINDS
+from eage.money import ZERO, cents
+
+__plugins__ = ("invariants",)
+
+#: :data:`eage.allocation.core.FEE`, the management fee billed on top of cost; not imported from there
+#: because that module loads the rules' models (0.2 s on every bean-check). A test pins the two together.
+FEE = "management_fee"
+INVOICE, CREDIT_NOTE, TRUEUP = "invoice", "credit_note", "trueup"
+MODES = ("actual", "standard_rate")
+CONFIG_KEYS = ("billing_mode", "excluded_accounts", "revenue_account")
+
+_MONTH = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])")
+_YEAR = re.compile(r"\d{4}")
+
+
+class ConfigError(NamedTuple):
+    """The plugin's configuration string cannot be read."""
+
+    source: data.Meta
+    message: str
+    entry: Any
+
+
+class NumberingError(NamedTuple):
+    """A gap, a duplicate, a number out of date order, or a number eage does not write."""
+
+    source: data.Meta
+    message: str
+    entry: Any
+
+
+class DocumentError(NamedTuple):
+    """An invoice or credit note without its PDF (metadata or ``document`` directive)."""
+
+    source: data.Meta
+    message: str
+    entry: Any
+
+
+class CreditNoteError(NamedTuple):
+    """A credit note of no invoice, of another member's, or of more than what remains of it."""
+
+    source: data.Meta
+    message: str
+    entry: Any
+
+
+class BillingError(NamedTuple):
+    """A month (or, at standard rates, a closed year) whose billing differs from its allocable cost."""
+
+    source: data.Meta
+    message: str
+    entry: Any
+
+
+InvariantError = ConfigError | NumberingError | DocumentError | CreditNoteError | BillingError
+
+
+@dataclass(frozen=True)
+class Config:
+    """What the billing check needs of rules/allocation.yaml and rules/accounts."""
+
+    billing_mode: str = "actual"
+    excluded_accounts: tuple[str, ...] = ()
+    revenue_account: str | None = None
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One invoice or credit note as recorded, with the revenue it bills (negative for a credit note)."""
+
+    number: str
+    kind: str
+    member: str
+    period: str
+    total: Decimal | None  # None: the ``total`` metadata is not an amount
+    refers_to: str | None
+    pdf: str | None
+    links: frozenset[str]
+    revenue: Decimal
+    entry: data.Transaction
+
+    @property
+    def date(self) -> dt.date:
+        return self.entry.date
+
+    @property
+    def meta(self) -> data.Meta:
+        return self.entry.meta
+
+    @property
+    def is_credit(self) -> bool:
+        return self.kind == CREDIT_NOTE or self.refers_to is not None
+
+
+@dataclass
+class Scan:
+    """What one pass over the entries collects."""
+
+    documents: list[Doc]
+    attached: dict[str, list[data.Document]]  # number -> the document directives linked to it
+    costs: dict[str, Decimal]  # "YYYY-MM" -> allocable cost posted in the month
+
+
+def invariants(
+    entries: list[data.Directive], options_map: Mapping[str, Any], config: str | None = None
+) -> tuple[list[data.Directive], list[InvariantError]]:
+    """Beancount plugin: the entries unchanged, and an error for each broken invariant of eage."""
+    parsed, errors = parse_config(config, options_map)
+    scan = scan_entries(entries, options_map, parsed or Config())
+    root = posixpath.dirname(str(options_map.get("filename") or ""))
+    errors += numbering_errors(scan.documents, root)
+    errors += document_errors(scan.documents, scan.attached)
+    errors += credit_note_errors(scan.documents, root)
+    if parsed is not None:
+        errors += billing_errors(scan, parsed)
+    return entries, errors
+
+
+# --- configuration -------------------------------------------------------------------------------------
+
+
+def parse_config(
+    text: str | None, options_map: Mapping[str, Any]
+) -> tuple[Config | None, list[InvariantError]]:
+    """The configuration string read as a literal dict; None (and an error) if it cannot be read."""
+    if text is None or not text.strip():
+        return Config(), []
+    source = data.new_metadata(str(options_map.get("filename") or "<eage.plugins.invariants>"), 0)
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        value = None
+    problem = _config_problem(value)
+    if problem is not None:
+        message = (
+            f'eage.plugins.invariants: {problem}; the billing check is skipped (give a dict such as "'
+            "{'billing_mode': 'actual', 'excluded_accounts': ['Charges:67-Charges-exceptionnelles']}\")"
+        )
+        return None, [ConfigError(source, message, None)]
+    assert isinstance(value, dict)
+    return (
+        Config(
+            billing_mode=value.get("billing_mode", "actual"),
+            excluded_accounts=tuple(value.get("excluded_accounts", ())),
+            revenue_account=value.get("revenue_account"),
+        ),
+        [],
+    )
+
+
+def _config_problem(value: object) -> str | None:
+    if not isinstance(value, dict):
+        return "the configuration is not a Python literal dict"
+    unknown = sorted(str(key) for key in value if key not in CONFIG_KEYS)
+    if unknown:
+        return f"unknown key(s) {', '.join(unknown)} (known: {', '.join(CONFIG_KEYS)})"
+    if value.get("billing_mode", "actual") not in MODES:
+        return f"billing_mode must be one of {', '.join(MODES)}, not {value['billing_mode']!r}"
+    excluded = value.get("excluded_accounts", ())
+    if not isinstance(excluded, list | tuple) or not all(isinstance(a, str) and a for a in excluded):
+        return "excluded_accounts must be a list of account names"
+    revenue = value.get("revenue_account")
+    if revenue is not None and not (isinstance(revenue, str) and revenue):
+        return "revenue_account must be an account name"
+    return None
+
+
+# --- the one pass --------------------------------------------------------------------------------------
+
+
+def scan_entries(entries: Iterable[data.Directive], options_map: Mapping[str, Any], config: Config) -> Scan:
+    """Documents, document directives by link and allocable cost per month, in one pass."""
+    expenses = str(options_map.get("name_expenses", "Expenses")) + ":"
+    income = str(options_map.get("name_income", "Income")) + ":"
+    excluded = frozenset(config.excluded_accounts)
+    excluded_under = tuple(account + ":" for account in config.excluded_accounts)
+    revenue_account = config.revenue_account
+    documents: list[Doc] = []
+    attached: dict[str, list[data.Document]] = defaultdict(list)
+    costs: dict[str, Decimal] = defaultdict(Decimal)
+    months: dict[tuple[int, int], str] = {}
+    for entry in entries:
+        if isinstance(entry, data.Document):
+            for link in entry.links or ():
+                attached[link].append(entry)
+            continue
+        if not isinstance(entry, data.Transaction):
+            continue
+        month: str | None = None
+        for posting in entry.postings:
+            account = posting.account
+            if not account.startswith(expenses) or account in excluded or account.startswith(excluded_under):
+                continue
+            number = posting.units.number if posting.units is not None else None
+            if not isinstance(number, Decimal):
+                continue
+            if month is None:
+                key = (entry.date.year, entry.date.month)
+                month = months.get(key) or months.setdefault(key, f"{key[0]:04d}-{key[1]:02d}")
+            costs[month] += number
+        meta = entry.meta
+        if meta.get("kind") in DOC_KINDS and "invoice" in meta:
+            documents.append(_document(entry, income, revenue_account))
+    return Scan(documents, dict(attached), dict(costs))
+
+
+def _document(txn: data.Transaction, income: str, revenue_account: str | None) -> Doc:
+    meta = txn.meta
+    revenue = ZERO
+    for posting in txn.postings:
+        is_revenue = (
+            posting.account == revenue_account if revenue_account else posting.account.startswith(income)
+        )
+        number = posting.units.number if posting.units is not None else None
+        if is_revenue and isinstance(number, Decimal) and (posting.meta or {}).get("service") != FEE:
+            revenue -= number
+    return Doc(
+        number=str(meta["invoice"]),
+        kind=str(meta["kind"]),
+        member=str(meta.get("member", "")),
+        period=str(meta.get("period", "")),
+        total=_amount(meta.get("total")),
+        refers_to=_text(meta.get("refers_to")),
+        pdf=_text(meta.get("pdf")),
+        links=frozenset(txn.links or ()),
+        revenue=revenue,
+        entry=txn,
+    )
+
+
+def _amount(value: object) -> Decimal | None:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return amount if amount.is_finite() else None
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or str(value) == "" else str(value)
+
+
+def _where(doc: Doc, root: str) -> str:
+    """``generated/2026/2026-10-allocation.beancount:12``: where ``doc`` is, relative to the ledger."""
+    filename = str(doc.meta.get("filename", "?"))
+    if root and filename.startswith(root + "/"):
+        filename = filename[len(root) + 1 :]
+    return f"{filename}:{doc.meta.get('lineno', 0)}"
+
+
+# --- 1. numbering ---------------------------------------------------------------------------------------
+
+
+def numbering_errors(documents: Sequence[Doc], root: str = "") -> list[InvariantError]:
+    """Gaps, duplicates and date order within each prefix's yearly sequence."""
+    errors: list[InvariantError] = []
+    sequences: dict[tuple[str, int], list[tuple[int, Doc]]] = defaultdict(list)
+    for doc in documents:
+        parsed = parse_number(doc.number)
+        if parsed is None:
+            errors.append(
+                NumberingError(
+                    doc.meta,
+                    f"eage: {doc.number!r} is not a number eage issues (PREFIX-YYYY-NNNN, e.g. FAC-2026-0001)",
+                    doc.entry,
+                )
+            )
+            continue
+        prefix, year, seq = parsed
+        if year != doc.date.year:
+            errors.append(
+                NumberingError(
+                    doc.meta,
+                    f"eage: {doc.number} is dated {doc.date}: a number of the {year} sequence is issued in {year}",
+                    doc.entry,
+                )
+            )
+        sequences[(prefix, year)].append((seq, doc))
+    for (prefix, year), items in sorted(sequences.items()):
+        items.sort(key=lambda item: item[0])  # stable: a duplicate keeps the ledger's order
+        expected = 1
+        previous: tuple[int, Doc] | None = None
+        for seq, doc in items:
+            if previous is not None and seq == previous[0]:
+                errors.append(
+                    NumberingError(
+                        doc.meta,
+                        f"eage: {doc.number} is issued twice (first at {_where(previous[1], root)}); a number "
+                        "is used once: remove the copy or restore the ledger from version control",
+                        doc.entry,
+                    )
+                )
+                continue
+            if seq < expected:
+                errors.append(
+                    NumberingError(
+                        doc.meta,
+                        f"eage: {doc.number}: the {prefix} sequence of {year} starts at "
+                        f"{format_number(prefix, year, 1)}",
+                        doc.entry,
+                    )
+                )
+            elif seq > expected:
+                missing = format_number(prefix, year, expected)
+                if seq - expected > 1:
+                    missing += f" to {format_number(prefix, year, seq - 1)} are"
+                else:
+                    missing += " is"
+                errors.append(
+                    NumberingError(
+                        doc.meta,
+                        f"eage: the {prefix} sequence of {year} jumps to {doc.number}: {missing} missing "
+                        "(numbers are continuous: restore the missing documents from version control)",
+                        doc.entry,
+                    )
+                )
+            if previous is not None and doc.date < previous[1].date:
+                errors.append(
+                    NumberingError(
+                        doc.meta,
+                        f"eage: {doc.number} is dated {doc.date}, before {previous[1].number} of "
+                        f"{previous[1].date}: numbers follow the dates",
+                        doc.entry,
+                    )
+                )
+            previous = (seq, doc)
+            expected = max(seq, 0) + 1
+    return errors
+
+
+# --- 2. documents ---------------------------------------------------------------------------------------
+
+
+def document_errors(
+    documents: Sequence[Doc], attached: Mapping[str, Sequence[data.Document]]
+) -> list[InvariantError]:
+    """Documents without ``pdf`` metadata or without the ``document`` directive attaching that PDF."""
+    errors: list[InvariantError] = []
+    for doc in documents:
+        if doc.pdf is None:
+            errors.append(
+                DocumentError(
+                    doc.meta,
+                    f"eage: {doc.number} has no pdf metadata: each document eage issues records its PDF",
+                    doc.entry,
+                )
+            )
+        directives = attached.get(doc.number, ())
+        if not directives:
+            errors.append(
+                DocumentError(
+                    doc.meta,
+                    f"eage: {doc.number} has no document directive (document … ^{doc.number}) attaching its PDF",
+                    doc.entry,
+                )
+            )
+        elif doc.pdf is not None and not any(_attaches(d, doc.pdf) for d in directives):
+            shown = ", ".join(sorted(posixpath.basename(d.filename) for d in directives))
+            errors.append(
+                DocumentError(
+                    doc.meta,
+                    f"eage: the document directive of {doc.number} attaches {shown}, not its pdf {doc.pdf}",
+                    doc.entry,
+                )
+            )
+    return errors
+
+
+def _attaches(directive: data.Document, pdf: str) -> bool:
+    """Whether the directive's file (absolute, as Beancount resolves it) is the root-relative ``pdf``."""
+    return posixpath.normpath(directive.filename).endswith("/" + posixpath.normpath(pdf))
+
+
+# --- 3. credit notes ------------------------------------------------------------------------------------
+
+
+def credit_note_errors(documents: Sequence[Doc], root: str = "") -> list[InvariantError]:
+    """Credit notes of no invoice, of a credit note, of another member, too early, or of too much."""
+    errors: list[InvariantError] = []
+    by_number: dict[str, Doc] = {}
+    for doc in documents:
+        by_number.setdefault(doc.number, doc)
+    remaining: dict[str, Decimal] = {}
+    credited_by: dict[str, list[Doc]] = defaultdict(list)
+    credits = sorted((d for d in documents if d.is_credit), key=lambda d: (d.date, d.number))
+    for doc in credits:
+        if doc.refers_to is None:
+            errors.append(
+                CreditNoteError(
+                    doc.meta,
+                    f"eage: credit note {doc.number} names no invoice (refers_to metadata)",
+                    doc.entry,
+                )
+            )
+            continue
+        invoice = by_number.get(doc.refers_to)
+        problem = _reference_problem(doc, invoice)
+        if problem is not None:
+            errors.append(CreditNoteError(doc.meta, f"eage: {doc.number} {problem}", doc.entry))
+            continue
+        assert invoice is not None
+        if doc.kind != CREDIT_NOTE:
+            continue  # a true-up credit note names the invoice; it does not credit it
+        if doc.total is None or invoice.total is None:
+            errors.append(
+                CreditNoteError(
+                    doc.meta,
+                    f"eage: {doc.number} credits {invoice.number}, but the total of "
+                    f"{doc.number if doc.total is None else invoice.number} is not an amount",
+                    doc.entry,
+                )
+            )
+            continue
+        left = remaining.get(invoice.number, invoice.total)
+        if doc.total > left:
+            earlier = credited_by[invoice.number]
+            why = (
+                f"already credited by {', '.join(d.number for d in earlier)}"
+                if earlier
+                else f"whose total is {invoice.total:.2f} EUR"
+            )
+            errors.append(
+                CreditNoteError(
+                    doc.meta,
+                    f"eage: {doc.number} credits {doc.total:.2f} EUR of {invoice.number}, of which "
+                    f"{max(left, ZERO):.2f} EUR remains ({why}; first at {_where(invoice, root)}): an invoice "
+                    "is credited once, in full",
+                    doc.entry,
+                )
+            )
+        remaining[invoice.number] = left - doc.total
+        credited_by[invoice.number].append(doc)
+    return errors
+
+
+def _reference_problem(doc: Doc, invoice: Doc | None) -> str | None:
+    number = doc.refers_to
+    if invoice is None:
+        return f"credits {number}, which is not in the ledger"
+    if invoice.is_credit:
+        return f"credits {number}, a credit note: only an invoice can be credited"
+    if invoice.member != doc.member:
+        return f"is addressed to {doc.member!r} but credits {number} of {invoice.member!r}"
+    if doc.date < invoice.date:
+        return f"is dated {doc.date}, before the invoice it credits ({number} of {invoice.date})"
+    return None
+
+
+# --- 4. billing equals cost -----------------------------------------------------------------------------
+
+
+def billing_errors(scan: Scan, config: Config) -> list[InvariantError]:
+    """Months (or closed years at standard rates) whose billing differs from their allocable cost."""
+    replaced = frozenset(
+        link for d in scan.documents if d.kind == INVOICE for link in d.links if link != d.number
+    )
+    billed: dict[str, Decimal] = defaultdict(Decimal)
+    cancelled: dict[str, Decimal] = defaultdict(Decimal)  # credit notes that no replacement follows
+    first: dict[str, Doc] = {}
+    trueups: dict[str, list[Doc]] = defaultdict(list)
+    for doc in scan.documents:
+        if doc.kind in (INVOICE, CREDIT_NOTE) and _MONTH.fullmatch(doc.period):
+            billed[doc.period] += doc.revenue
+            first.setdefault(doc.period, doc)
+            if doc.kind == CREDIT_NOTE and doc.number not in replaced:
+                cancelled[doc.period] -= doc.revenue
+        elif doc.kind == TRUEUP and _YEAR.fullmatch(doc.period):
+            trueups[doc.period].append(doc)
+    if config.billing_mode == "standard_rate":
+        return _year_errors(scan, billed, cancelled, trueups)
+    errors: list[InvariantError] = []
+    for month in sorted(billed):
+        problem = _mismatch(billed[month], scan.costs.get(month, ZERO), cancelled[month])
+        if problem is not None:
+            doc = first[month]
+            errors.append(
+                BillingError(
+                    doc.meta,
+                    f"eage: the billing of {month} {problem}; correct the month with "
+                    f"`eage run {month} --correct`",
+                    doc.entry,
+                )
+            )
+    return errors
+
+
+def _year_errors(
+    scan: Scan,
+    billed: Mapping[str, Decimal],
+    cancelled: Mapping[str, Decimal],
+    trueups: Mapping[str, Sequence[Doc]],
+) -> list[InvariantError]:
+    errors: list[InvariantError] = []
+    for year in sorted(trueups):
+        in_year = [m for m in set(billed) | set(scan.costs) if m.startswith(year + "-")]
+        total = sum((billed.get(m, ZERO) for m in in_year), ZERO)
+        total += sum((d.revenue for d in trueups[year]), ZERO)
+        cost = sum((scan.costs.get(m, ZERO) for m in in_year), ZERO)
+        problem = _mismatch(total, cost, sum((cancelled.get(m, ZERO) for m in in_year), ZERO))
+        if problem is not None:
+            doc = trueups[year][-1]
+            errors.append(
+                BillingError(
+                    doc.meta,
+                    f"eage: after its true-up, the billing of {year} {problem} (billing at standard rates is "
+                    "settled by the year-end true-up)",
+                    doc.entry,
+                )
+            )
+    return errors
+
+
+def _mismatch(billed: Decimal, cost: Decimal, cancelled: Decimal) -> str | None:
+    """None when billing equals cost (or does once the deliberate cancellations are added back)."""
+    billed, cost, cancelled = cents(billed), cents(cost), cents(cancelled)
+    if billed == cost or (cancelled and billed + cancelled == cost):
+        return None
+    return (
+        f"({billed:.2f} EUR: invoices minus credit notes) differs from its allocable cost ({cost:.2f} EUR) "
+        f"by {billed - cost:+.2f} EUR"
+    )
