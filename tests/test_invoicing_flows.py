@@ -345,8 +345,8 @@ def test_correct_with_nothing_changed_says_so_and_writes_nothing(
 
 def test_a_bare_credit_note_then_a_correction_reissues_the_invoice(group: Path) -> None:
     credit.issue_credit_note(group, BAROUFADA_OCT, "erreur de destinataire")
-    with pytest.raises(InputError, match="--correct"):
-        batch.run_month(group, "2026-10")
+    # A credit note changes no input: the month's re-run is a no-op (issue 13); --correct re-bills.
+    assert batch.run_month(group, "2026-10").status == "unchanged"
     plan = run_correction(group, "2026-10")
     assert [(i.doc_kind, i.invoice.member_id) for i in plan.issued] == [("invoice", "baroufada")]
     assert batch.run_month(group, "2026-10").status == "unchanged"

@@ -450,6 +450,66 @@ def _number_key(doc: IssuedDocument) -> tuple[dt.date, str]:
     return doc.date, doc.number
 
 
+def allocation_invoices(documents: Sequence[IssuedDocument], month: str) -> dict[str, IssuedDocument]:
+    """Each member's invoice in ``month``'s allocation file, credited or not: the month's first billing.
+
+    The allocation file is never rewritten, so a re-run gives these invoices their own numbers again and
+    plans the same bytes, whatever credit notes or corrections came after.
+    """
+    name = Path(generated_path(month, "allocation")).name
+    return {
+        d.member: d
+        for d in documents
+        if d.kind == "invoice" and d.period == month and Path(d.file).name == name
+    }
+
+
+_CORRECTION_FILE = re.compile(r"(\d{4}-\d{2})-correction-(\d+)\.beancount")
+
+
+def billed_by_runs(documents: Sequence[IssuedDocument], month: str) -> dict[str, Decimal]:
+    """Each member's total for ``month`` as the month's own runs last billed it from the inputs.
+
+    The monthly run (the allocation file), then each ``eage run --correct`` in its order (the
+    ``YYYY-MM-correction-N`` files): a member's replacement invoice sets its amount; a credit note without
+    a replacement in the same correction sets it to 0 (its share went to nothing). A standalone credit note
+    (``eage credit-note``, its own ``AV-….beancount`` file) is left out on purpose: it cancels a document,
+    it does not say that the inputs changed, so the month's re-run stays a no-op after it.
+    """
+    allocation = Path(generated_path(month, "allocation")).name
+    steps: dict[int, list[IssuedDocument]] = {}
+    for doc in documents:
+        if doc.period != month or doc.kind not in ("invoice", "credit_note"):
+            continue
+        name = Path(doc.file).name
+        match = _CORRECTION_FILE.fullmatch(name)
+        if name == allocation and doc.kind == "invoice":
+            steps.setdefault(0, []).append(doc)
+        elif match is not None and match.group(1) == month:
+            steps.setdefault(int(match.group(2)), []).append(doc)
+    out: dict[str, Decimal] = {}
+    for step in sorted(steps):
+        replaced = {d.member: d.total for d in steps[step] if d.kind == "invoice"}
+        cancelled = {d.member: ZERO for d in steps[step] if d.kind == "credit_note"}
+        out.update({**cancelled, **replaced})
+    return {member: total for member, total in out.items() if total}
+
+
+def credited_invoices(
+    documents: Sequence[IssuedDocument], month: str
+) -> dict[str, tuple[IssuedDocument, IssuedDocument]]:
+    """Each member's latest invoice of ``month`` that a credit note cancels, with that credit note."""
+    credits = {d.refers_to: d for d in documents if d.kind == "credit_note" and d.refers_to}
+    out: dict[str, tuple[IssuedDocument, IssuedDocument]] = {}
+    for doc in documents:
+        if doc.kind != "invoice" or doc.period != month or doc.number not in credits:
+            continue
+        known = out.get(doc.member)
+        if known is None or _number_key(doc) > _number_key(known[0]):
+            out[doc.member] = (doc, credits[doc.number])
+    return out
+
+
 def plan_month(ctx: Context, month: str, *, lock_checked: bool = False) -> MonthPlan:
     """Everything the month's run would write, computed in memory.
 
@@ -463,9 +523,10 @@ def plan_month(ctx: Context, month: str, *, lock_checked: bool = False) -> Month
     computed = compute_month(ctx, month)
     result = computed.result
 
-    # Invoices: numbers already given to this month's invoices are kept; new ones continue the sequence.
+    # Invoices: the numbers of the month's allocation file are kept (credited or not: that file is never
+    # rewritten, so a re-run must plan its bytes again); new ones continue the sequence.
     documents = ledger.issued_documents()
-    existing = current_invoices(documents, month)
+    existing = allocation_invoices(documents, month)
     prefix = rules.group.invoicing.prefix
     seq = sequence(documents, prefix, issue_date.year)
     invoices: list[Invoice] = []
@@ -489,12 +550,19 @@ def plan_month(ctx: Context, month: str, *, lock_checked: bool = False) -> Month
         allocation_rel: render_file(allocation_file),
     }
     plan = MonthPlan(month, result, invoices, computed.payslips, files, "new")
-    _check_against_ledger(ctx, plan, existing)
+    _check_against_ledger(ctx, plan, existing, billed_by_runs(documents, month))
     return plan
 
 
-def _check_against_ledger(ctx: Context, plan: MonthPlan, existing: dict[str, IssuedDocument]) -> None:
-    """Unchanged re-run -> status "unchanged"; changed inputs on an invoiced month -> refused."""
+def _check_against_ledger(
+    ctx: Context, plan: MonthPlan, existing: dict[str, IssuedDocument], billed: dict[str, Decimal]
+) -> None:
+    """Unchanged re-run -> status "unchanged"; changed inputs on an invoiced month -> refused.
+
+    ``existing``: the month's allocation-file invoices; ``billed``: each member's total as the month's runs
+    last billed it (:func:`billed_by_runs`). Credit notes issued on their own change neither, so a
+    credit note followed by a re-run of its month is a no-op; ``--correct`` is what re-bills.
+    """
     ledger_dir = ctx.root / "ledger"
     main_text = ctx.ledger.main_path.read_text(encoding="utf-8")
     included = set(read_includes(main_text, ctx.ledger.main_path))
@@ -517,39 +585,33 @@ def _check_against_ledger(ctx: Context, plan: MonthPlan, existing: dict[str, Iss
                 fix=f"run `eage run {previous}` first",
             )
         return
+    corrected = _corrected(plan.month, included)
     same = all(
         p in included and (ledger_dir / p).exists() and (ledger_dir / p).read_text(encoding="utf-8") == text
         for p, text in plan.files.items()
         if p in month_files
     )
-    if same:
+    if same and not corrected:
         plan.status = "unchanged"
         return
-    if existing:
-        changes = []
-        new_by_member = {inv.member_id: inv for inv in plan.invoices}
-        for member in sorted(set(existing) | set(new_by_member)):
-            old = existing.get(member)
-            new = new_by_member.get(member)
-            old_total = old.total if old else ZERO
-            new_total = new.gross_total if new else ZERO
-            if old_total != new_total:
-                changes.append(f"{member}: {old_total} -> {new_total} EUR")
-        if (
-            not changes
-            and _corrected(plan.month, included)
-            and _same_file(ctx, plan, generated_path(plan.month, "payroll"))
-        ):
-            # The allocation file keeps the original invoices; the correction files hold the rest. What
-            # stands per member (the latest invoice not credited) is what the inputs give: nothing to do.
-            plan.status = "unchanged"
-            return
-        detail = "; ".join(changes) if changes else "the generated entries differ (payroll or hours)"
-        raise InputError.at(
-            f"{plan.month} is already invoiced and its inputs changed ({detail})",
-            file=f"ledger/timesheets/{plan.month}.csv",
-            fix=f"issue credit notes and replacement invoices with `eage run {plan.month} --correct`",
-        )
+    changes = []
+    new_by_member = {inv.member_id: inv.gross_total for inv in plan.invoices}
+    for member in sorted(set(billed) | set(new_by_member)):
+        old_total = billed.get(member, ZERO)
+        new_total = new_by_member.get(member, ZERO)
+        if old_total != new_total:
+            changes.append(f"{member}: {old_total} -> {new_total} EUR")
+    if not changes and corrected and _same_file(ctx, plan, generated_path(plan.month, "payroll")):
+        # The allocation file keeps the original invoices; the correction files hold the rest. What the
+        # month's runs last billed per member is what the inputs give: nothing to do.
+        plan.status = "unchanged"
+        return
+    detail = "; ".join(changes) if changes else "the generated entries differ (payroll or hours)"
+    raise InputError.at(
+        f"{plan.month} is already invoiced and its inputs changed ({detail})",
+        file=f"ledger/timesheets/{plan.month}.csv",
+        fix=f"issue credit notes and replacement invoices with `eage run {plan.month} --correct`",
+    )
 
 
 def _corrected(month: str, included: set[str]) -> bool:

@@ -10,7 +10,19 @@ Nothing issued is rewritten: the original invoices stay in ``YYYY-MM-allocation.
 notes and replacements go to a new file, ``ledger/generated/YYYY/YYYY-MM-correction-N.beancount``. The
 month's payroll journal, which is not an invoice, is rewritten when the payroll changed, so the ledger's
 costs are the ones billed. A plain ``eage run YYYY-MM`` afterwards finds nothing to do
-(:func:`eage.batch.current_invoices`).
+(:func:`eage.batch.billed_by_runs`).
+
+After a standalone credit note (``eage credit-note`` of a monthly invoice, with no replacement), nothing
+stands for that member: the month's billing is short of its cost by the credited amount. A plain re-run
+leaves it so (a run never issues a document for an invoiced month whose inputs did not change), and
+``--correct`` is the one command that re-bills: the member's share per the current inputs differs from
+what stands after the credit note (nothing), so it receives a new invoice of its current share, which says
+which invoice and credit note it replaces (``Remplace la facture … annulée par l'avoir …``). A member whose
+share is now nil gets nothing. This is chosen so that the month's billing equals its cost once corrected,
+which ``eage close`` and the ledger's invariants require (an actual-mode close refuses a month billed short
+and names ``--correct`` as the fix); it is also the way to re-issue an invoice cancelled for a wrong
+identity (credit it, fix rules/members.yaml, correct the month). The other members are corrected only if
+their own amount changed.
 
 Date: no clock. ``--date`` gives the day of issue; by default the documents are dated the latest of the
 month's last day and the last invoice or credit note of that year, the earliest date that keeps both
@@ -25,6 +37,7 @@ from pathlib import Path
 from eage.batch import (
     Context,
     compute_month,
+    credited_invoices,
     current_invoices,
     generated_path,
     load_context,
@@ -56,6 +69,7 @@ def plan_correction(ctx: Context, month: str, day: dt.date | None = None) -> Iss
     result = computed.result
     documents = ledger.issued_documents()
     current = current_invoices(documents, month)
+    cancelled = credited_invoices(documents, month)
     fac, av = rules.group.invoicing.prefix, rules.group.invoicing.credit_note_prefix
     last_day = month_end(month)
     if day is None:
@@ -98,13 +112,22 @@ def plan_correction(ctx: Context, month: str, day: dt.date | None = None) -> Iss
             )
         if invoice_number is not None:
             notes = []
+            links: list[str | None] = []
             if original is not None:
                 notes.append(
                     f"Annule et remplace la facture {original.number} du {date_fr_plain(original.date)}, "
                     f"annulée par l'avoir {credit_number}."
                 )
+                links = [original.number, credit_number]
+            elif member in cancelled:
+                # Re-billed after a standalone credit note: say which cancelled invoice this one replaces.
+                earlier, its_credit = cancelled[member]
+                notes.append(
+                    f"Remplace la facture {earlier.number} du {date_fr_plain(earlier.date)}, "
+                    f"annulée par l'avoir {its_credit.number} du {date_fr_plain(its_credit.date)}."
+                )
+                links = [earlier.number, its_credit.number]
             inv = month_invoice(rules, result, member, number=invoice_number, issue_date=day, notes=notes)
-            links = [original.number, credit_number] if original else []
             plan.issued.append(
                 issued_entry(
                     rules,

@@ -17,6 +17,11 @@ In ``actual`` mode each month is already billed at its actual cost; the year's c
 the sum of its monthly shares, nothing is owed, and the close says so and writes nothing. If a month's
 billing no longer matches its inputs, the close refuses and names the month to correct.
 
+A monthly invoice cancelled by a standalone credit note (``eage credit-note``) and not re-billed leaves
+its month short: in either mode the close refuses and names ``eage run YYYY-MM --correct``, which
+re-bills it as a dated invoice of that month. Otherwise a standard-rate true-up would bill the cancelled
+amount again, silently, inside a "Régularisation" line (:func:`credited_months`).
+
 Accounts: the true-up documents are posted directly (Dr 411 / Cr 7084, or the reverse), not through
 4181 factures à établir / 4198 avoirs à établir. They are computed once December is run and dated
 31 December, inside the year they settle and in that year's sequences, so the year's accounts already
@@ -36,12 +41,15 @@ from eage.allocation.core import FEE, OVERHEAD, AllocationRules, allocate
 from eage.batch import (
     Context,
     allocation_rules,
+    billed_by_runs,
     compute_month,
+    credited_invoices,
+    current_invoices,
     generated_path,
     load_context,
     refuse_tampered,
 )
-from eage.errors import InputError, Problem
+from eage.errors import InputError, Problem, raise_if
 from eage.invoicing.build import DraftLine, make_invoice
 from eage.invoicing.issue import IssuePlan, add_issued_file, execute, issued_entry
 from eage.invoicing.numbering import sequence
@@ -150,11 +158,39 @@ def billed_in_month(ctx: Context, month: str) -> dict[Key, Decimal]:
     return dict(out)
 
 
+def credited_months(documents: Sequence[IssuedDocument], months: Sequence[str]) -> list[Problem]:
+    """Months where a member's invoice was cancelled by a standalone credit note and not re-billed.
+
+    For such a member, what stands (:func:`eage.batch.current_invoices`) is less than what the month's
+    runs billed from its inputs (:func:`eage.batch.billed_by_runs`).
+    """
+    problems = []
+    for month in months:
+        runs = billed_by_runs(documents, month)
+        standing = {m: d.total for m, d in current_invoices(documents, month).items()}
+        cancelled = credited_invoices(documents, month)
+        for member in sorted(set(runs) | set(standing)):
+            if runs.get(member, ZERO) == standing.get(member, ZERO) or member not in cancelled:
+                continue
+            invoice, credit = cancelled[member]
+            problems.append(
+                Problem(
+                    f"{month}: {member}'s invoice {invoice.number} was cancelled by {credit.number} and not "
+                    "re-billed; the close would bill it again inside a true-up",
+                    file=credit.file,
+                    line=credit.line,
+                    fix=f"re-bill the month first: `eage run {month} --correct`",
+                )
+            )
+    return problems
+
+
 def plan_close(ctx: Context, year: int) -> IssuePlan:
     """The true-up invoices and credit notes of ``year``."""
     rules, ledger = ctx.rules, ctx.ledger
     refuse_tampered(ctx)
     months = _months(ctx, year)
+    raise_if(credited_months(ledger.issued_documents(), months))
     billed = billed_in_year(ctx, year)
     plan = IssuePlan("close", str(year))
     if rules.allocation.billing_mode == "actual":
