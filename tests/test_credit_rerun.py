@@ -208,3 +208,82 @@ def test_close_refuses_a_credited_month_not_rebilled_then_closes_once_corrected(
     assert tree_digest(demo) == before
     assert run("run", "2026-10", "--correct", root=demo) == 0
     assert run("close", "2026", root=demo) == 0
+
+
+# --- what a credit note needs is in the invoice's entry (issue 13, item 1) ----------------------------------
+
+
+def xml_facts(path: Path) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """(code, label, net unit price) of each line, and the VAT category, exemption reason and code."""
+    from lxml import etree
+
+    from eage.invoicing.facturx_xml import NSMAP
+
+    tree = etree.fromstring(
+        path.read_bytes(), parser=etree.XMLParser(resolve_entities=False, no_network=True)
+    )
+    lines = [
+        (
+            item.findtext("ram:SpecifiedTradeProduct/ram:SellerAssignedID", "", NSMAP),
+            item.findtext("ram:SpecifiedTradeProduct/ram:Name", "", NSMAP),
+            item.findtext(".//ram:NetPriceProductTradePrice/ram:ChargeAmount", "", NSMAP),
+        )
+        for item in tree.iterfind(".//ram:IncludedSupplyChainTradeLineItem", NSMAP)
+    ]
+    tax = tree.find(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", NSMAP)
+    assert tax is not None
+    vat = [
+        tax.findtext(f"ram:{name}", "", NSMAP)
+        for name in ("CategoryCode", "ExemptionReason", "ExemptionReasonCode")
+    ]
+    return lines, vat
+
+
+def credit_xml(root: Path, number: str) -> Path:
+    doc = next(d for d in docs(root) if d.refers_to == number)
+    return (root / str(doc.pdf)).with_suffix(".xml")
+
+
+def test_a_new_invoice_records_its_lines_and_its_credit_note_reads_nothing_from_reports(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("run", "2026-11", root=demo) == 0
+    ledger_text = (demo / "ledger/generated/2026/2026-11-allocation.beancount").read_text(encoding="utf-8")
+    assert 'vat_category: "E"' in ledger_text and "label:" in ledger_text and "price:" in ledger_text
+
+    def no_reading_back(*_args: object) -> list[tuple[str, str, Decimal]]:
+        raise AssertionError("the credit note read the issued XML back from reports/")
+
+    monkeypatch.setattr("eage.invoicing.credit.xml_lines", no_reading_back)
+    assert run("credit-note", BAROUFADA_NOV, "--reason", "erreur", root=demo) == 0
+    invoice = xml_facts(demo / "reports/invoices/2026/FAC-2026-0153-baroufada.xml")
+    assert xml_facts(credit_xml(demo, BAROUFADA_NOV)) == invoice
+
+
+def test_an_invoice_issued_before_falls_back_to_its_xml_and_keeps_its_bytes(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eage.invoicing import credit
+
+    october = demo / "ledger/generated/2026/2026-10-allocation.beancount"
+    committed = october.read_bytes()
+    assert b"vat_category" not in committed
+    assert (
+        batch.plan_month(batch.load_context(demo), "2026-10")
+        .files["generated/2026/2026-10-allocation.beancount"]
+        .encode("utf-8")
+        == committed
+    )
+    read: list[object] = []
+    real = credit.xml_lines
+
+    def spy(root: Path, pdf: str | None) -> list[tuple[str, str, Decimal]]:
+        read.append(pdf)
+        return real(root, pdf)
+
+    monkeypatch.setattr("eage.invoicing.credit.xml_lines", spy)
+    assert run("credit-note", BAROUFADA_OCT, "--reason", "erreur", root=demo) == 0
+    assert read == ["reports/invoices/2026/FAC-2026-0140-baroufada.pdf"]
+    assert october.read_bytes() == committed
+    invoice = xml_facts(demo / "reports/invoices/2026/FAC-2026-0140-baroufada.xml")
+    assert xml_facts(credit_xml(demo, BAROUFADA_OCT)) == invoice

@@ -510,6 +510,10 @@ def credited_invoices(
     return out
 
 
+#: The metadata key that says an entry records its lines and VAT treatment (see eage.invoicing.build).
+RECORDED = "vat_category"
+
+
 def plan_month(ctx: Context, month: str, *, lock_checked: bool = False) -> MonthPlan:
     """Everything the month's run would write, computed in memory.
 
@@ -527,6 +531,12 @@ def plan_month(ctx: Context, month: str, *, lock_checked: bool = False) -> Month
     # rewritten, so a re-run must plan its bytes again); new ones continue the sequence.
     documents = ledger.issued_documents()
     existing = allocation_invoices(documents, month)
+    # An invoice issued before entries recorded their lines (the demo's months) is planned as it was.
+    recorded = {
+        str(t.meta["invoice"])
+        for t in ledger.transactions()
+        if t.meta.get("period") == month and RECORDED in t.meta
+    }
     prefix = rules.group.invoicing.prefix
     seq = sequence(documents, prefix, issue_date.year)
     invoices: list[Invoice] = []
@@ -537,7 +547,12 @@ def plan_month(ctx: Context, month: str, *, lock_checked: bool = False) -> Month
         number = existing[member].number if member in existing else seq.take(issue_date)
         inv = month_invoice(rules, result, member, number=number, issue_date=issue_date)
         txn, doc = invoice_entries(
-            rules, inv, period=month, revenue_account=rules.accounts.revenue, doc_kind="invoice"
+            rules,
+            inv,
+            period=month,
+            revenue_account=rules.accounts.revenue,
+            doc_kind="invoice",
+            record_lines=member not in existing or number in recorded,
         )
         invoices.append(inv)
         entries += [txn, doc]

@@ -2,6 +2,12 @@
 
 The invoice is made first, then its transaction from it, so the receivable posted always equals the
 invoice's total. VAT is computed once on the invoice's net total and rounded to the cent.
+
+The entry records what a credit note needs to reproduce the document from the ledger alone: each revenue
+posting's printed ``label`` and net unit ``price``, and the document's VAT treatment (``vat_category``,
+``vat_rate``, ``vat_exemption``, ``vat_exemption_code``). Entries written before eage recorded these (the
+demo's January to October) do not have them, and a re-run renders those entries as they were
+(``record_lines=False``), so no issued file changes; their credit notes read the issued XML instead.
 """
 
 from __future__ import annotations
@@ -139,11 +145,19 @@ def pdf_relpath(inv: Invoice) -> str:
 
 
 def invoice_entries(
-    rules: Rules, inv: Invoice, *, period: str, revenue_account: str, doc_kind: str
+    rules: Rules,
+    inv: Invoice,
+    *,
+    period: str,
+    revenue_account: str,
+    doc_kind: str,
+    record_lines: bool = True,
 ) -> tuple[Txn, Document]:
     """The transaction recording ``inv`` and the document directive attaching its PDF.
 
     An invoice debits the member's receivable; a credit note credits it (amounts reversed).
+    ``record_lines``: also record each line's label and unit price and the VAT treatment (every document
+    issued from now on); False only to plan again, byte for byte, an entry issued before they were.
     """
     accounts = rules.accounts
     sign = Decimal(1) if inv.kind == "invoice" else Decimal(-1)
@@ -154,7 +168,12 @@ def invoice_entries(
             Posting(
                 revenue_account,
                 -sign * line.amount,
-                meta=meta(service=line.code, hours=f"{line.quantity:.2f}" if line.unit == "HUR" else None),
+                meta=meta(
+                    service=line.code,
+                    hours=f"{line.quantity:.2f}" if line.unit == "HUR" else None,
+                    label=line.label if record_lines else None,
+                    price=str(line.unit_price) if record_lines else None,
+                ),
             )
         )
     if inv.vat_total:
@@ -179,6 +198,10 @@ def invoice_entries(
             refers_to=inv.refers_to,
             reason=inv.reason,
             pdf=pdf,
+            vat_category=inv.vat.category if record_lines else None,
+            vat_rate=str(inv.vat.rate) if record_lines else None,
+            vat_exemption=inv.vat.exemption_reason if record_lines else None,
+            vat_exemption_code=inv.vat.exemption_code if record_lines else None,
         ),
     )
     doc = Document(date=inv.issue_date, account=receivable, path=f"../../../{pdf}", links=(inv.number,))

@@ -9,6 +9,12 @@ The ledger entry reverses the invoice's: Cr 411-<member> total, Dr the invoice's
 or 756 for a fee) per line, Dr 44571 its VAT. Credit notes have their own continuous yearly sequence
 (``group.invoicing.credit_note_prefix``, AV-YYYY-NNNN), chronological, derived from the ledger.
 
+What the credit note repeats of the invoice (its lines' labels and unit prices, its VAT treatment) is read
+from the invoice's ledger entry, which records them (:mod:`eage.invoicing.build`); nothing is read back
+from reports/. An invoice issued before entries recorded them (the demo's January to October) falls back
+to the issued Factur-X XML for labels and prices and to its postings for the VAT treatment (VAT posted:
+standard rate; a fee outside the scope; else 261 B).
+
 Date: a document carries no clock, so the same ledger and the same command give the same bytes. The
 operator passes ``--date`` (the real day of issue); without it the credit note is dated the latest of the
 invoice's date and the last credit note of that year, i.e. the earliest date that keeps the sequence
@@ -26,7 +32,7 @@ from typing import Any
 from lxml import etree
 
 from eage.allocation.core import FEE, OVERHEAD
-from eage.batch import Context, load_context, refuse_tampered
+from eage.batch import RECORDED, Context, load_context, refuse_tampered
 from eage.errors import InputError
 from eage.invoicing.build import DraftLine, make_invoice, month_end, vat_info
 from eage.invoicing.facturx_xml import NSMAP
@@ -153,19 +159,39 @@ def original_lines(
         code = str(pmeta.get("service", "fee"))
         same = index < len(printed) and printed[index][0] == code
         label = printed[index][1] if same else known.get(code, code)
+        if "label" in pmeta:
+            label = str(pmeta["label"])
         amount = -Decimal(posting.units.number)
         hours = pmeta.get("hours")
         if hours is not None and Decimal(str(hours)) != 0:
             quantity = Decimal(str(hours))
             price = printed[index][2] if same else (amount / quantity).quantize(Decimal("0.0001"))
+            if "price" in pmeta:
+                price = Decimal(str(pmeta["price"]))
             lines.append(DraftLine(code, label, quantity, price, amount))
         else:
             lines.append(DraftLine(code, label, Decimal(1), amount, amount, "C62"))
     return revenue[0].account, lines
 
 
+def records_lines(rules: Rules, txn: Any) -> bool:
+    """Whether the entry records its lines' labels and prices (documents issued since eage records them)."""
+    revenue = [p for p in txn.postings if p.account in (rules.accounts.revenue, rules.accounts.fees_revenue)]
+    return bool(revenue) and all("label" in (p.meta or {}) and "price" in (p.meta or {}) for p in revenue)
+
+
 def original_vat(rules: Rules, doc: IssuedDocument, txn: Any) -> VatInfo:
-    """The VAT treatment the invoice had (taxed if it posted VAT; a fee outside the scope; else 261 B)."""
+    """The VAT treatment the invoice had: as its entry records it, or, for an entry issued before eage
+    recorded it, guessed from its postings (taxed if it posted VAT; a fee outside the scope; else 261 B)."""
+    recorded = txn.meta.get(RECORDED)
+    if recorded in ("S", "E", "O"):
+        reason, code = txn.meta.get("vat_exemption"), txn.meta.get("vat_exemption_code")
+        return VatInfo(
+            category=recorded,
+            rate=Decimal(str(txn.meta.get("vat_rate", "0"))),
+            exemption_reason=None if reason is None else str(reason),
+            exemption_code=None if code is None else str(code),
+        )
     if any(p.account == rules.accounts.vat_collected for p in txn.postings):
         return vat_info(rules, "liable", doc.date)
     if doc.kind == "fee" and rules.fees.vat_regime == "outside_scope":
@@ -185,7 +211,8 @@ def credit_note_of(
     """The full credit note ``number`` of the invoice ``doc``, and its ledger transaction."""
     rules = ctx.rules
     txn = ledger_transaction(ctx, doc.number)
-    revenue_account, lines = original_lines(rules, txn, xml_lines(ctx.root, doc.pdf))
+    printed = [] if records_lines(rules, txn) else xml_lines(ctx.root, doc.pdf)
+    revenue_account, lines = original_lines(rules, txn, printed)
     start, end = period_bounds(doc.period)
     purpose = str(txn.narration).split(" — ", 1)[-1]
     inv = make_invoice(
