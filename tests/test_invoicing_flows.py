@@ -256,7 +256,9 @@ def test_fees_follow_the_formula_and_rerunning_issues_nothing(year: dict[str, ob
     assert {d.date for d in demo_fees} == {dt.date(2026, 1, 1)} and {d.period for d in demo_fees} == {"2026"}
     assert sorted(d.member for d in demo_fees) == sorted(members)
     for doc in demo_fees:
-        assert (doc.total, doc.vat) == (fees.member_fee(formula, members[doc.member], 2026)[0], Decimal(0)), doc.number
+        assert (doc.total, doc.vat) == (fees.member_fee(formula, members[doc.member], 2026)[0], Decimal(0)), (
+            doc.number
+        )
     # The first run found every fee standing; after two were credited, it re-issued exactly those two.
     before_plan: issue.IssuePlan = year["fees before"]  # type: ignore[assignment]
     assert before_plan.status == "nothing" and before_plan.files == {}
