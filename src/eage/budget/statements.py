@@ -107,6 +107,7 @@ class Consolidated:
     total_charges: Figures
     total_produits: Figures
     months: tuple[MonthPoint, ...]
+    first: int = 1  # first month of the period (the board's statements always start in January)
 
     @property
     def grand_year_charges(self) -> Decimal:
@@ -147,8 +148,16 @@ def consolidated(
     expenses_root: str,
     income_root: str,
     account_names: Mapping[str, str],
+    first: int = 1,
 ) -> Consolidated:
-    """The consolidated statement of months 1 to ``through``."""
+    """The consolidated statement of months ``first`` (default January) to ``through``.
+
+    ``eage budget`` always starts in January; Fava's Budget page passes the months of its time filter
+    (one month, a quarter...). The year's budget is the whole year's either way; the budget "à date" and
+    the actual are those of the period's months only.
+    """
+    if not 1 <= first <= through <= 12:
+        raise ValueError(f"months {first} to {through} are not a period of one year")
     figures = list(actuals)
     sides = {"charges": (expenses_root, Decimal(1)), "produits": (income_root, Decimal(-1))}
     built: dict[str, tuple[Row, ...]] = {}
@@ -162,9 +171,9 @@ def consolidated(
             for s, section in enumerate(SECTIONS):
                 months = line.monthly(section)
                 accs[line_id].year[s] += sum(months, ZERO)
-                accs[line_id].budget[s] += sum(months[:through], ZERO)
+                accs[line_id].budget[s] += sum(months[first - 1 : through], ZERO)
         for fig in figures:
-            if not fig.account.startswith(root + ":") or fig.month > through:
+            if not fig.account.startswith(root + ":") or not first <= fig.month <= through:
                 continue
             s = SECTIONS.index(fig.section)
             amount = sign * fig.amount  # produits read positive
@@ -198,7 +207,7 @@ def consolidated(
         rows.extend(extra)
         built[side] = tuple(rows)
         totals[side] = total + head
-    points = _month_points(budget, monthly_actual, through)
+    points = _month_points(budget, monthly_actual, first, through)
     return Consolidated(
         budget.title,
         budget.year,
@@ -208,11 +217,12 @@ def consolidated(
         totals["charges"],
         totals["produits"],
         points,
+        first,
     )
 
 
 def _month_points(
-    budget: Budget, actual: Mapping[str, list[Decimal]], through: int
+    budget: Budget, actual: Mapping[str, list[Decimal]], first: int, through: int
 ) -> tuple[MonthPoint, ...]:
     planned = {}
     for side in ("charges", "produits"):
@@ -226,9 +236,9 @@ def _month_points(
         MonthPoint(
             m,
             planned["charges"][m - 1],
-            actual["charges"][m - 1] if m <= through else None,
+            actual["charges"][m - 1] if first <= m <= through else None,
             planned["produits"][m - 1],
-            actual["produits"][m - 1] if m <= through else None,
+            actual["produits"][m - 1] if first <= m <= through else None,
         )
         for m in range(1, 13)
     )

@@ -21,11 +21,13 @@ autoescaped (their names end in .html): names from the ledger are text, never ma
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from fava.beans.abc import Transaction
 from fava.context import g
 from fava.core import FavaLedger
 from fava.ext import FavaExtensionBase, extension_endpoint
@@ -34,6 +36,7 @@ from flask.wrappers import Response
 
 from eage.errors import InputError
 from eage.fava_ext import reports
+from eage.fava_ext.state import LedgerState, Stamp, input_stamp
 from eage.ledger.store import read_manifest, sha256
 from eage.money import fr_eur, fr_hours, fr_percent
 from eage.rules.bundle import Rules, load_rules
@@ -54,7 +57,9 @@ class Eage(FavaExtensionBase):
 
     def __init__(self, ledger: FavaLedger, config: str | None = None) -> None:
         super().__init__(ledger, config)
-        self._rules: tuple[tuple[float, ...], Rules | None, str | None] | None = None
+        self._rules: tuple[Stamp, Rules | None, str | None] | None = None
+        self._state: LedgerState | None = None
+        self._lock = threading.Lock()
 
     # --- context ---------------------------------------------------------------------------------------
 
@@ -63,12 +68,21 @@ class Eage(FavaExtensionBase):
         """The group's folder: the parent of the ledger directory holding main.beancount."""
         return Path(self.ledger.beancount_file_path).resolve().parent.parent
 
-    def rules(self) -> Rules | None:
-        """The rules, reloaded when a rules file changes (Fava only watches the ledger's files)."""
-        rules_dir = self.root / "rules"
-        stamp = (
-            tuple(p.stat().st_mtime for p in sorted(rules_dir.glob("*.yaml"))) if rules_dir.is_dir() else ()
+    def after_load_file(self) -> None:
+        """Fava reloaded the ledger: the derived state of the old entries is dropped, a new one built."""
+        with self._lock:
+            self._state = None
+            self._state = self._build_state(input_stamp(self.root))
+
+    def _build_state(self, stamp: Stamp) -> LedgerState | None:
+        rules = self._load_rules(stamp)
+        if rules is None:
+            return None
+        return LedgerState(
+            self.root, self.ledger.all_entries, self.ledger.options, self.ledger.errors, rules, stamp
         )
+
+    def _load_rules(self, stamp: Stamp) -> Rules | None:
         if self._rules is None or self._rules[0] != stamp:
             try:
                 self._rules = (stamp, load_rules(self.root), None)
@@ -76,8 +90,21 @@ class Eage(FavaExtensionBase):
                 self._rules = (stamp, None, str(exc))
         return self._rules[1]
 
+    def state(self) -> LedgerState | None:
+        """This load's derived state; built again when rules, timesheets or the manifest changed on disk
+        (Fava does not watch them), else kept until the next reload."""
+        stamp = input_stamp(self.root)
+        with self._lock:
+            if self._state is None or self._state.stamp != stamp:
+                self._state = self._build_state(stamp)
+            return self._state
+
+    def rules(self) -> Rules | None:
+        state = self.state()
+        return None if state is None else state.rules
+
     def rules_error(self) -> str | None:
-        self.rules()
+        self.state()
         return None if self._rules is None else self._rules[2]
 
     def page(self) -> str:
@@ -98,40 +125,52 @@ class Eage(FavaExtensionBase):
             else "aujourd'hui (aucun filtre de période)"
         )
 
-    def _listed(self) -> list[Any]:
-        return list(g.filtered.entries)
+    def _range(self) -> tuple[dt.date | None, dt.date | None]:
+        date_range = g.filtered.date_range
+        return (date_range.begin, date_range.end) if date_range else (None, None)
 
-    def _all(self) -> list[Any]:
-        return list(self.ledger.all_entries)
+    def _listed(self, state: LedgerState) -> frozenset[str]:
+        """Numbers of the documents among Fava's filtered entries dated up to the as-of date (once per
+        filter and reload: Fava keeps the filtered ledger of the same filter for the same load)."""
+        filtered = g.filtered
+        as_of = self.as_of()
 
-    def _expenses(self) -> str:
-        return str(self.ledger.options["name_expenses"])
+        def compute() -> tuple[Any, frozenset[str]]:
+            numbers = frozenset(
+                str(t.meta["invoice"])
+                for t in filtered.entries
+                if isinstance(t, Transaction) and "invoice" in t.meta and t.date <= as_of
+            )
+            return filtered, numbers
+
+        kept, numbers = state.memo(("listed", id(filtered), as_of), compute)
+        if kept is not filtered:  # another filtered ledger reusing the id of a dead one
+            kept, numbers = compute()
+        return numbers
 
     # --- pages -----------------------------------------------------------------------------------------
 
     def months(self) -> list[str]:
-        rules = self.rules()
-        if rules is None:
-            return []
-        return reports.months_in(self._listed(), rules.accounts.revenue, self._expenses())
+        """Months with billing or costs in the filtered period, oldest first."""
+        state = self.state()
+        return [] if state is None else state.index.months(*self._range())
 
     def selected_month(self) -> str | None:
         """The month asked for, else the last month of the period that was billed, else the last one."""
-        rules = self.rules()
+        state = self.state()
         months = self.months()
-        if rules is None or not months:
+        if state is None or not months:
             return None
         wanted = request.args.get("month", "")
         if wanted in months:
             return wanted
-        billed = reports.billed_by_month(self._listed(), rules.accounts.revenue)
-        return ([m for m in months if m in billed] or months)[-1]
+        return ([m for m in months if state.billed(m)] or months)[-1]
 
     def repartition(self) -> reports.Repartition | None:
-        rules, month = self.rules(), self.selected_month()
-        if rules is None or month is None:
+        state, month = self.state(), self.selected_month()
+        if state is None or month is None:
             return None
-        return reports.repartition(self._all(), month, rules, self._expenses())
+        return reports.repartition(state, month)
 
     def _manifest(self) -> dict[str, str]:
         """The lock manifest; a corrupt one serves no PDF (Contrôles and `eage check` report it)."""
@@ -141,39 +180,26 @@ class Eage(FavaExtensionBase):
             return {}
 
     def factures(self) -> reports.Factures | None:
-        rules = self.rules()
-        if rules is None:
+        state = self.state()
+        if state is None:
             return None
-        manifest = self._manifest()
-        return reports.factures(self._listed(), self._all(), rules, self.as_of(), manifest)
+        return reports.factures(state, self._listed(state), self.as_of())
 
     def controles(self) -> reports.Controles | None:
-        rules = self.rules()
-        if rules is None:
+        state = self.state()
+        if state is None:
             return None
-        return reports.controles(
-            self._listed(), self._all(), rules, self.as_of(), self._expenses(), self.ledger.errors
-        )
+        return reports.controles(state, self.months(), self._listed(state), self.as_of())
 
-    def budget(self) -> reports.Budget:
-        date_range = g.filtered.date_range
-        begin: dt.date | None = None
-        end: dt.date | None = None
-        if date_range:
-            begin, end = date_range.begin, date_range.end
-        else:
-            dates = [e.date for e in reports.transactions(self._listed())]
-            if dates:
-                begin, end = min(dates), max(dates) + dt.timedelta(days=1)
-        options = self.ledger.options
-        return reports.budget(
-            self._listed(),
-            self._all(),
-            begin,
-            end,
-            self.ledger.budgets.calculate_children,
-            (str(options["name_expenses"]), str(options["name_income"])),
-        )
+    def budget(self) -> reports.BudgetPage | None:
+        state = self.state()
+        if state is None:
+            return None
+        return reports.budget(state, *self._range())
+
+    def other_filters(self) -> bool:
+        """An account or advanced filter is set: the budget ignores it (it is ``eage budget``'s)."""
+        return bool(request.args.get("account") or request.args.get("filter"))
 
     # --- formatting and links (called from the templates) ---------------------------------------------
 

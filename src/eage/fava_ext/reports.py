@@ -1,10 +1,11 @@
 """The figures behind the eage pages in Fava, as plain values: no HTTP, no Flask, no templates.
 
-Each function takes the entries it works on (Beancount directives as Fava loaded them, read through
-``fava.beans.abc``), the group's rules and the as-of date, and returns frozen dataclasses that the
-templates only lay out. The web layer (``eage.fava_ext``) decides which entries: the period and filters
-chosen in Fava select *what is listed*, while statuses and balances are computed on the whole ledger up to
-the as-of date, because a payment or a cost does not stop existing outside the period on screen.
+Each function takes the ledger's derived state (:class:`eage.fava_ext.state.LedgerState`, computed once
+per reload), what the page lists (numbers or dates chosen by Fava's filters) and the as-of date, and
+returns frozen dataclasses that the templates only lay out. The web layer (``eage.fava_ext``) decides
+which: the period and filters chosen in Fava select *what is listed*, while statuses and balances are
+computed on the whole ledger up to the as-of date, because a payment or a cost does not stop existing
+outside the period on screen.
 """
 
 from __future__ import annotations
@@ -19,16 +20,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from fava.beans.abc import Custom, Open, Transaction
-
-from eage.allocation.core import FEE, OVERHEAD, pool_costs
-from eage.bank.receivables import BUCKETS, AgedBalance, InvoiceStatus, aged_receivables, invoice_statuses
+from eage.allocation.core import FEE, OVERHEAD
+from eage.bank.receivables import BUCKETS, AgedBalance, InvoiceStatus, aged_receivables
+from eage.budget.statements import Consolidated, Figures, Row
 from eage.errors import InputError
-from eage.ledger.load import CostLine
-from eage.ledger.store import read_manifest, tampered
+from eage.fava_ext.state import BilledLine, Document, LedgerState, fee_and_total, month_of
 from eage.money import ZERO, fr_month
-from eage.rules.bundle import Rules
-from eage.timesheets import TimesheetLine, month_bounds, read_timesheet, timesheet_path
 
 # Payroll liabilities checked for settlement, by the PCG number that leads the account's last component.
 PAYROLL_LIABILITIES = ("421", "431", "437", "4421")
@@ -37,19 +34,8 @@ PAYROLL_LIABILITIES = ("421", "431", "437", "4421")
 month_label = fr_month  # "2026-03" -> "mars 2026"
 
 
-def month_of(day: dt.date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
 def transactions(entries: Iterable[Any]) -> list[Any]:
-    return [e for e in entries if isinstance(e, Transaction)]
-
-
-def _dec(value: object) -> Decimal:
-    try:
-        return Decimal(str(value))
-    except ArithmeticError:
-        return ZERO
+    return [e for e in entries if hasattr(e, "postings")]
 
 
 # --- Répartition ---------------------------------------------------------------------------------------
@@ -84,14 +70,28 @@ class PoolRow:
 
 @dataclass(frozen=True)
 class MonthCheck:
+    """A month's billing against its cost; standalone credit notes are shown apart, never a gap."""
+
     month: str
     cost: Decimal
-    billed: Decimal
+    billed: Decimal  # the month's invoices and its corrections (credit notes with their replacements)
     fee: Decimal  # management fee billed on top of cost (not part of the check)
+    credit_notes: Decimal = ZERO  # standalone credit notes (`eage credit-note`), negative
 
     @property
     def difference(self) -> Decimal:
         return self.billed - self.cost
+
+
+@dataclass(frozen=True)
+class CreditNoteRow:
+    """A standalone credit note of a month: what it took back, and from which invoice."""
+
+    number: str
+    refers_to: str | None
+    member_name: str
+    date: dt.date
+    amount: Decimal  # revenue credited (7084), negative
 
 
 @dataclass(frozen=True)
@@ -105,131 +105,66 @@ class Repartition:
     excluded_cost: Decimal
     standard_rate: bool
     notes: list[str] = field(default_factory=list)
-
-
-def billed_by_month(
-    entries: Iterable[Any], revenue: str
-) -> dict[str, list[tuple[str, str, Decimal, Decimal]]]:
-    """Revenue postings of invoices and credit notes by the month they bill: (member, service, hours, amount)."""
-    out: dict[str, list[tuple[str, str, Decimal, Decimal]]] = defaultdict(list)
-    for txn in transactions(entries):
-        if txn.meta.get("kind") not in ("invoice", "credit_note"):
-            continue
-        period = str(txn.meta.get("period", month_of(txn.date)))
-        member = str(txn.meta.get("member", ""))
-        for posting in txn.postings:
-            if posting.account != revenue:
-                continue
-            amount = -Decimal(posting.units.number)
-            meta = posting.meta or {}
-            hours = abs(_dec(meta.get("hours", "0")))
-            out[period].append(
-                (member, str(meta.get("service", OVERHEAD)), hours if amount >= 0 else -hours, amount)
-            )
-    return out
-
-
-def cost_lines(entries: Iterable[Any], month: str, expenses_root: str) -> list[CostLine]:
-    """The month's expense postings as the allocation core reads them (as eage.ledger.load does)."""
-    start, end = month_bounds(month)
-    out = []
-    for txn in transactions(entries):
-        if not start <= txn.date < end:
-            continue
-        for posting in txn.postings:
-            if not posting.account.startswith(expenses_root + ":"):
-                continue
-            pmeta = posting.meta or {}
-            employee = pmeta.get("employee", txn.meta.get("employee"))
-            service = pmeta.get("service", txn.meta.get("cost_service"))
-            out.append(
-                CostLine(
-                    date=txn.date,
-                    account=posting.account,
-                    amount=Decimal(posting.units.number),
-                    employee=None if employee is None else str(employee),
-                    service=None if service is None else str(service),
-                    kind=None if txn.meta.get("kind") is None else str(txn.meta["kind"]),
-                    file=str(txn.meta.get("filename", "?")),
-                    line=int(txn.meta.get("lineno", 0)),
-                )
-            )
-    return out
-
-
-def month_pools(
-    entries: Sequence[Any], month: str, rules: Rules, expenses_root: str
-) -> tuple[dict[str, Decimal], Decimal, list[str]]:
-    """Cost per pool for the month, the excluded cost, and notes; the same classification as `eage run`."""
-    from eage.batch import allocation_rules  # the batch's own reading of rules/allocation.yaml
-
-    notes: list[str] = []
-    lines: list[TimesheetLine] = []
-    if timesheet_path(rules.root, month).exists():
-        try:
-            lines = read_timesheet(rules.root, month, rules)
-        except InputError as exc:
-            notes.append(
-                f"Feuille de temps illisible ({exc}) : coûts de personnel affectés au service principal."
-            )
-    else:
-        notes.append(
-            "Pas de feuille de temps pour ce mois : coûts de personnel affectés au service principal."
-        )
-    _start, end = month_bounds(month)
-    try:
-        pools, excluded = pool_costs(
-            cost_lines(entries, month, expenses_root),
-            lines,
-            allocation_rules(rules, end - dt.timedelta(days=1)),
-        )
-    except InputError as exc:
-        notes.extend(str(p) for p in exc.problems)
-        return {}, ZERO, notes
-    return pools, excluded, notes
+    credit_notes: list[CreditNoteRow] = field(default_factory=list)
 
 
 def month_check(
-    entries: Sequence[Any], month: str, rules: Rules, expenses_root: str, billed: dict[str, list[Any]]
+    state: LedgerState, month: str, *, split: bool = True
 ) -> tuple[MonthCheck, dict[str, Decimal], Decimal, list[str]]:
-    pools, excluded, notes = month_pools(entries, month, rules, expenses_root)
-    lines = billed.get(month, [])
-    fee = sum((a for _, s, _, a in lines if s == FEE), ZERO)
-    total = sum((a for _, s, _, a in lines if s != FEE), ZERO)
-    return MonthCheck(month, sum(pools.values(), ZERO), total, fee), pools, excluded, notes
+    """The month's check, its pools, its excluded cost and notes (computed once per reload).
+
+    ``split=False``: the pools without the month's timesheet (see ``LedgerState.month_pools``); the
+    check is the same, the pools are not the month's split.
+    """
+
+    def compute() -> tuple[MonthCheck, dict[str, Decimal], Decimal, list[str]]:
+        pools = state.month_pools(month, split=split)
+        fee, billed, credits = fee_and_total(state.billed(month))
+        check = MonthCheck(month, sum(pools.pools.values(), ZERO), billed, fee, credits)
+        return check, pools.pools, pools.excluded, pools.notes
+
+    return state.memo(("month_check", month, split), compute)
 
 
-def months_in(entries: Iterable[Any], revenue: str, expenses_root: str) -> list[str]:
-    """Months that have billing or costs among these entries, oldest first."""
-    months: set[str] = set()
-    for txn in transactions(entries):
-        if txn.meta.get("kind") in ("invoice", "credit_note") and any(
-            p.account == revenue for p in txn.postings
-        ):
-            months.add(str(txn.meta.get("period", month_of(txn.date))))
-        elif any(p.account.startswith(expenses_root + ":") for p in txn.postings):
-            months.add(month_of(txn.date))
-    return sorted(m for m in months if len(m) == 7)
+def credit_note_rows(state: LedgerState, lines: Iterable[BilledLine]) -> list[CreditNoteRow]:
+    names = member_names(state)
+    amounts: dict[str, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        if line.standalone:
+            amounts[line.number] += line.amount
+    out = []
+    for number, amount in amounts.items():
+        doc = state.index.documents[number]
+        out.append(CreditNoteRow(number, doc.refers_to, names.get(doc.member, doc.member), doc.date, amount))
+    return sorted(out, key=lambda r: (r.date, r.number))
 
 
-def repartition(all_entries: Sequence[Any], month: str, rules: Rules, expenses_root: str) -> Repartition:
-    revenue = rules.accounts.revenue
-    billed = billed_by_month(all_entries, revenue)
-    check, pools, excluded, notes = month_check(all_entries, month, rules, expenses_root, billed)
+def member_names(state: LedgerState) -> dict[str, str]:
+    return state.memo(("names",), lambda: {m.id: m.identity.name for m in state.rules.members.members})
+
+
+def repartition(state: LedgerState, month: str) -> Repartition:
+    return state.memo(("repartition", month), lambda: _repartition(state, month))
+
+
+def _repartition(state: LedgerState, month: str) -> Repartition:
+    rules = state.rules
+    check, pools, excluded, notes = month_check(state, month)
     alloc = rules.allocation
     columns = [(slug, svc.label) for slug, svc in alloc.services.items()]
     columns.append((OVERHEAD, alloc.overhead.label))
-    lines = billed.get(month, [])
-    if any(s == FEE for _, s, _, _ in lines):
+    everything = state.billed(month)
+    lines = [x for x in everything if not x.standalone]  # the matrix is the month's allocation
+    if any(x.service == FEE for x in lines):
         columns.append((FEE, alloc.management_fee.label if alloc.management_fee else "Frais de gestion"))
     known = {slug for slug, _ in columns}
-    for service in sorted({s for _, s, _, _ in lines} - known):
+    for service in sorted({x.service for x in lines} - known):
         columns.append((service, service))
-    names = {m.id: m.identity.name for m in rules.members.members}
+    names = member_names(state)
     cells: dict[str, dict[str, Cell]] = defaultdict(dict)
-    for member, service, hours, amount in lines:
-        old = cells[member].get(service, Cell(ZERO, ZERO))
-        cells[member][service] = Cell(old.hours + hours, old.amount + amount)
+    for x in lines:
+        old = cells[x.member].get(x.service, Cell(ZERO, ZERO))
+        cells[x.member][x.service] = Cell(old.hours + x.hours, old.amount + x.amount)
     services = set(alloc.services)
     rows = [
         MemberRow(
@@ -263,6 +198,7 @@ def repartition(all_entries: Sequence[Any], month: str, rules: Rules, expenses_r
         excluded_cost=excluded,
         standard_rate=alloc.billing_mode == "standard_rate",
         notes=notes,
+        credit_notes=credit_note_rows(state, everything),
     )
 
 
@@ -275,6 +211,30 @@ class InvoiceRow:
     member_name: str
     days_overdue: int
     pdf_ok: bool  # the PDF is a file eage generated (listed in the lock manifest)
+    credited_by: tuple[str, ...] = ()  # credit notes dated up to the as-of date that cancel this invoice
+    credited: Decimal = ZERO  # their total
+
+    @property
+    def label(self) -> str:
+        """The status a reader sees: a credited invoice is "annulée par avoir", never "payée"."""
+        s = self.status
+        if not s.payable or not self.credited_by:
+            return s.status
+        numbers = ", ".join(self.credited_by)
+        if self.credited >= s.total:
+            return f"annulée par avoir {numbers}"
+        paid = max(s.paid - self.credited, ZERO)  # what payments brought, beside the credit notes
+        rest = s.total - self.credited
+        base = "payée" if paid >= rest else ("partiellement payée" if paid > 0 else "impayée")
+        return f"{base} (avoir partiel {numbers})"
+
+    @property
+    def badge(self) -> str:
+        """The CSS class of the status badge."""
+        if self.credited_by and self.credited >= self.status.total:
+            return "avoir"
+        base = self.label.split(" (", 1)[0]
+        return base.replace(" ", "-").replace("é", "e")
 
 
 @dataclass(frozen=True)
@@ -290,30 +250,45 @@ class Factures:
         return sum(self.aged_totals, ZERO)
 
 
-def factures(
-    listed_entries: Iterable[Any],
-    all_entries: Sequence[Any],
-    rules: Rules,
-    as_of: dt.date,
-    manifest: dict[str, str],
-) -> Factures:
-    names = {m.id: m.identity.name for m in rules.members.members}
-    statuses = invoice_statuses(all_entries, rules.accounts.receivable_parent, as_of)
-    listed = {
-        str(t.meta["invoice"])
-        for t in transactions(listed_entries)
-        if "invoice" in t.meta and t.date <= as_of
-    }
-    rows = [
-        InvoiceRow(
-            s, names.get(s.member, s.member), s.days_overdue(as_of), s.pdf is not None and s.pdf in manifest
-        )
-        for s in statuses
-        if s.number in listed
-    ]
-    aged = aged_receivables(statuses, as_of)
-    totals = tuple(sum((a.buckets[i] for a in aged), ZERO) for i in range(len(BUCKETS)))
-    return Factures(as_of, rows, [(names.get(a.member, a.member), a) for a in aged], totals)
+def invoice_rows(state: LedgerState, as_of: dt.date) -> list[InvoiceRow]:
+    """Every document dated up to ``as_of`` as the Factures page shows it (once per reload and date)."""
+
+    def compute() -> list[InvoiceRow]:
+        names = member_names(state)
+        manifest = state.manifest()
+        rows = []
+        for s in state.statuses(as_of):
+            credits: Sequence[Document] = [
+                c for c in state.index.credit_notes_of.get(s.number, []) if c.date <= as_of
+            ]
+            rows.append(
+                InvoiceRow(
+                    s,
+                    names.get(s.member, s.member),
+                    s.days_overdue(as_of),
+                    s.pdf is not None and s.pdf in manifest,
+                    tuple(c.number for c in credits),
+                    sum((c.total for c in credits), ZERO),
+                )
+            )
+        return rows
+
+    return state.memo(("invoice_rows", as_of), compute)
+
+
+def factures(state: LedgerState, listed: frozenset[str], as_of: dt.date) -> Factures:
+    """The documents whose number is ``listed`` (those of Fava's filtered entries), with statuses as of
+    ``as_of``, and the receivables aged on the whole ledger."""
+    rows = [r for r in invoice_rows(state, as_of) if r.status.number in listed]
+
+    def aging() -> tuple[list[tuple[str, AgedBalance]], tuple[Decimal, ...]]:
+        names = member_names(state)
+        aged = aged_receivables(state.statuses(as_of), as_of)
+        totals = tuple(sum((a.buckets[i] for a in aged), ZERO) for i in range(len(BUCKETS)))
+        return [(names.get(a.member, a.member), a) for a in aged], totals
+
+    aged, totals = state.memo(("aging", as_of), aging)
+    return Factures(as_of, rows, aged, totals)
 
 
 # --- Contrôles -----------------------------------------------------------------------------------------
@@ -352,6 +327,7 @@ class Controles:
     tampered: list[tuple[str, str]]
     errors: list[ErrorRow]
     notes: list[str]
+    credit_notes: list[tuple[str, CreditNoteRow]] = field(default_factory=list)  # (month, credit note)
 
     @property
     def billing_gaps(self) -> list[MonthCheck]:
@@ -363,7 +339,7 @@ def unsettled_payroll(all_entries: Iterable[Any], as_of: dt.date) -> list[Unsett
 
     Payments settle the oldest amounts first (FIFO), as social bodies and employees are paid in order.
     """
-    arisen: dict[str, list[list[Any]]] = defaultdict(list)  # account -> [[month, amount owed]]
+    arisen: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)  # account -> [(month, amount owed)]
     paid: dict[str, Decimal] = defaultdict(Decimal)
     for txn in transactions(all_entries):
         if txn.date > as_of:
@@ -374,7 +350,7 @@ def unsettled_payroll(all_entries: Iterable[Any], as_of: dt.date) -> list[Unsett
                 continue
             amount = Decimal(posting.units.number)
             if amount < 0:
-                arisen[posting.account].append([month_of(txn.date), -amount])
+                arisen[posting.account].append((month_of(txn.date), -amount))
             else:
                 paid[posting.account] += amount
     current = month_of(as_of)
@@ -382,7 +358,7 @@ def unsettled_payroll(all_entries: Iterable[Any], as_of: dt.date) -> list[Unsett
     for account in sorted(arisen):
         left = paid.get(account, ZERO)
         owed: dict[str, Decimal] = defaultdict(Decimal)
-        for month, amount in sorted(arisen[account], key=lambda x: str(x[0])):
+        for month, amount in sorted(arisen[account], key=lambda x: x[0]):
             settled = min(left, amount)
             left -= settled
             if amount - settled > 0:
@@ -411,38 +387,35 @@ def suspense(all_entries: Iterable[Any], account: str, as_of: dt.date) -> tuple[
     return balance, (lines if balance != 0 else [])
 
 
-def controles(
-    listed_entries: Sequence[Any],
-    all_entries: Sequence[Any],
-    rules: Rules,
-    as_of: dt.date,
-    expenses_root: str,
-    errors: Iterable[Any],
-) -> Controles:
-    billed = billed_by_month(all_entries, rules.accounts.revenue)
+def controles(state: LedgerState, months: Sequence[str], listed: frozenset[str], as_of: dt.date) -> Controles:
+    """The checks of ``months`` (those of the period on screen) and the balances as of ``as_of``."""
+    rules = state.rules
     notes: list[str] = []
     checks = []
-    for month in months_in(listed_entries, rules.accounts.revenue, expenses_root):
-        check, _, _, month_notes = month_check(all_entries, month, rules, expenses_root, billed)
+    credit_notes: list[tuple[str, CreditNoteRow]] = []
+    for month in months:
+        check, _, _, month_notes = month_check(state, month, split=False)
         checks.append(check)
-        notes += [f"{month_label(month)} : {n}" for n in month_notes if not n.startswith("Pas de feuille")]
-    balance, lines = suspense(all_entries, rules.accounts.suspense, as_of)
-    manifest = read_manifest(rules.root / "ledger")
-    bill = factures(listed_entries, all_entries, rules, as_of, manifest)
+        notes += [f"{month_label(month)} : {n}" for n in month_notes]
+        credit_notes += [(month, row) for row in credit_note_rows(state, state.billed(month))]
+    txns = state.ledger.transactions()
+    balance, lines = state.memo(("suspense", as_of), lambda: suspense(txns, rules.accounts.suspense, as_of))
     overdue = sorted(
-        (r for r in bill.rows if r.days_overdue > 0), key=lambda r: (-r.days_overdue, r.status.number)
+        (r for r in factures(state, listed, as_of).rows if r.days_overdue > 0),
+        key=lambda r: (-r.days_overdue, r.status.number),
     )
     return Controles(
         as_of=as_of,
         month_checks=checks,
         standard_rate=rules.allocation.billing_mode == "standard_rate",
-        unsettled_payroll=unsettled_payroll(all_entries, as_of),
+        unsettled_payroll=state.memo(("payroll", as_of), lambda: unsettled_payroll(txns, as_of)),
         suspense_balance=balance,
         suspense_lines=lines,
         overdue=overdue,
-        tampered=tampered(rules.root, manifest),
-        errors=[_error_row(e, rules.root) for e in errors],
+        tampered=state.tampered(),
+        errors=[_error_row(e, rules.root) for e in state.errors],
         notes=notes,
+        credit_notes=credit_notes,
     )
 
 
@@ -459,109 +432,104 @@ def _error_row(error: Any, root: Path) -> ErrorRow:
 
 
 @dataclass(frozen=True)
-class BudgetRow:
-    account: str
-    name: str
-    budget: Decimal
-    actual: Decimal
-    parent: str | None = None  # the nearest budgeted ancestor: this row's figures are already in its row
+class BudgetYear:
+    """``eage budget``'s consolidated statement of one year's months in the period on screen."""
+
+    year: int
+    first: int
+    through: int
+    statement: Consolidated | None  # None when the actual figures cannot be read (see problems)
+    source: str | None  # the budget file, None when the year has none
+    problems: tuple[str, ...] = ()
 
     @property
-    def difference(self) -> Decimal:
-        return self.actual - self.budget
+    def label(self) -> str:
+        """The months in words: "janvier à octobre 2026", "mars 2026"."""
+        first = month_label(f"{self.year}-{self.first:02d}")
+        if self.first == self.through:
+            return first
+        return f"{first.rsplit(' ', 1)[0]} à {month_label(f'{self.year}-{self.through:02d}')}"
 
     @property
-    def ratio(self) -> Decimal | None:
-        return None if self.budget == 0 else self.actual / self.budget
+    def from_january(self) -> bool:
+        """A period from January: the statement is the board's, year-end forecast included."""
+        return self.first == 1
+
+    def sides(self) -> list[tuple[str, str, tuple[Row, ...], Figures]]:
+        """(slug, title, rows, total) of charges then produits."""
+        s = self.statement
+        if s is None:
+            return []
+        return [
+            ("charges", "Charges", s.charges, s.total_charges),
+            ("produits", "Produits", s.produits, s.total_produits),
+        ]
 
 
 @dataclass(frozen=True)
-class BudgetSection:
-    title: str
-    rows: list[BudgetRow]
-
-    @property
-    def top_rows(self) -> list[BudgetRow]:
-        """Rows without a budgeted ancestor: a parent's row already includes its sub-accounts."""
-        return [r for r in self.rows if r.parent is None]
-
-    @property
-    def budget(self) -> Decimal:
-        return sum((r.budget for r in self.top_rows), ZERO)
-
-    @property
-    def actual(self) -> Decimal:
-        return sum((r.actual for r in self.top_rows), ZERO)
-
-    @property
-    def difference(self) -> Decimal:
-        return self.actual - self.budget
+class BudgetPage:
+    years: list[BudgetYear]
+    notes: list[str]
 
 
-@dataclass(frozen=True)
-class Budget:
-    begin: dt.date | None
-    end: dt.date | None  # exclusive
-    sections: list[BudgetSection]
+def budget_periods(
+    begin: dt.date | None, end: dt.date | None, default_year: int, default_through: int
+) -> tuple[list[tuple[int, int, int]], list[str]]:
+    """(year, first month, last month) of each year the period covers, and what the reader must know.
 
-    @property
-    def last(self) -> dt.date | None:
-        return None if self.end is None else self.end - dt.timedelta(days=1)
-
-
-def budgeted_accounts(all_entries: Iterable[Any]) -> list[str]:
-    out = set()
-    for entry in all_entries:
-        if isinstance(entry, Custom) and entry.type == "budget" and entry.values:
-            out.add(str(entry.values[0].value))
-    return sorted(out)
-
-
-def budget(
-    listed_entries: Iterable[Any],
-    all_entries: Iterable[Any],
-    begin: dt.date | None,
-    end: dt.date | None,
-    calculate: Any,
-    roots: tuple[str, str],
-    currency: str = "EUR",
-) -> Budget:
-    """Budget (Fava's ``custom "budget"`` directives, pro rata to the days of the period) vs actual.
-
-    ``calculate(account, begin, end)`` is Fava's budget module (children included); actual amounts are the
-    listed entries' postings on the account and its sub-accounts. Income is shown positive. When an
-    account and one of its sub-accounts both have a budget, the sub-account's row names its parent and the
-    section totals count the parent's row only (it already includes the sub-account).
+    Without a time filter: ``default_year`` from January to ``default_through``, as ``eage budget YYYY``
+    without ``--through``. A period that does not start or end with a month is taken in whole months (the
+    budget is monthly): the page says so.
     """
-    all_entries = list(all_entries)
-    accounts = budgeted_accounts(all_entries)
-    if begin is None or end is None or not accounts:
-        return Budget(begin, end, [])
-    names = {e.account: str(e.meta["name"]) for e in all_entries if isinstance(e, Open) and "name" in e.meta}
-    actual: dict[str, Decimal] = defaultdict(Decimal)
-    for txn in transactions(listed_entries):
-        if not begin <= txn.date < end:
+    if begin is None or end is None:
+        return [(default_year, 1, default_through)], [
+            f"Sans filtre de période : l'exercice {default_year}, de janvier au dernier mois facturé, "
+            f"comme « eage budget {default_year} »."
+        ]
+    last = end - dt.timedelta(days=1)
+    if last < begin:
+        return [], []
+    notes = []
+    if begin.day != 1 or end.day != 1:
+        notes.append(
+            "La période filtrée ne commence ou ne finit pas avec un mois : le budget étant mensuel, les "
+            f"chiffres portent sur les mois entiers, de {month_label(month_of(begin))} à "
+            f"{month_label(month_of(last))}."
+        )
+    periods = []
+    for year in range(begin.year, last.year + 1):
+        first = begin.month if year == begin.year else 1
+        through = last.month if year == last.year else 12
+        periods.append((year, first, through))
+    return periods, notes
+
+
+def budget(state: LedgerState, begin: dt.date | None, end: dt.date | None) -> BudgetPage:
+    """The Budget page: ``eage budget``'s statement for each year of the period (see budget_periods)."""
+    txns = state.ledger.transactions()
+    if txns:  # never a statement for years before the first entry or after the last one
+        first_day, last_day_ = txns[0].date, txns[-1].date
+        if begin is not None and end is not None:
+            begin = max(begin, dt.date(first_day.year, 1, 1))
+            end = min(end, dt.date(last_day_.year + 1, 1, 1))
+    invoiced = state.index.last_invoiced
+    if invoiced is not None:
+        default_year, default_through = int(invoiced[:4]), int(invoiced[5:7])
+    else:
+        default_year = (txns[-1].date if txns else dt.date.today()).year
+        default_through = 12
+    periods, notes = budget_periods(begin, end, default_year, default_through)
+    years = []
+    for year, first, through in periods:
+        try:
+            inputs, statement = state.statement(year, first, through)
+        except InputError as exc:
+            inputs = state.budget_inputs(year)
+            problems = inputs.problems + tuple(str(p) for p in exc.problems)
+            years.append(BudgetYear(year, first, through, None, inputs.source, problems))
             continue
-        for posting in txn.postings:
-            if posting.units.currency == currency:
-                actual[posting.account] += Decimal(posting.units.number)
-    expenses, income = roots
-    sections = []
-    for title, root, sign in (("Charges", expenses, 1), ("Produits", income, -1)):
-        rows = []
-        for account in accounts:
-            if not account.startswith(root + ":") and account != root:
-                continue
-            planned = Decimal(calculate(account, begin, end).get(currency, ZERO))
-            done = sum((v for a, v in actual.items() if a == account or a.startswith(account + ":")), ZERO)
-            if sign < 0:
-                planned = abs(planned)  # income budgets are written either sign; shown as amounts to earn
-            parents = [a for a in accounts if account.startswith(a + ":")]
-            parent = max(parents, key=len) if parents else None
-            rows.append(BudgetRow(account, names.get(account, account), planned, sign * done, parent))
-        if rows:
-            sections.append(BudgetSection(title, rows))
-    return Budget(begin, end, sections)
+        years.append(BudgetYear(year, first, through, statement, inputs.source, inputs.problems))
+    return BudgetPage(years, notes)
 
 
 def last_day(month: str) -> dt.date:
