@@ -109,6 +109,15 @@ def a_member_joins(root: Path) -> None:
 
 
 def december_run(root: Path) -> None:
+    """November and December billed at standard rates, so that the close has a true-up to issue."""
+    rules = root / "rules/allocation.yaml"
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(text.replace("billing_mode: actual", "billing_mode: standard_rate"), encoding="utf-8")
+    main = root / "ledger/main.beancount"
+    text = main.read_text(encoding="utf-8")
+    main.write_text(
+        text.replace("'billing_mode': 'actual'", "'billing_mode': 'standard_rate'"), encoding="utf-8"
+    )
     for month in ("2026-11", "2026-12"):
         code, err = eage(root, "run", month)
         assert code == 0, err
