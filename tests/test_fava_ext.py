@@ -288,3 +288,166 @@ def test_fava_command_listens_on_loopback_only(group: Path, monkeypatch: pytest.
     assert seen["host"] == "127.0.0.1" and seen["port"] == 5999 and seen["closed"]
     assert seen["read_only"] is True
     assert fava_cmd.HOST == "127.0.0.1"
+
+
+# --- credit notes ------------------------------------------------------------------------------------
+
+CREDITED = "FAC-2026-0151"  # Yes High Tech, October 2026: 1 320,40 € on 7084, 1 584,48 € with VAT
+
+
+@pytest.fixture(scope="module")
+def credited(tmp_path_factory: pytest.TempPathFactory) -> Client:
+    """The demo after `eage credit-note FAC-2026-0151 --reason x`: a standalone credit note, AV-2026-0001."""
+    from conftest import copy_demo
+
+    root = copy_demo(tmp_path_factory.mktemp("credited") / "group").resolve()
+    assert main(["credit-note", CREDITED, "--reason", "x", "--root", str(root)]) == 0
+    return Client(root)
+
+
+def invoice_row(html: str, number: str) -> str:
+    row = re.search(r"<tr>\s*<td>" + re.escape(number) + r"(?:</td>| <span).*?</tr>", html, re.S)
+    assert row is not None, number
+    return row.group(0)
+
+
+def test_a_credited_invoice_is_cancelled_never_paid(credited: Client) -> None:
+    html = credited.page("factures")
+    row = invoice_row(html, CREDITED)
+    assert '<span class="badge avoir">annulée par avoir AV-2026-0001</span>' in row
+    assert "payée" not in row
+    note = invoice_row(html, "AV-2026-0001")
+    assert "(sur FAC-2026-0151)" in note and ">avoir</span>" in note
+
+
+def test_a_standalone_credit_note_is_no_billing_gap(credited: Client) -> None:
+    html = credited.page("controles")
+    assert "✓ Chaque mois facturé égale son coût (10 mois)" in html
+    section = re.search(r'id="eage-ctl-credit-notes">(.*?)</section>', html, re.S)
+    assert section is not None
+    assert "Avoirs émis" in section.group(1)
+    assert "AV-2026-0001" in section.group(1) and CREDITED in section.group(1)
+    assert "octobre 2026" in section.group(1) and fr_eur(Decimal("-1320.40")) in section.group(1)
+    october = credited.page("repartition", PERIOD + "&month=2026-10")
+    assert "✓ facturé = coût" in october
+    assert "AV-2026-0001 sur FAC-2026-0151" in october
+
+
+def test_no_credit_note_no_avoirs_line(client: Client) -> None:
+    assert "✓ Aucun avoir isolé dans la période" in client.page("controles")
+
+
+CORRECTION = """
+2026-10-31 * "M" "Facture FAC-2026-0010" ^FAC-2026-0010
+  kind: "invoice"
+  invoice: "FAC-2026-0010"
+  member: "m"
+  period: "2026-10"
+  total: "100.00"
+  Assets:411-m  100.00 EUR
+  Income:7084  -100.00 EUR
+    service: "compta"
+    hours: "10.00"
+"""
+CORRECTION_FILE = """
+2026-11-05 * "M" "Avoir AV-2026-0001" ^AV-2026-0001 ^FAC-2026-0010 ^FAC-2026-0011
+  kind: "credit_note"
+  invoice: "AV-2026-0001"
+  member: "m"
+  period: "2026-10"
+  total: "100.00"
+  refers_to: "FAC-2026-0010"
+  Assets:411-m  -100.00 EUR
+  Income:7084  100.00 EUR
+    service: "compta"
+    hours: "10.00"
+
+2026-11-05 * "M" "Facture FAC-2026-0011" ^FAC-2026-0011 ^FAC-2026-0010 ^AV-2026-0001
+  kind: "invoice"
+  invoice: "FAC-2026-0011"
+  member: "m"
+  period: "2026-10"
+  total: "120.00"
+  Assets:411-m  120.00 EUR
+  Income:7084  -120.00 EUR
+    service: "compta"
+    hours: "12.00"
+"""
+STANDALONE_FILE = CORRECTION_FILE.split("\n\n")[0].replace("^FAC-2026-0011", "").replace("0001", "0002")
+
+
+def parsed(text: str, filename: str) -> list[Any]:
+    from beancount.parser import parser
+
+    entries, errors, _ = parser.parse_string(text, report_filename=filename)
+    assert not errors
+    return list(entries)
+
+
+def test_a_correction_nets_out_and_a_standalone_credit_note_is_apart() -> None:
+    """A correction's credit note (in YYYY-MM-correction-N.beancount) with its replacement invoice is the
+    month's billing: it nets to the replacement. A credit note of `eage credit-note` (its own
+    AV-….beancount file) is counted apart."""
+    from eage.fava_ext.state import build_index, fee_and_total
+
+    entries = parsed(CORRECTION, "/g/ledger/generated/2026/2026-10-allocation.beancount")
+    entries += parsed(CORRECTION_FILE, "/g/ledger/generated/2026/2026-10-correction-1.beancount")
+    index = build_index(entries, "Income:7084", "Expenses")
+    assert fee_and_total(index.billed["2026-10"]) == (Decimal(0), Decimal("120.00"), Decimal(0))
+    assert not index.documents["AV-2026-0001"].standalone
+
+    entries += parsed(STANDALONE_FILE, "/g/ledger/generated/2026/AV-2026-0002.beancount")
+    index = build_index(entries, "Income:7084", "Expenses")
+    assert index.documents["AV-2026-0002"].standalone
+    assert fee_and_total(index.billed["2026-10"]) == (Decimal(0), Decimal("120.00"), Decimal("-100.00"))
+    assert [d.number for d in index.credit_notes_of["FAC-2026-0010"]] == ["AV-2026-0001", "AV-2026-0002"]
+
+
+# --- derived state: once per reload ------------------------------------------------------------------
+
+
+def test_pages_compute_once_per_reload(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second request re-reads no timesheet and re-hashes no locked file; a reload computes again."""
+    import eage.fava_ext.state as state_module
+
+    calls = {"tampered": 0, "timesheet": 0}
+    real_tampered, real_read = getattr(state_module, "tampered"), getattr(state_module, "read_timesheet")  # noqa: B009
+
+    def counting_tampered(*args: Any) -> Any:
+        calls["tampered"] += 1
+        return real_tampered(*args)
+
+    def counting_read(*args: Any) -> Any:
+        calls["timesheet"] += 1
+        return real_read(*args)
+
+    monkeypatch.setattr(state_module, "tampered", counting_tampered)
+    monkeypatch.setattr(state_module, "read_timesheet", counting_read)
+    own = Client(demo)
+    for _ in range(2):
+        for page in ("repartition", "factures", "controles", "budget"):
+            own.page(page)
+    assert calls == {"tampered": 1, "timesheet": 1}  # Contrôles' check needs no timesheet; Répartition one
+    ledger = own.app.config["LEDGERS"].ledgers[0]
+    ledger.load_file()  # what Fava does when a ledger file changes
+    own.page("controles")
+    own.page("repartition")
+    assert calls == {"tampered": 2, "timesheet": 2}
+    # a timesheet changed on disk (Fava does not watch it): the state is built again
+    sheet = demo / "ledger" / "timesheets" / "2026-10.csv"
+    sheet.write_bytes(sheet.read_bytes())
+    os.utime(sheet, ns=(sheet.stat().st_atime_ns, sheet.stat().st_mtime_ns + 1_000_000_000))
+    own.page("repartition")
+    assert calls["timesheet"] == 3
+
+
+def test_long_lists_are_limited_with_a_link_to_all(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    import eage.fava_ext as ext
+
+    monkeypatch.setattr(ext, "ROW_LIMIT", 5)
+    html = client.page("factures")
+    assert "Les 5 pièces les plus récentes sur" in html and "tout=1" in html
+    assert len(re.findall(r"<tr>\s*<td>(?:FAC|AV)-", html)) == 5
+    everything = client.page("factures", PERIOD + "&tout=1")
+    assert "pièces les plus récentes" not in everything
+    assert len(re.findall(r"<tr>\s*<td>(?:FAC|AV)-", everything)) > 5

@@ -24,7 +24,7 @@ import datetime as dt
 import threading
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from fava.beans.abc import Transaction
@@ -48,6 +48,9 @@ PAGES = (
     ("budget", "Budget"),
 )
 INVOICE_DIR = "reports/invoices"
+#: Rows of a long table shown by default (the page links to all of them).
+ROW_LIMIT = 1000
+T = TypeVar("T")
 
 
 class Eage(FavaExtensionBase):
@@ -60,6 +63,7 @@ class Eage(FavaExtensionBase):
         self._rules: tuple[Stamp, Rules | None, str | None] | None = None
         self._state: LedgerState | None = None
         self._lock = threading.Lock()
+        self._pdf_base: dict[str, str] = {}
 
     # --- context ---------------------------------------------------------------------------------------
 
@@ -197,6 +201,13 @@ class Eage(FavaExtensionBase):
             return None
         return reports.budget(state, *self._range())
 
+    def limited(self, rows: list[T], *, latest: bool) -> list[T]:
+        """At most ROW_LIMIT rows of a long list (the latest ones when ``latest``, else the first),
+        unless the reader asked for all of them (``tout=1``): ten years of invoices are 36 000 rows."""
+        if request.args.get("tout") == "1" or len(rows) <= ROW_LIMIT:
+            return rows
+        return rows[-ROW_LIMIT:] if latest else rows[:ROW_LIMIT]
+
     def other_filters(self) -> bool:
         """An account or advanced filter is set: the budget ignores it (it is ``eage budget``'s)."""
         return bool(request.args.get("account") or request.args.get("filter"))
@@ -235,7 +246,12 @@ class Eage(FavaExtensionBase):
         from fava.application import url_for
 
         # Fava's route names its parameter "endpoint", which url_for() takes as its own first argument.
-        return f"{url_for('index')}extension/{quote(self.name)}/pdf?{urlencode({'path': path})}"
+        # The base is the same for every row of a page (thousands on a large group): built once per root.
+        key = request.script_root
+        base = self._pdf_base.get(key)
+        if base is None:
+            base = self._pdf_base[key] = f"{url_for('index')}extension/{quote(self.name)}/pdf?"
+        return base + urlencode({"path": path})
 
     def account_url(self, account: str) -> str:
         from fava.application import url_for

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from eage.allocation.core import FEE, OVERHEAD, pool_costs
 from eage.bank.receivables import InvoiceStatus, invoice_statuses
@@ -70,9 +70,9 @@ def month_of(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-@dataclass(frozen=True)
-class BilledLine:
-    """One revenue posting (7084) of an invoice or credit note, by the month it bills."""
+class BilledLine(NamedTuple):
+    """One revenue posting (7084) of an invoice or credit note, by the month it bills (a NamedTuple:
+    ten years of a large group are a hundred thousand of them, built at every reload)."""
 
     member: str
     service: str
@@ -83,8 +83,7 @@ class BilledLine:
     standalone: bool  # a credit note of `eage credit-note`, not part of a correction
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(NamedTuple):
     """An issued document as the pages need it (from its transaction's metadata)."""
 
     number: str
@@ -141,7 +140,8 @@ def build_index(entries: Iterable[Any], revenue: str, expenses_root: str) -> Ind
         kind = meta.get("kind")
         if kind in ("invoice", "credit_note", "fee", "trueup") and "invoice" in meta:
             number = str(meta["invoice"])
-            name = Path(str(meta.get("filename", ""))).name
+            # The file's name only (a string split: a Path per document costs seconds on a large ledger).
+            name = str(meta.get("filename", "")).replace("\\", "/").rpartition("/")[2]
             standalone = kind == "credit_note" and CORRECTION_FILE.fullmatch(name) is None
             period = str(meta.get("period", month_of(txn.date)))
             doc = Document(
@@ -285,7 +285,9 @@ class LedgerState:
             )
         start, end = month_bounds(month)
         try:
-            by_month = self.costs_by_month()
+            # The costs of every month are read in one walk when a page needs many months (Contrôles);
+            # one month alone (Répartition) reads its own.
+            by_month = self._memo.get(("costs",)) if split else self.costs_by_month()
             if by_month is None:
                 costs = self.ledger.costs(start, end, self.expenses_root)  # raises on a cost not in EUR
             else:
