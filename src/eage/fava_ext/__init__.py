@@ -4,18 +4,21 @@ Declared in main.beancount with ``custom "fava-extension" "eage.fava_ext"``. One
 pages chosen by the ``page`` query parameter (Fava gives an extension one report title):
 
 - Répartition: for a month, hours and amounts billed per member and service, the pools' costs, and the
-  check "facturé = coût";
-- Factures: every invoice and credit note with its payment status, days overdue and PDF, and the
-  receivables aged by member;
-- Contrôles: billed ≠ cost, unsettled payroll liabilities, bank lines waiting in 471, overdue invoices,
-  generated files edited by hand, Beancount errors;
-- Budget: budget vs actual for the period.
+  check "facturé = coût" (standalone credit notes listed apart);
+- Factures: every invoice and credit note with its status (payée, impayée, annulée par avoir AV-…), days
+  overdue and PDF, and the receivables aged by member;
+- Contrôles: billed ≠ cost, the credit notes issued (« Avoirs émis »), unsettled payroll liabilities, bank
+  lines waiting in 471, overdue invoices, generated files edited by hand, Beancount errors;
+- Budget: ``eage budget``'s consolidated statement for the months of the period (same library calls,
+  same figures, a « Non budgété » row so that the total charges are the ledger's).
 
-Pages follow Fava's filters: what is listed comes from the filtered ledger (``g.filtered``); statuses and
-balances are computed on the whole ledger up to the as-of date, the last day of the filtered period (or
-today when no time filter is set), so "days overdue" has one meaning on every page. The figures are
-computed in :mod:`eage.fava_ext.reports`; this module only wires them to Fava and Flask. Templates are
-autoescaped (their names end in .html): names from the ledger are text, never markup.
+Which documents are listed follows Fava's filters (``g.filtered``); the months of Répartition, Contrôles
+and Budget follow its time filter. Statuses and balances are computed on the whole ledger up to the as-of
+date, the last day of the filtered period (or today when no time filter is set), so "days overdue" has
+one meaning on every page. The figures are computed once per ledger reload
+(:class:`eage.fava_ext.state.LedgerState`, built in ``after_load_file``) and laid out by
+:mod:`eage.fava_ext.reports`; this module only wires them to Fava and Flask. Templates are autoescaped
+(their names end in .html): names from the ledger are text, never markup.
 """
 
 from __future__ import annotations
