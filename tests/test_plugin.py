@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from conftest import copy_demo
 from eage.allocation.core import FEE as ALLOCATION_FEE
+from eage.invoicing import numbering
 from eage.ledger.load import DOC_KINDS, load_ledger
 from eage.plugins import invariants as plugin
 from eage.plugins.invariants import (
@@ -189,10 +190,25 @@ def test_a_ledger_as_eage_writes_it_has_no_error() -> None:
     assert eage_errors(text) == []
 
 
-def test_the_demo_constants_are_eages_own() -> None:
+def test_the_plugins_definitions_are_eages_own() -> None:
+    # Repeated in the plugin so that it imports neither the rules' models nor the ledger loader.
     assert plugin.FEE == ALLOCATION_FEE
-    assert (plugin.INVOICE, plugin.CREDIT_NOTE, plugin.TRUEUP) == ("invoice", "credit_note", "trueup")
-    assert set(DOC_KINDS) == {"invoice", "credit_note", "fee", "trueup"}
+    assert frozenset(DOC_KINDS) == plugin.DOC_KINDS
+    assert {plugin.INVOICE, plugin.CREDIT_NOTE, plugin.TRUEUP} < plugin.DOC_KINDS
+    assert plugin.format_number("AV", 2026, 7) == numbering.format_number("AV", 2026, 7) == "AV-2026-0007"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=16),
+        st.from_regex(r"[A-Z]{1,7}-[0-9]{3,5}-[0-9]{3,6}", fullmatch=True),
+    )
+)
+def test_the_plugin_reads_numbers_as_eage_does(number: str) -> None:
+    match = plugin._NUMBER.fullmatch(number)
+    parsed = None if match is None else (match.group(1), int(match.group(2)), int(match.group(3)))
+    assert parsed == numbering.parse_number(number)
 
 
 # --- 1. numbering ---------------------------------------------------------------------------------------
