@@ -63,6 +63,11 @@ def main() -> int:
         "--src", type=Path, help="the src/ folder of the eage to classify (default: installed)"
     )
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--without-plugin",
+        action="store_true",
+        help="drop the eage plugin line from the demo's main.beancount (for a tree older than the plugin)",
+    )
     args = parser.parse_args()
     env = {**os.environ, "BEANCOUNT_DISABLE_LOAD_CACHE": "1", "COLUMNS": "200"}
     if args.src:
@@ -70,6 +75,12 @@ def main() -> int:
     counts: Counter[str] = Counter()
     with tempfile.TemporaryDirectory(prefix="eage-catalogue-") as tmp:
         pristine = copy_demo(Path(tmp) / "pristine")
+        if args.without_plugin:
+            main_path = pristine / "ledger" / "main.beancount"
+            kept = main_path.read_text(encoding="utf-8").splitlines(keepends=True)
+            main_path.write_text(
+                "".join(ln for ln in kept if not ln.startswith('plugin "eage.')), encoding="utf-8"
+            )
         for index, case in enumerate(CASES):
             work = Path(tmp) / f"case{index}"
             root = work / "group"
