@@ -59,10 +59,11 @@ from eage.money import ZERO, cents
 
 __plugins__ = ("invariants",)
 
-# Three of eage's definitions are repeated here rather than imported, since this module is imported on every
-# load of the ledger (bean-check, Fava, every eage command): importing eage.allocation.core loads the rules'
-# models (0.2 s), and eage.ledger.load with eage.invoicing.numbering cost 15 ms, as much as the checks take
-# on the demo. tests/test_plugin.py pins each one to the original.
+# Four of eage's definitions (document kinds, management fee, number pattern and format) are repeated here
+# rather than imported, since this module is imported on every load of the ledger (bean-check, Fava, every
+# eage command): eage.allocation.core loads the rules' models (0.2 s), and eage.ledger.load with
+# eage.invoicing.numbering cost 10-15 ms, as much as the checks take on the demo. tests/test_plugin.py pins
+# each one to the original.
 
 #: :data:`eage.ledger.load.DOC_KINDS`: the kinds of transaction that record an issued document.
 DOC_KINDS = frozenset(("invoice", "credit_note", "fee", "trueup"))
