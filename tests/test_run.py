@@ -191,3 +191,10 @@ def test_an_invoice_whose_xml_breaks_the_rules_stops_the_month(
     with pytest.raises(InputError, match=rf"the Factur-X XML of {bad.number} \({bad.member_id}\) breaks"):
         batch.render_documents(ctx, plan)
     assert plan.documents == {}
+
+
+def test_a_relative_root_is_the_same_group(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`eage run` from inside the group's folder (--root "."): the rewritten members file is recognised."""
+    monkeypatch.chdir(demo)
+    assert main(["credit-note", "FAC-2026-0151", "--reason", "x", "--root", "."]) == 0
+    assert main(["run", "2026-11", "--dry-run", "--root", "."]) == 0

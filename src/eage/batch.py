@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -944,11 +945,14 @@ def validate_plan(ctx: Context, plan: WritePlan, *, replaced: Sequence[str] = ()
     new_texts = {p: t for p, t in plan.files.items() if p not in included or p in replaced}
     ledger = ctx.ledger
     if replaced:
-        gone = {str(ctx.root / "ledger" / p) for p in replaced}
+        # Beancount's filenames are absolute; --root may be relative ("."): compare absolute, resolved paths.
+        gone = {os.path.realpath(ctx.root / "ledger" / p) for p in replaced}
+        names = {str(e.meta.get("filename")) for e in ledger.entries if getattr(e, "meta", None) is not None}
+        dropped = {name for name in names if os.path.realpath(name) in gone}
         kept = [
             e
             for e in ledger.entries
-            if getattr(e, "meta", None) is None or e.meta.get("filename") not in gone
+            if getattr(e, "meta", None) is None or str(e.meta.get("filename")) not in dropped
         ]
         ledger = Ledger(ctx.root, kept, ledger.options)
     problems = validate_additions(ledger, new_texts)
