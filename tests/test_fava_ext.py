@@ -451,3 +451,19 @@ def test_long_lists_are_limited_with_a_link_to_all(client: Client, monkeypatch: 
     everything = client.page("factures", PERIOD + "&tout=1")
     assert "pièces les plus récentes" not in everything
     assert len(re.findall(r"<tr>\s*<td>(?:FAC|AV)-", everything)) > 5
+
+
+def test_bench_fava_on_a_tiny_synthetic_group(tmp_path: Path) -> None:
+    """benchmarks/bench_fava.py: every eage page and Fava's income statement, timed, side by side."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import bench_fava
+
+    root = tmp_path / "group"
+    bench_fava.ensure_group(root, 5, 3, 1, months=2)  # 5 members, 3 staff, two months of history
+    figures = bench_fava.measure(root, 2, None)
+    assert set(figures["pages"]) == {"api/income_statement", *bench_fava.PAGES}
+    assert all(len(p["seconds"]) == 2 and p["bytes"] > 0 for p in figures["pages"].values())
+    table = bench_fava.table(figures)
+    assert "ratio" in table and "controles" in table and "api/income_statement" in table

@@ -67,6 +67,7 @@ class Eage(FavaExtensionBase):
         self._state: LedgerState | None = None
         self._lock = threading.Lock()
         self._pdf_base: dict[str, str] = {}
+        self._local = threading.local()  # per request thread: the stamp of the files beside the ledger
 
     # --- context ---------------------------------------------------------------------------------------
 
@@ -97,10 +98,16 @@ class Eage(FavaExtensionBase):
                 self._rules = (stamp, None, str(exc))
         return self._rules[1]
 
+    def before_request(self) -> None:
+        """A new request: the files beside the ledger are looked at again (once, when a page asks)."""
+        self._local.stamp = None
+
     def state(self) -> LedgerState | None:
         """This load's derived state; built again when rules, timesheets or the manifest changed on disk
         (Fava does not watch them), else kept until the next reload."""
-        stamp = input_stamp(self.root)
+        stamp: Stamp | None = getattr(self._local, "stamp", None)
+        if stamp is None:
+            stamp = self._local.stamp = input_stamp(self.root)
         with self._lock:
             if self._state is None or self._state.stamp != stamp:
                 self._state = self._build_state(stamp)
