@@ -198,3 +198,24 @@ def test_a_relative_root_is_the_same_group(demo: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(demo)
     assert main(["credit-note", "FAC-2026-0151", "--reason", "x", "--root", "."]) == 0
     assert main(["run", "2026-11", "--dry-run", "--root", "."]) == 0
+
+
+def test_a_cost_posted_after_its_month_was_billed_is_reported_and_corrected(
+    demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The eage plugin reports the gap (bean-check, Fava and `eage check` alike) without stopping the
+    command that fixes it: `eage run 2026-10 --correct` loads the ledger and bills the difference."""
+    entries = demo / "ledger/entries.beancount"
+    late = (
+        '\n2026-10-20 * "Papeterie Jacquard" "Facture oubliée 10/2026"\n'
+        "  Charges:60-Achats:6064-Fournitures-administratives  30.00 EUR\n"
+        "  Actif:51-Banque:512-Credit-Cooperatif\n"
+    )
+    entries.write_text(entries.read_text(encoding="utf-8") + late, encoding="utf-8")
+    assert main(["check", "--root", str(demo)]) == 1
+    out = capsys.readouterr()
+    assert "the billing of 2026-10" in out.out + out.err and "--correct" in out.out + out.err
+    assert main(["run", "2026-10", "--correct", "--root", str(demo)]) == 0
+    capsys.readouterr()
+    _, errors, _ = loader.load_file(str(demo / "ledger/main.beancount"))
+    assert errors == [], "corrected: the month bills its cost again"

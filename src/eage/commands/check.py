@@ -20,6 +20,7 @@ Placeholder identities left by ``eage init`` are warnings: the check passes, the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,6 +93,8 @@ def collect(root: Path) -> Report:
         report.checked.append(f"ledger: {len(ledger.entries)} entries")
     except InputError as exc:
         report.add(exc.problems)
+    if ledger is not None and rules is not None:
+        report.add(plugin_config_problems(root, ledger, rules))
     _check_bank_rules(root, rules, ledger, report)
     _check_budgets(root, rules, ledger, report)
     _check_templates(root, report)
@@ -118,6 +121,46 @@ def collect(root: Path) -> Report:
             unique.append(shown)
     report.problems = unique
     return report
+
+
+PLUGIN = "eage.plugins.invariants"
+
+
+def plugin_config_problems(root: Path, ledger: Ledger, rules: Rules) -> list[Problem]:
+    """The eage plugin's configuration in main.beancount must say what rules/allocation.yaml says (the
+    plugin reads no file, so the billing mode and the excluded accounts are repeated there)."""
+    from eage.plugins.invariants import Config, parse_config
+
+    configs = [config for name, config in ledger.options.get("plugin", []) if name == PLUGIN]
+    main_rel = "ledger/main.beancount"
+    if not configs:
+        return []  # without the plugin, bean-check and Fava do not see eage's invariants: allowed
+    line = None
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        text = (root / main_rel).read_text(encoding="utf-8")
+        line = next(
+            (n for n, ln in enumerate(text.splitlines(), 1) if ln.startswith(f'plugin "{PLUGIN}"')), None
+        )
+    parsed, _ = parse_config(configs[0], ledger.options)
+    allocation = rules.allocation
+    wanted = Config(
+        billing_mode=allocation.billing_mode, excluded_accounts=tuple(allocation.excluded_accounts)
+    )
+    if parsed is None or (parsed.billing_mode, parsed.excluded_accounts) == (
+        wanted.billing_mode,
+        wanted.excluded_accounts,
+    ):
+        return []  # an unreadable configuration is reported by the plugin itself
+    said = f"{{'billing_mode': {wanted.billing_mode!r}, 'excluded_accounts': {list(wanted.excluded_accounts)!r}}}"
+    return [
+        Problem(
+            f"the eage plugin's configuration ({parsed.billing_mode}, {len(parsed.excluded_accounts)} excluded "
+            "account(s)) differs from rules/allocation.yaml",
+            file=main_rel,
+            line=line,
+            fix=f'write plugin "{PLUGIN}" "{said}"',
+        )
+    ]
 
 
 def _check_bank_rules(root: Path, rules: Rules | None, ledger: Ledger | None, report: Report) -> None:

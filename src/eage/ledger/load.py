@@ -284,7 +284,15 @@ def _str_or_none(value: object) -> str | None:
 
 
 def load_ledger(root: Path, *, allow_errors: bool = False) -> tuple[Ledger, list[Problem]]:
-    """Load ledger/main.beancount under ``root``; raise InputError on any error unless allowed."""
+    """Load ledger/main.beancount under ``root``; raise InputError on any error unless allowed.
+
+    The eage plugin's billing errors (a month whose billing differs from its cost, e.g. a cost posted after
+    the month was invoiced) do not stop a command: the fix is a command (``eage run YYYY-MM --correct``),
+    which must be able to load the ledger. They are returned with the other problems, and ``eage check``
+    reports them.
+    """
+    from eage.plugins.invariants import BillingError
+
     main = root / "ledger" / "main.beancount"
     if not main.exists():
         raise InputError.at("the ledger is missing", file="ledger/main.beancount", fix="run `eage init DIR`")
@@ -292,10 +300,12 @@ def load_ledger(root: Path, *, allow_errors: bool = False) -> tuple[Ledger, list
         entries, errors, options = loader.load_file(str(main))
     except OSError as exc:
         raise _io_problem(exc, root) from None
-    problems = format_errors(errors, root)
-    if problems and not allow_errors:
-        raise InputError(problems)
-    return Ledger(root, entries, options, clean=not problems), problems
+    fatal = [e for e in errors if not isinstance(e, BillingError)]
+    fatal_problems = format_errors(fatal, root)
+    if fatal_problems and not allow_errors:
+        raise InputError(fatal_problems)
+    problems = format_errors(errors, root) if len(fatal) != len(errors) else fatal_problems
+    return Ledger(root, entries, options, clean=not fatal_problems), problems
 
 
 def validate_additions(ledger: Ledger, texts: dict[str, str]) -> list[Problem]:
