@@ -10,8 +10,9 @@ requested ``--requests`` times in a row through Fava's Flask test client, in-pro
 Printed side by side: each request's time, the page's HTML size, and the ratio of the page's time to
 the income statement's time for the same request number (1st with 1st, 2nd with 2nd).
 
-``--time`` passes a Fava time filter to every request (default: none, the whole ledger). ``--json`` prints
-the figures as one JSON object instead of the table.
+``--time`` passes a Fava time filter to every request (default: none, the whole ledger). ``--precompute``
+sets ``EAGE_FAVA_PRECOMPUTE=1``: eage computes every page's figures in ``after_load_file`` (a longer reload,
+fast first views). ``--json`` prints the figures as one JSON object instead of the table.
 """
 
 from __future__ import annotations
@@ -127,7 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2)
     parser.add_argument("--time", default=None, help="a Fava time filter, e.g. 2026 or 2026-03")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--precompute",
+        action="store_true",
+        help="EAGE_FAVA_PRECOMPUTE=1: eage computes every page's figures at each reload, not at first view",
+    )
     args = parser.parse_args(argv)
+    if args.precompute:
+        os.environ["EAGE_FAVA_PRECOMPUTE"] = "1"
     ensure_group(args.root, args.members, args.staff, args.years)
     figures = measure(args.root, args.requests, args.time)
     print(json.dumps(figures, indent=2) if args.json else table(figures))

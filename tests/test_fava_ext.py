@@ -467,3 +467,22 @@ def test_bench_fava_on_a_tiny_synthetic_group(tmp_path: Path) -> None:
     assert all(len(p["seconds"]) == 2 and p["bytes"] > 0 for p in figures["pages"].values())
     table = bench_fava.table(figures)
     assert "ratio" in table and "controles" in table and "api/income_statement" in table
+
+
+def test_precompute_at_reload(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """EAGE_FAVA_PRECOMPUTE=1: the locked files are hashed in after_load_file, and no page hashes them again."""
+    import eage.fava_ext.state as state_module
+
+    calls: list[int] = []
+    real_tampered = getattr(state_module, "tampered")  # noqa: B009
+
+    def counting_tampered(*args: Any) -> Any:
+        calls.append(1)
+        return real_tampered(*args)
+
+    monkeypatch.setattr(state_module, "tampered", counting_tampered)
+    monkeypatch.setenv("EAGE_FAVA_PRECOMPUTE", "1")
+    own = Client(demo)  # Fava loads the ledger at the first request, before the page is built
+    assert len(calls) == 1
+    assert "✓ Tous les fichiers générés sont conformes au manifeste." in own.page("controles", "")
+    assert len(calls) == 1

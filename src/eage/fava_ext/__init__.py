@@ -24,6 +24,7 @@ one meaning on every page. The figures are computed once per ledger reload
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -51,6 +52,8 @@ PAGES = (
     ("budget", "Budget"),
 )
 INVOICE_DIR = "reports/invoices"
+#: Set to 1 to compute every page's figures at each reload rather than at the first view.
+PRECOMPUTE = "EAGE_FAVA_PRECOMPUTE"
 #: Rows of a long table shown by default (the page links to all of them).
 ROW_LIMIT = 1000
 T = TypeVar("T")
@@ -77,10 +80,19 @@ class Eage(FavaExtensionBase):
         return Path(self.ledger.beancount_file_path).resolve().parent.parent
 
     def after_load_file(self) -> None:
-        """Fava reloaded the ledger: the derived state of the old entries is dropped, a new one built."""
+        """Fava reloaded the ledger: the derived state of the old entries is dropped, a new one built.
+
+        The new state walks the entries once here; what only some pages need (the hash of every locked
+        file, the costs of every month, receivables) is computed by the first page that asks, then kept.
+        With ``EAGE_FAVA_PRECOMPUTE=1`` in the environment all of it is computed here instead: every
+        reload takes longer, every first page view is fast.
+        """
         with self._lock:
             self._state = None
             self._state = self._build_state(input_stamp(self.root))
+            state = self._state
+        if state is not None and os.environ.get(PRECOMPUTE) == "1":
+            reports.precompute(state, dt.date.today())
 
     def _build_state(self, stamp: Stamp) -> LedgerState | None:
         rules = self._load_rules(stamp)

@@ -532,6 +532,23 @@ def budget(state: LedgerState, begin: dt.date | None, end: dt.date | None) -> Bu
     return BudgetPage(years, notes)
 
 
+def precompute(state: LedgerState, as_of: dt.date) -> None:
+    """Every figure the pages show without a time filter (``as_of`` today), computed now: the lock
+    manifest and the hash of every locked file, each month's check, receivables, the default budget."""
+    state.manifest()
+    state.tampered()
+    state.costs_by_month()
+    for month in state.index.months():
+        month_check(state, month, split=False)
+    invoice_rows(state, as_of)
+    factures(state, frozenset(), as_of)
+    txns = state.ledger.transactions()
+    state.memo(("payroll", as_of), lambda: unsettled_payroll(txns, as_of))
+    state.memo(("suspense", as_of), lambda: suspense(txns, state.rules.accounts.suspense, as_of))
+    with contextlib.suppress(InputError):
+        budget(state, None, None)
+
+
 def last_day(month: str) -> dt.date:
     year, mon = int(month[:4]), int(month[5:7])
     return dt.date(year, mon, calendar.monthrange(year, mon)[1])
