@@ -468,6 +468,13 @@ def standard(tmp_path_factory: pytest.TempPathFactory, fast: pytest.MonkeyPatch)
         rules.read_text(encoding="utf-8").replace("billing_mode: actual", "billing_mode: standard_rate"),
         encoding="utf-8",
     )
+    main_path = root / "ledger/main.beancount"  # the eage plugin's configuration follows the rules
+    main_path.write_text(
+        main_path.read_text(encoding="utf-8").replace(
+            "'billing_mode': 'actual'", "'billing_mode': 'standard_rate'"
+        ),
+        encoding="utf-8",
+    )
     with pytest.MonkeyPatch.context() as mp:
         _skip_validation(mp)
         batch.run_month(root, "2026-11")
