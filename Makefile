@@ -29,7 +29,7 @@ run: $(BIN)/.installed system-deps
 	@echo "  $(BIN)/eage fava                              the books in Fava, with the eage pages (http://127.0.0.1:5000)"
 
 test: $(BIN)/.installed system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests scripts benchmarks
