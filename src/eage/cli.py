@@ -106,7 +106,8 @@ def _guarded(args: argparse.Namespace, argv: Sequence[str]) -> Iterator[None]:
 
     writes: bool = WRITERS.get(args.command, _never)(args)
     if args.command == "init":
-        with lock.exclusive(_nearest_folder(args.directory.absolute().parent), "eage " + " ".join(argv)):
+        parent = _nearest_folder(args.directory.absolute().parent)
+        with lock.exclusive(parent, "eage " + " ".join(argv), holder_file=False):
             yield
         return
     root: Path = args.root

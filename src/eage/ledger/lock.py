@@ -91,8 +91,12 @@ def check_root(root: Path) -> None:
 
 
 @contextlib.contextmanager
-def exclusive(root: Path, command: str) -> Iterator[None]:
-    """Hold the group folder's lock for the block; refuse at once (InputError) when another process has it."""
+def exclusive(root: Path, command: str, *, holder_file: bool = True) -> Iterator[None]:
+    """Hold the group folder's lock for the block; refuse at once (InputError) when another process has it.
+
+    ``holder_file=False`` (``eage init``, which locks the folder it creates the group in, not a group's
+    folder): no holder file is written there, and a refusal names no holder.
+    """
     check_root(root)
     try:
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
@@ -109,6 +113,9 @@ def exclusive(root: Path, command: str) -> Iterator[None]:
                 file=root,
                 fix="wait until it ends, then run this command again (one writer at a time)",
             ) from None
+        if not holder_file:
+            yield
+            return
         holder_path = root / HOLDER_FILE
         since = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
         info = json.dumps({"command": command, "pid": os.getpid(), "since": since}, ensure_ascii=False)
