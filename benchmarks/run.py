@@ -170,6 +170,19 @@ class Bench:
         return figures
 
 
+def fava_summary(figures: dict[str, Any]) -> str:
+    """Each eage page's 1st and 2nd request over the income statement's (the same request number)."""
+    pages = figures["pages"]
+    base = pages["api/income_statement"]["seconds"]
+    parts = [f"income_statement {'/'.join(f'{s:.2f}' for s in base)} s"]
+    for name, result in pages.items():
+        if name == "api/income_statement":
+            continue
+        ratios = "/".join(f"{s / b:.1f}x" if b else "-" for s, b in zip(result["seconds"], base, strict=True))
+        parts.append(f"{name} {ratios}")
+    return "; ".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks and write benchmarks/out/results.json."""
     parser = argparse.ArgumentParser(
@@ -180,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", default="current")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
-        "--only", default="", help="comma-separated: demo,g1,g10,alloc,render,payslips,reports (= budget,fec)"
+        "--only",
+        default="",
+        help="comma-separated: demo,g1,g10,alloc,render,payslips,reports (= budget,fec),fava",
     )
     parser.add_argument("--regenerate", action="store_true", help="generate the synthetic groups again")
     args = parser.parse_args(argv)
@@ -225,13 +240,19 @@ def main(argv: list[str] | None = None) -> int:
             )
     ten = generate.Spec(members, staff, years=2 if quick else 10, validate_each_month=False)
     report_commands = [c for c in ("budget", "fec") if wanted(c) or wanted("reports")]
-    if wanted("g10") or report_commands:
+    if wanted("g10") or report_commands or wanted("fava"):
         g10 = synthetic(ten, args.regenerate)
         label = f"{members} members/{staff} staff/{ten.years} years"
         if wanted("g10"):
             bench.ledger_pair(label, g10, ten.bench_month, full_repeat=1)
         if report_commands:
             reports(bench, g10, label, ten, report_commands)
+        if wanted("fava"):
+            bench.script(
+                f"{label}: eage's Fava pages vs api/income_statement",
+                ["benchmarks/bench_fava.py", str(g10), "--json"],
+                fava_summary,
+            )
     if wanted("alloc"):
         lines = 100_000 if quick else 1_000_000
         bench.script(
