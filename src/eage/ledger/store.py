@@ -243,6 +243,10 @@ def _temporaries(root: Path) -> list[Path]:
     return sorted(found)
 
 
+def _stale(pid: int | None) -> bool:
+    return pid is None or pid == os.getpid() or not _pid_alive(pid)
+
+
 def _tmp_pid(path: Path) -> int | None:
     stem = path.name[: -len(TMP_SUFFIX)]
     pid = stem.rsplit(".", 1)[-1]
@@ -304,12 +308,13 @@ def recover(root: Path) -> list[str]:
         said.append(
             f"recovered: an interrupted commit{who} was finished: {finished} of {len(renames)} file(s) put in place"
         )
-    stale = [p for p in _temporaries(root) if (_tmp_pid(p) is None or not _pid_alive(_tmp_pid(p) or 0))]
-    stale += [p for p in _temporaries(root) if _tmp_pid(p) == os.getpid()]
-    for tmp in sorted(set(stale)):
+    # Called holding the lock: no other live eage process is staging here, so a temporary is stale unless its
+    # pid is alive and not ours (a pid reused by an unrelated process keeps its file until the next recovery).
+    stale = [p for p in _temporaries(root) if _stale(_tmp_pid(p))]
+    for tmp in stale:
         tmp.unlink(missing_ok=True)
     if stale:
-        said.append(f"recovered: {len(set(stale))} temporary file(s) of an interrupted command removed")
+        said.append(f"recovered: {len(stale)} temporary file(s) of an interrupted command removed")
     # Orphans are removed only after an interrupted command (an older eage's commit left documents in place
     # before its ledger named them); otherwise a file nobody issued is reported by `eage check`, not deleted.
     orphans = orphan_documents(root) if interrupted else []
