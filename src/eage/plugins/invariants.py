@@ -43,7 +43,6 @@ import ast
 import contextlib
 import datetime as dt
 import gc
-import operator
 import posixpath
 import re
 from collections import defaultdict
@@ -354,7 +353,11 @@ def amount(value: object) -> Decimal | None:
     return read if read.is_finite() else None
 
 
-_by_seq = operator.attrgetter("seq")
+def _by_seq(doc: Doc) -> tuple[int, bool]:
+    """Sequence order; of two documents with one number, the one eage generated comes first, so a hand-added
+    copy is the one reported, whichever of the two files Beancount happened to order first."""
+    filename = doc.entry.meta.get("filename", "")
+    return doc.seq, "/generated/" not in str(filename).replace("\\", "/")
 
 
 def format_number(prefix: str, year: int, seq: int) -> str:
@@ -402,7 +405,7 @@ def numbering_errors(documents: Sequence[Doc], root: str = "") -> list[Invariant
             )
         sequences[(doc.prefix, doc.year)].append(doc)
     for (prefix, year), items in sorted(sequences.items()):
-        items.sort(key=_by_seq)  # stable: a duplicate keeps the ledger's order
+        items.sort(key=_by_seq)  # stable: otherwise a duplicate keeps the ledger's order
         expected = 1
         previous: Doc | None = None
         for doc in items:
