@@ -10,9 +10,8 @@ import datetime as dt
 import functools
 import os
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -22,42 +21,29 @@ from beancount.ops import validation
 from beancount.parser import booking, parser
 
 from eage.errors import InputError, Problem
+from eage.ledger.view import (
+    DOC_KINDS,
+    CostLine,
+    DocumentLine,
+    IssuedDocument,
+    LedgerOptions,
+    LedgerView,
+    Payment,
+    PaymentPosting,
+    PostingLine,
+)
+
+__all__ = [
+    "DOC_KINDS",
+    "CostLine",
+    "IssuedDocument",
+    "Ledger",
+    "LedgerView",
+    "load_ledger",
+    "validate_additions",
+]
 
 os.environ.setdefault("BEANCOUNT_DISABLE_LOAD_CACHE", "1")
-
-DOC_KINDS = ("invoice", "credit_note", "fee", "trueup")
-
-
-@dataclass(frozen=True)
-class CostLine:
-    """One expense posting: what feeds the cost pools."""
-
-    date: dt.date
-    account: str
-    amount: Decimal
-    employee: str | None
-    service: str | None
-    kind: str | None
-    file: str
-    line: int
-
-
-@dataclass(frozen=True)
-class IssuedDocument:
-    """An invoice or credit note already in the ledger, read from its transaction's metadata."""
-
-    number: str
-    kind: str  # invoice | credit_note | fee | trueup
-    member: str
-    date: dt.date
-    period: str  # YYYY-MM, or YYYY for fees and true-ups
-    net: Decimal
-    vat: Decimal
-    total: Decimal
-    refers_to: str | None
-    pdf: str | None
-    file: str
-    line: int
 
 
 def _relative(filename: str | None, root: Path) -> str:
@@ -167,43 +153,87 @@ def _io_problem(exc: OSError, root: Path) -> InputError:
 
 
 class Ledger:
-    """The loaded ledger: entries, options and the plain values derived from them.
+    """The loaded ledger: entries, options and the typed values derived from them (:class:`LedgerView`).
 
     ``clean`` is True when the entries are known to load with zero errors (as :func:`load_ledger`
     leaves them): :func:`validate_additions` then only re-checks what new entries can break.
-    The entries are not changed after construction: derived values are computed once.
+    The entries are not changed after construction: each derived value is computed once, the first time
+    it is asked for, then kept for the life of the load.
+
+    ``entries``, ``options`` and :meth:`transactions` are Beancount's own types, for the modules of
+    :mod:`eage.ledger` (and the plugin); everything else reads the view's values.
     """
 
     def __init__(
         self, root: Path, entries: list[Any], options: dict[str, Any], *, clean: bool = False
     ) -> None:
-        self.root = root
+        self._root = root
         self.entries = entries
         self.options = options
         self.clean = clean
         self._txns = [e for e in entries if isinstance(e, data.Transaction)]
         self._documents: tuple[IssuedDocument, ...] | None = None
+        self._credit_notes: dict[str, tuple[IssuedDocument, ...]] | None = None
+        self._payments: tuple[Payment, ...] | None = None
+        self._settings: LedgerOptions | None = None
+        self._open: frozenset[str] | None = None
+        self._names: dict[str, str] | None = None
+
+    @property
+    def root(self) -> Path:
+        return self._root
 
     @property
     def main_path(self) -> Path:
         return self.root / "ledger" / "main.beancount"
 
+    @property
+    def settings(self) -> LedgerOptions:
+        if self._settings is None:
+            opts = self.options
+            self._settings = LedgerOptions(
+                title=str(opts.get("title", "")),
+                filename=str(opts.get("filename", "")),
+                operating_currency=tuple(str(c) for c in opts.get("operating_currency", ()) or ()),
+                name_assets=str(opts.get("name_assets", "Assets")),
+                name_liabilities=str(opts.get("name_liabilities", "Liabilities")),
+                name_equity=str(opts.get("name_equity", "Equity")),
+                name_income=str(opts.get("name_income", "Income")),
+                name_expenses=str(opts.get("name_expenses", "Expenses")),
+                plugins=tuple(
+                    (str(name), None if config is None else str(config))
+                    for name, config in opts.get("plugin", ()) or ()
+                ),
+            )
+        return self._settings
+
     def open_accounts(self) -> set[str]:
-        return {e.account for e in self.entries if isinstance(e, data.Open)}
+        if self._open is None:
+            self._open = frozenset(e.account for e in self.entries if isinstance(e, data.Open))
+        return set(self._open)
 
     def account_names(self) -> dict[str, str]:
         """Account -> its `name` metadata (the French label) where given."""
-        return {
-            e.account: str(e.meta["name"])
-            for e in self.entries
-            if isinstance(e, data.Open) and "name" in e.meta
-        }
+        if self._names is None:
+            self._names = {
+                e.account: str(e.meta["name"])
+                for e in self.entries
+                if isinstance(e, data.Open) and "name" in e.meta
+            }
+        return dict(self._names)
 
     def transactions(self) -> list[Any]:
         return self._txns
 
+    def _where(self, txn: Any) -> tuple[str, int]:
+        return _relative(txn.meta.get("filename"), self.root), int(txn.meta.get("lineno", 0) or 0)
+
     def costs(self, start: dt.date, end: dt.date, prefix: str) -> list[CostLine]:
-        """Postings on accounts under ``prefix`` (e.g. "Charges") dated in [start, end)."""
+        """Postings on accounts under ``prefix`` (e.g. "Charges") dated in [start, end), in EUR.
+
+        The one reader of costs (``eage run``, close, Fava's pages): a cost in another currency is an
+        input error at its entry, never a figure added to euros.
+        """
         out = []
         for txn in self._txns:
             if not (start <= txn.date < end):
@@ -245,26 +275,138 @@ class Ledger:
     def _read_documents(self) -> list[IssuedDocument]:
         out = []
         for txn in self._txns:
-            kind = txn.meta.get("kind")
-            if kind not in DOC_KINDS or "invoice" not in txn.meta:
+            meta = txn.meta
+            kind = meta.get("kind")
+            if kind not in DOC_KINDS or "invoice" not in meta:
                 continue
+            file, line = self._where(txn)
+            lines = []
+            for posting in txn.postings:
+                pmeta = posting.meta or {}
+                if posting.units is None or posting.units.number is None:
+                    continue
+                lines.append(
+                    DocumentLine(
+                        account=posting.account,
+                        service=_str_or_none(pmeta.get("service")),
+                        amount=-Decimal(posting.units.number),
+                        hours=_amount_or_none(pmeta.get("hours")),
+                        label=_str_or_none(pmeta.get("label")),
+                        price=_amount_or_none(pmeta.get("price")),
+                    )
+                )
             out.append(
                 IssuedDocument(
-                    number=str(txn.meta["invoice"]),
+                    number=str(meta["invoice"]),
                     kind=str(kind),
-                    member=str(txn.meta.get("member", "")),
+                    member=str(meta.get("member", "")),
                     date=txn.date,
-                    period=str(txn.meta.get("period", "")),
-                    net=Decimal(str(txn.meta.get("net", "0"))),
-                    vat=Decimal(str(txn.meta.get("vat", "0"))),
-                    total=Decimal(str(txn.meta.get("total", "0"))),
-                    refers_to=_str_or_none(txn.meta.get("refers_to")),
-                    pdf=_str_or_none(txn.meta.get("pdf")),
-                    file=_relative(txn.meta.get("filename"), self.root),
-                    line=int(txn.meta.get("lineno", 0)),
+                    period=str(meta.get("period", "")),
+                    net=_amount(meta.get("net", "0")),
+                    vat=_amount(meta.get("vat", "0")),
+                    total=_amount(meta.get("total", "0")),
+                    refers_to=_str_or_none(meta.get("refers_to")),
+                    pdf=_str_or_none(meta.get("pdf")),
+                    file=file,
+                    line=line,
+                    links=tuple(sorted(txn.links or ())),
+                    due=_date_or_none(meta.get("due")),
+                    narration=str(txn.narration or ""),
+                    reason=_str_or_none(meta.get("reason")),
+                    lines=tuple(lines),
+                    vat_category=_str_or_none(meta.get("vat_category")),
+                    vat_rate=_amount_or_none(meta.get("vat_rate")),
+                    vat_exemption=_str_or_none(meta.get("vat_exemption")),
+                    vat_exemption_code=_str_or_none(meta.get("vat_exemption_code")),
                 )
             )
         return out
+
+    def credit_notes_of(self) -> dict[str, tuple[IssuedDocument, ...]]:
+        """Invoice number -> the credit notes that cancel it (``refers_to``), in ledger order."""
+        if self._credit_notes is None:
+            found: dict[str, list[IssuedDocument]] = {}
+            for doc in self.issued_documents():
+                if doc.kind == "credit_note" and doc.refers_to is not None:
+                    found.setdefault(doc.refers_to, []).append(doc)
+            self._credit_notes = {number: tuple(docs) for number, docs in found.items()}
+        return dict(self._credit_notes)
+
+    def payments(self) -> list[Payment]:
+        """Transactions carrying the link of a document other than their own (see :class:`Payment`)."""
+        if self._payments is None:
+            out = []
+            for txn in self._txns:
+                links = txn.links
+                if not links:
+                    continue
+                meta = txn.meta
+                own = str(meta["invoice"]) if meta.get("kind") in DOC_KINDS and "invoice" in meta else None
+                others = tuple(sorted(link for link in links if link != own))
+                if not others:
+                    continue
+                file, line = self._where(txn)
+                out.append(
+                    Payment(
+                        date=txn.date,
+                        own=own,
+                        links=others,
+                        postings=tuple(
+                            PaymentPosting(
+                                p.account,
+                                Decimal(p.units.number),
+                                _str_or_none((p.meta or {}).get("invoice")),
+                            )
+                            for p in txn.postings
+                            if p.units is not None and p.units.number is not None
+                        ),
+                        file=file,
+                        line=line,
+                    )
+                )
+            self._payments = tuple(out)
+        return list(self._payments)
+
+    def postings(self, accept: Callable[[str], bool]) -> list[PostingLine]:
+        """Every posting on an account ``accept`` takes (asked once per account), in ledger order."""
+        taken: dict[str, bool] = {}
+        out = []
+        for txn in self._txns:
+            for posting in txn.postings:
+                account = posting.account
+                ok = taken.get(account)
+                if ok is None:
+                    ok = taken[account] = accept(account)
+                if not ok or posting.units is None or posting.units.number is None:
+                    continue
+                file, line = self._where(txn)
+                out.append(
+                    PostingLine(
+                        date=txn.date,
+                        account=account,
+                        amount=Decimal(posting.units.number),
+                        currency=str(posting.units.currency),
+                        narration=str(txn.narration or ""),
+                        source=_str_or_none(txn.meta.get("source")),
+                        file=file,
+                        line=line,
+                    )
+                )
+        return out
+
+    def posting_dates(self, prefix: str) -> frozenset[dt.date]:
+        under = prefix + ":"
+        return frozenset(
+            txn.date for txn in self._txns if any(p.account.startswith(under) for p in txn.postings)
+        )
+
+    def bank_refs(self) -> frozenset[str]:
+        return frozenset(str(t.meta["bank_ref"]) for t in self._txns if "bank_ref" in t.meta)
+
+    def date_range(self) -> tuple[dt.date, dt.date] | None:
+        if not self._txns:
+            return None
+        return self._txns[0].date, self._txns[-1].date
 
     def balance(self, account_prefix: str, end: dt.date | None = None) -> Decimal:
         total = Decimal(0)
@@ -277,6 +419,38 @@ class Ledger:
                 if posting.account == account_prefix or posting.account.startswith(account_prefix + ":"):
                     total += Decimal(posting.units.number)
         return total
+
+
+def _as_view(ledger: Ledger) -> LedgerView:
+    """mypy proves here that :class:`Ledger` implements :class:`LedgerView`."""
+    return ledger
+
+
+def _amount(value: object) -> Decimal:
+    """A metadata amount; what does not read as one counts as zero (the plugin reports such entries)."""
+    read = _amount_or_none(value)
+    return Decimal(0) if read is None else read
+
+
+def _amount_or_none(value: object) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        read = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return read if read.is_finite() else None
+
+
+def _date_or_none(value: object) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 def _str_or_none(value: object) -> str | None:
