@@ -21,6 +21,7 @@ from conftest import tree_digest
 from eage import batch
 from eage.cli import main
 from eage.ledger.load import IssuedDocument, load_ledger
+from eage.ledger.store import manifest_bytes, read_manifest
 
 BAROUFADA_OCT = "FAC-2026-0140"  # baroufada, October, 624.44 in the demo
 BAROUFADA_NOV = "FAC-2026-0153"  # its November invoice, once November is run
@@ -244,46 +245,44 @@ def credit_xml(root: Path, number: str) -> Path:
     return (root / str(doc.pdf)).with_suffix(".xml")
 
 
-def test_a_new_invoice_records_its_lines_and_its_credit_note_reads_nothing_from_reports(
-    demo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_new_invoice_records_its_lines_and_its_credit_note_reads_nothing_from_reports(demo: Path) -> None:
     assert run("run", "2026-11", root=demo) == 0
     ledger_text = (demo / "ledger/generated/2026/2026-11-allocation.beancount").read_text(encoding="utf-8")
     assert 'vat_category: "E"' in ledger_text and "label:" in ledger_text and "price:" in ledger_text
 
-    def no_reading_back(*_args: object) -> list[tuple[str, str, Decimal]]:
-        raise AssertionError("the credit note read the issued XML back from reports/")
-
-    monkeypatch.setattr("eage.invoicing.credit.xml_lines", no_reading_back)
     assert run("credit-note", BAROUFADA_NOV, "--reason", "erreur", root=demo) == 0
     invoice = xml_facts(demo / "reports/invoices/2026/FAC-2026-0153-baroufada.xml")
     assert xml_facts(credit_xml(demo, BAROUFADA_NOV)) == invoice
 
 
-def test_an_invoice_issued_before_falls_back_to_its_xml_and_keeps_its_bytes(
-    demo: Path, monkeypatch: pytest.MonkeyPatch
+def test_an_invoice_whose_entry_does_not_record_its_lines_is_refused_and_nothing_is_written(
+    demo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from eage.invoicing import credit
-
-    october = demo / "ledger/generated/2026/2026-10-allocation.beancount"
-    committed = october.read_bytes()
-    assert b"vat_category" not in committed
-    assert (
-        batch.plan_month(batch.load_context(demo), "2026-10")
-        .files["generated/2026/2026-10-allocation.beancount"]
-        .encode("utf-8")
-        == committed
+    """An invoice entry without its labels, prices and VAT category (hand-written, or by an older eage, its
+    lock hash updated to match) is refused at its file and line: no credit note is guessed from reports/."""
+    rel = "ledger/generated/2026/2026-10-allocation.beancount"
+    october = demo / rel
+    text = october.read_text(encoding="utf-8")
+    head, sep, tail = text.partition(f'invoice: "{BAROUFADA_OCT}"')
+    entry, rest = tail.split("\n\n", 1)
+    stripped = "\n".join(
+        line
+        for line in entry.split("\n")
+        if not line.strip().startswith(("label:", "price:", "vat_category:", "vat_rate:"))
     )
-    read: list[object] = []
-    real = credit.xml_lines
+    october.write_text(head + sep + stripped + "\n\n" + rest, encoding="utf-8")
+    ledger_dir = demo / "ledger"
+    manifest = read_manifest(ledger_dir)
+    manifest[rel] = hashlib.sha256(october.read_bytes()).hexdigest()
+    (ledger_dir / "generated/manifest.json").write_bytes(manifest_bytes(manifest))
+    header = (head + sep).count("\n") - 1  # the transaction's first line, two above ``invoice:``
+    capsys.readouterr()
+    before = tree_digest(demo)
 
-    def spy(root: Path, pdf: str | None) -> list[tuple[str, str, Decimal]]:
-        read.append(pdf)
-        return real(root, pdf)
-
-    monkeypatch.setattr("eage.invoicing.credit.xml_lines", spy)
-    assert run("credit-note", BAROUFADA_OCT, "--reason", "erreur", root=demo) == 0
-    assert read == ["reports/invoices/2026/FAC-2026-0140-baroufada.pdf"]
-    assert october.read_bytes() == committed
-    invoice = xml_facts(demo / "reports/invoices/2026/FAC-2026-0140-baroufada.xml")
-    assert xml_facts(credit_xml(demo, BAROUFADA_OCT)) == invoice
+    assert run("credit-note", BAROUFADA_OCT, "--reason", "erreur", root=demo) == 1
+    err = capsys.readouterr().err
+    assert f"{rel}:{header}" in err
+    assert f"{BAROUFADA_OCT} does not record what its credit note repeats" in err
+    assert "vat_category" in err and "label" in err and "price" in err
+    assert tree_digest(demo) == before
+    assert not [d for d in docs(demo) if d.refers_to == BAROUFADA_OCT]

@@ -5,9 +5,9 @@ invoice's total. VAT is computed once on the invoice's net total and rounded to 
 
 The entry records what a credit note needs to reproduce the document from the ledger alone: each revenue
 posting's printed ``label`` and net unit ``price``, and the document's VAT treatment (``vat_category``,
-``vat_rate``, ``vat_exemption``, ``vat_exemption_code``). Entries written before eage recorded these (the
-demo's January to October) do not have them, and a re-run renders those entries as they were
-(``record_lines=False``), so no issued file changes; their credit notes read the issued XML instead.
+``vat_rate``, ``vat_exemption``, ``vat_exemption_code``). Entries written before eage recorded these do
+not have them: a re-run renders those entries as they were (``record_lines=False``), so no issued file
+changes, and ``eage credit-note`` refuses them (nothing is read back from reports/).
 """
 
 from __future__ import annotations

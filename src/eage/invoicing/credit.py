@@ -11,9 +11,8 @@ or 756 for a fee) per line, Dr 44571 its VAT. Credit notes have their own contin
 
 What the credit note repeats of the invoice (its lines' labels and unit prices, its VAT treatment) is read
 from the invoice's ledger entry, which records them (:mod:`eage.invoicing.build`); nothing is read back
-from reports/. An invoice issued before entries recorded them (the demo's January to October) falls back
-to the issued Factur-X XML for labels and prices and to its postings for the VAT treatment (VAT posted:
-standard rate; a fee outside the scope; else 261 B).
+from reports/. An entry without them (written by hand, or by an eage older than this record) is refused,
+located at its file and line: a credit note is never guessed from amounts.
 
 Date: a document carries no clock, so the same ledger and the same command give the same bytes. The
 operator passes ``--date`` (the real day of issue); without it the credit note is dated the latest of the
@@ -27,16 +26,12 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from lxml import etree
-
-from eage.allocation.core import FEE, OVERHEAD
 from eage.batch import RECORDED, Context, load_context, refuse_tampered
 from eage.errors import InputError
-from eage.invoicing.build import DraftLine, make_invoice, month_end, vat_info
-from eage.invoicing.facturx_xml import NSMAP
-from eage.invoicing.issue import OUTSIDE_SCOPE, Issued, IssuePlan, execute, issued_entry, latest_date
+from eage.invoicing.build import DraftLine, make_invoice, month_end
+from eage.invoicing.issue import Issued, IssuePlan, execute, issued_entry, latest_date
 from eage.invoicing.model import VatInfo
 from eage.invoicing.numbering import parse_number, sequence
 from eage.invoicing.pdf import date_fr
@@ -113,90 +108,76 @@ def ledger_transaction(ctx: Context, number: str) -> Any:
     return next(t for t in ctx.ledger.transactions() if t.meta.get("invoice") == number)
 
 
-def xml_lines(root: Path, pdf: str | None) -> list[tuple[str, str, Decimal]]:
-    """(code, label, net price) of each line of the XML the member received, if it is still there.
+#: What an invoice's entry records for its credit note: per revenue posting, and on the transaction.
+LINE_KEYS = ("label", "price")
+VAT_KEYS = (RECORDED, "vat_rate")
+VAT_CATEGORIES: dict[object, Literal["S", "E", "O"]] = {"S": "S", "E": "E", "O": "O"}
 
-    The credit note then prints the invoice's own labels and rates, not ones recomputed from amounts.
+
+def _revenue_postings(rules: Rules, txn: Any) -> list[Any]:
+    return [p for p in txn.postings if p.account in (rules.accounts.revenue, rules.accounts.fees_revenue)]
+
+
+def unrecorded_problem(rules: Rules, txn: Any) -> InputError | None:
+    """The refusal for an invoice whose entry does not record what its credit note repeats, or None.
+
+    Its lines' labels and unit prices (``label``, ``price`` on each revenue posting) and its VAT treatment
+    (``vat_category``, ``vat_rate``) are what eage writes on every invoice it issues; without them the
+    credit note would have to guess, so it is refused at the entry's file and line.
     """
-    if not pdf:
-        return []
-    path = root / (pdf[:-4] + ".xml")
-    if not path.is_file():
-        return []
-    tree = etree.fromstring(
-        path.read_bytes(), parser=etree.XMLParser(resolve_entities=False, no_network=True)
+    missing = [key for key in VAT_KEYS if key not in txn.meta]
+    if RECORDED in txn.meta and txn.meta[RECORDED] not in VAT_CATEGORIES:
+        missing.append(f"{RECORDED} (S, E or O)")
+    for posting in _revenue_postings(rules, txn):
+        missing += [key for key in LINE_KEYS if key not in (posting.meta or {}) and key not in missing]
+    if not missing:
+        return None
+    return InputError.at(
+        f"{txn.meta.get('invoice')} does not record what its credit note repeats "
+        f"(missing metadata: {', '.join(missing)})",
+        file=txn.meta.get("filename"),
+        line=txn.meta.get("lineno"),
+        fix="restore the invoice's entry as eage wrote it (from version control); "
+        "an entry without this record cannot be credited by eage",
     )
-    out = []
-    for item in tree.iterfind(".//ram:IncludedSupplyChainTradeLineItem", NSMAP):
-        out.append(
-            (
-                item.findtext("ram:SpecifiedTradeProduct/ram:SellerAssignedID", "", NSMAP),
-                item.findtext("ram:SpecifiedTradeProduct/ram:Name", "", NSMAP),
-                Decimal(item.findtext(".//ram:NetPriceProductTradePrice/ram:ChargeAmount", "0", NSMAP)),
-            )
-        )
-    return out
 
 
-def original_lines(
-    rules: Rules, txn: Any, printed: Sequence[tuple[str, str, Decimal]]
-) -> tuple[str, list[DraftLine]]:
+def original_lines(rules: Rules, txn: Any) -> tuple[str, list[DraftLine]]:
     """The revenue account and the lines of the invoice recorded by ``txn`` (amounts as invoiced)."""
-    known = {slug: s.label for slug, s in rules.allocation.services.items()}
-    known[OVERHEAD] = rules.allocation.overhead.label
-    if rules.allocation.management_fee is not None:
-        known[FEE] = rules.allocation.management_fee.label
-    revenue = [p for p in txn.postings if p.account in (rules.accounts.revenue, rules.accounts.fees_revenue)]
+    revenue = _revenue_postings(rules, txn)
     if not revenue:
         raise InputError.at(
             f"{txn.meta.get('invoice')} has no revenue posting",
             file=txn.meta.get("filename"),
             line=txn.meta.get("lineno"),
         )
+    refused = unrecorded_problem(rules, txn)
+    if refused is not None:
+        raise refused
     lines = []
-    for index, posting in enumerate(revenue):
+    for posting in revenue:
         pmeta = posting.meta or {}
         code = str(pmeta.get("service", "fee"))
-        same = index < len(printed) and printed[index][0] == code
-        label = printed[index][1] if same else known.get(code, code)
-        if "label" in pmeta:
-            label = str(pmeta["label"])
+        label = str(pmeta["label"])
+        price = Decimal(str(pmeta["price"]))
         amount = -Decimal(posting.units.number)
         hours = pmeta.get("hours")
         if hours is not None and Decimal(str(hours)) != 0:
-            quantity = Decimal(str(hours))
-            price = printed[index][2] if same else (amount / quantity).quantize(Decimal("0.0001"))
-            if "price" in pmeta:
-                price = Decimal(str(pmeta["price"]))
-            lines.append(DraftLine(code, label, quantity, price, amount))
+            lines.append(DraftLine(code, label, Decimal(str(hours)), price, amount))
         else:
             lines.append(DraftLine(code, label, Decimal(1), amount, amount, "C62"))
     return revenue[0].account, lines
 
 
-def records_lines(rules: Rules, txn: Any) -> bool:
-    """Whether the entry records its lines' labels and prices (documents issued since eage records them)."""
-    revenue = [p for p in txn.postings if p.account in (rules.accounts.revenue, rules.accounts.fees_revenue)]
-    return bool(revenue) and all("label" in (p.meta or {}) and "price" in (p.meta or {}) for p in revenue)
-
-
-def original_vat(rules: Rules, doc: IssuedDocument, txn: Any) -> VatInfo:
-    """The VAT treatment the invoice had: as its entry records it, or, for an entry issued before eage
-    recorded it, guessed from its postings (taxed if it posted VAT; a fee outside the scope; else 261 B)."""
-    recorded = txn.meta.get(RECORDED)
-    if recorded in ("S", "E", "O"):
-        reason, code = txn.meta.get("vat_exemption"), txn.meta.get("vat_exemption_code")
-        return VatInfo(
-            category=recorded,
-            rate=Decimal(str(txn.meta.get("vat_rate", "0"))),
-            exemption_reason=None if reason is None else str(reason),
-            exemption_code=None if code is None else str(code),
-        )
-    if any(p.account == rules.accounts.vat_collected for p in txn.postings):
-        return vat_info(rules, "liable", doc.date)
-    if doc.kind == "fee" and rules.fees.vat_regime == "outside_scope":
-        return OUTSIDE_SCOPE
-    return vat_info(rules, "exempt_261b", doc.date)
+def original_vat(txn: Any) -> VatInfo:
+    """The VAT treatment the invoice had, as its entry records it (checked by :func:`original_lines`)."""
+    reason, code = txn.meta.get("vat_exemption"), txn.meta.get("vat_exemption_code")
+    return VatInfo(
+        category=VAT_CATEGORIES[txn.meta[RECORDED]],
+        rate=Decimal(str(txn.meta["vat_rate"])),
+        exemption_reason=None if reason is None else str(reason),
+        exemption_code=None if code is None else str(code),
+    )
 
 
 def credit_note_of(
@@ -211,8 +192,7 @@ def credit_note_of(
     """The full credit note ``number`` of the invoice ``doc``, and its ledger transaction."""
     rules = ctx.rules
     txn = ledger_transaction(ctx, doc.number)
-    printed = [] if records_lines(rules, txn) else xml_lines(ctx.root, doc.pdf)
-    revenue_account, lines = original_lines(rules, txn, printed)
+    revenue_account, lines = original_lines(rules, txn)
     start, end = period_bounds(doc.period)
     purpose = str(txn.narration).split(" — ", 1)[-1]
     inv = make_invoice(
@@ -228,7 +208,7 @@ def credit_note_of(
         refers_to=doc.number,
         refers_to_date=doc.date,
         reason=reason,
-        vat=original_vat(rules, doc, txn),
+        vat=original_vat(txn),
     )
     if (inv.net_total, inv.vat_total) != (doc.net, doc.vat):
         raise InputError.at(
