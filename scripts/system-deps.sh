@@ -9,9 +9,19 @@ dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 || need+=(libharfbuzz-subset0)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 [ -x /usr/bin/chromium ] || need+=(chromium)
-[ ${#need[@]} -eq 0 ] && exit 0
+check_fonts() {
+  # The PDFs embed subsets of these fonts: another version of them gives other bytes than the demo's.
+  local version
+  version=$(dpkg-query -W -f '${Version}' fonts-dejavu-core 2>/dev/null || true)
+  case "$version" in
+    2.37*) ;;
+    *) echo "warning: fonts-dejavu-core is '${version:-absent}', the demo's PDFs were made with 2.37: they will not rebuild byte for byte" >&2 ;;
+  esac
+}
+if [ ${#need[@]} -eq 0 ]; then check_fonts; exit 0; fi
 echo "installing system packages: ${need[*]}"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+check_fonts
