@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from beancount import loader
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -428,6 +429,115 @@ def test_a_configuration_it_cannot_read_is_an_error_and_skips_the_billing_check(
         error = only(eage_errors(ledger(short, config=config)), ConfigError)
         assert error.message.startswith("eage.plugins.invariants: ")
         assert "the billing check is skipped" in error.message
+
+
+# --- the configuration read from the group's rules ------------------------------------------------------
+
+BARE = 'plugin "eage.plugins.invariants"\n'
+RULES = """\
+# How the group's costs are re-invoiced.
+billing_mode: actual  # or standard_rate
+services:
+  comptabilite:
+    label: "Comptabilité"
+excluded_accounts:
+  - "Charges:67-Charges-exceptionnelles"  # not re-invoiced
+max_hours_per_day: 12
+"""
+
+
+def group_errors(tmp_path: Path, text: str, rules: str | None = RULES) -> list[Any]:
+    """The plugin's errors on ``text`` loaded as a group's ledger/main.beancount, beside ``rules``."""
+    (tmp_path / "ledger").mkdir(exist_ok=True)
+    (tmp_path / "rules").mkdir(exist_ok=True)
+    if rules is not None:
+        (tmp_path / "rules" / "allocation.yaml").write_text(rules, encoding="utf-8")
+    main = tmp_path / "ledger" / "main.beancount"
+    main.write_text(text, encoding="utf-8")
+    _, errors, _ = loader.load_file(str(main))
+    others = [e for e in errors if not isinstance(e, EAGE_ERRORS)]
+    assert all(str(e.message).startswith("File does not exist") for e in others), others
+    return [e for e in errors if isinstance(e, EAGE_ERRORS)]
+
+
+def bare(*blocks: str) -> str:
+    return ledger(*blocks).replace(f'plugin "eage.plugins.invariants" "{CONFIG}"\n', BARE)
+
+
+def test_declared_bare_the_plugin_reads_the_groups_rules(tmp_path: Path) -> None:
+    assert BARE in bare(JANUARY)
+    assert group_errors(tmp_path, bare(JANUARY)) == []  # account 67 excluded, as rules/allocation.yaml says
+    no_exclusion = RULES.replace('  - "Charges:67-Charges-exceptionnelles"  # not re-invoiced\n', "")
+    error = only(group_errors(tmp_path, bare(JANUARY), no_exclusion), ConfigError)
+    assert error.source["filename"] == str(tmp_path / "rules" / "allocation.yaml")
+    assert error.source["lineno"] == 6  # excluded_accounts with no item: null, not a list
+    standard = RULES.replace("billing_mode: actual", "billing_mode: standard_rate")
+    short = FEE_2026 + document("FAC-2026-0002", amount="250.00")
+    assert group_errors(tmp_path, bare(short), standard) == []  # months settled by the true-up
+
+
+def test_a_configuration_string_overrides_the_rules(tmp_path: Path) -> None:
+    text = ledger(JANUARY, config="{'billing_mode': 'actual'}")
+    error = only(group_errors(tmp_path, text), BillingError)
+    assert "allocable cost (345.00 EUR)" in error.message
+
+
+def test_without_a_rules_file_the_defaults(tmp_path: Path) -> None:
+    error = only(group_errors(tmp_path, bare(JANUARY), rules=None), BillingError)
+    assert "allocable cost (345.00 EUR)" in error.message  # nothing excluded
+
+
+def test_an_invalid_rules_file_is_a_located_error(tmp_path: Path) -> None:
+    path = str(tmp_path / "rules" / "allocation.yaml")
+    for rules, line, words in (
+        (RULES.replace("billing_mode: actual", "billing_mode: monthly"), 2, "billing_mode must be one of"),
+        (RULES.replace('  - "Charges:67', "  - [Charges:67"), 8, "is not valid YAML"),  # where YAML stops
+        ("- a list\n", 1, "top level is not a mapping"),
+        ("excluded_accounts: Charges:67\n", 1, "excluded_accounts must be a list"),
+        ("billing_mode: [actual\n", 2, "is not valid YAML"),
+    ):
+        error = only(group_errors(tmp_path, bare(JANUARY), rules), ConfigError)
+        assert (error.source["filename"], error.source["lineno"]) == (path, line), error.message
+        assert words in error.message and "the billing check is skipped" in error.message
+    (tmp_path / "rules" / "allocation.yaml").unlink()
+    (tmp_path / "rules" / "allocation.yaml").mkdir()
+    error = only(group_errors(tmp_path, bare(JANUARY), rules=None), ConfigError)
+    assert "cannot be read" in error.message
+
+
+def test_eage_reports_the_rules_error_at_its_file_and_line(tmp_path: Path) -> None:
+    group_errors(tmp_path, bare(JANUARY), RULES.replace("billing_mode: actual", "billing_mode: monthly"))
+    _, problems = load_ledger(tmp_path, allow_errors=True)
+    found = [p for p in problems if "does not exist" not in p.message]  # the PDFs are not on disk here
+    assert [(p.file, p.line) for p in found] == [("rules/allocation.yaml", 2)]
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        RULES,
+        RULES.replace("billing_mode: actual", 'billing_mode: "standard_rate"'),
+        RULES.replace('  - "Charges:67-Charges-exceptionnelles"', "- 'Charges:67-Charges-exceptionnelles'"),
+        RULES + "excluded_accounts_note: x\n",
+        "billing_mode: actual\nexcluded_accounts: []\n",
+        "billing_mode: actual\nexcluded_accounts: [a, 'b']\n",  # a flow list: PyYAML reads it
+        "---\nbilling_mode: actual\n",
+        "billing_mode: &m actual\nother: *m\n",
+        "billing_mode: yes\n",
+        "excluded_accounts:\n  - 67\n",
+        "",
+    ],
+)
+def test_the_line_reader_reads_what_yaml_reads(rules: str) -> None:
+    import yaml
+
+    plain = plugin._plain_keys(rules)
+    loaded = yaml.safe_load(rules) or {}
+    expected = {k: loaded[k] for k in plugin.RULES_KEYS if k in loaded}
+    assert {k: v for k, (v, _) in plugin._yaml_keys(rules).items()} == expected
+    if plain is not None:  # None: not the plain form, PyYAML reads it
+        assert {k: v for k, (v, _) in plain.items()} == expected
+    assert plugin._plain_keys(RULES) is not None  # the form eage writes never needs PyYAML
 
 
 # --- properties -----------------------------------------------------------------------------------------

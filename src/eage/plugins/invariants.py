@@ -2,7 +2,7 @@
 
 Declared once, in the options part of ``ledger/main.beancount``::
 
-    plugin "eage.plugins.invariants" "{'excluded_accounts': ['Charges:67-Charges-exceptionnelles']}"
+    plugin "eage.plugins.invariants"
 
 bean-check, Fava and every eage command (they all load the ledger through Beancount) then report the same
 errors, each on the entry at fault (its file and line), as Beancount's own plugins do. The plugin changes no
@@ -28,13 +28,23 @@ transaction with ``kind`` invoice, credit_note, fee or trueup and its number in 
    cost. In ``standard_rate`` mode months are billed at budgeted rates: the check is made on the year, once
    its true-up documents (``period: "YYYY"``) are issued.
 
-The optional configuration string is a Python literal dict that mirrors ``rules/allocation.yaml``:
-``billing_mode`` ("actual", the default, or "standard_rate"), ``excluded_accounts`` (account names whose
-costs are not re-invoiced, default none) and ``revenue_account`` (default: every account under the income
-root). A configuration it cannot read is an error and the billing check is skipped; the others still run.
+**Configuration.** Declared bare (``plugin "eage.plugins.invariants"``, as in a group's main.beancount),
+the plugin reads the billing check's two settings from the group's own rules, ``rules/allocation.yaml``
+beside the ledger folder (``<folder of the main file>/../rules/allocation.yaml``): ``billing_mode``
+("actual", the default, or "standard_rate") and ``excluded_accounts`` (accounts whose costs are not
+re-invoiced, default none), so the rules are said once. Only those two top-level keys are read, with a
+small line reader for the plain form eage writes (PyYAML's safe loader for any other form): the plugin runs
+on every load and must stay cheap. A ledger without that file (outside a group) gets the defaults. A rules
+file that cannot be read, or whose two keys are invalid, is an error at its file and line, and the billing
+check is skipped; the other checks still run.
 
-Pure over what Beancount passes (the entries, the options): no file, no rules, no clock. One pass over the
-entries collects the documents and the costs per month; the checks then work on the documents alone.
+A configuration string, when given, overrides the rules file (for a ledger outside a group): a Python
+literal dict with ``billing_mode``, ``excluded_accounts`` and ``revenue_account`` (default: every account
+under the income root). A string it cannot read is an error and the billing check is skipped.
+
+Pure over what Beancount passes (the entries, the options) and that one rules file: no other file, no
+clock. One pass over the entries collects the documents and the costs per month; the checks then work on
+the documents alone.
 """
 
 from __future__ import annotations
@@ -43,6 +53,7 @@ import ast
 import contextlib
 import datetime as dt
 import gc
+import os
 import posixpath
 import re
 from collections import defaultdict
@@ -50,6 +61,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from beancount.core import data
@@ -211,9 +223,11 @@ def _collector_paused() -> Iterator[None]:
 def parse_config(
     text: str | None, options_map: Mapping[str, Any]
 ) -> tuple[Config | None, list[InvariantError]]:
-    """The configuration string read as a literal dict; None (and an error) if it cannot be read."""
+    """The configuration string read as a literal dict, or without one the group's rules file (see the
+    module docstring); None (and an error) if it cannot be read."""
     if text is None or not text.strip():
-        return Config(), []
+        path = rules_path(options_map)
+        return (Config(), []) if path is None else read_rules(path)
     source = data.new_metadata(str(options_map.get("filename") or "<eage.plugins.invariants>"), 0)
     try:
         value = ast.literal_eval(text)
@@ -235,6 +249,160 @@ def parse_config(
         ),
         [],
     )
+
+
+#: Where a group keeps its allocation rules, from the folder of its main ledger file.
+RULES_FILE = ("..", "rules", "allocation.yaml")
+RULES_KEYS = ("billing_mode", "excluded_accounts")
+
+
+def rules_path(options_map: Mapping[str, Any]) -> str | None:
+    """The group's rules/allocation.yaml for the ledger Beancount loaded, None for a ledger read from a
+    string (no file, so no group)."""
+    main = options_map.get("filename")
+    if not isinstance(main, str) or not main or main.startswith("<"):
+        return None
+    return os.path.normpath(Path(main).parent.joinpath(*RULES_FILE))
+
+
+def read_rules(path: str) -> tuple[Config | None, list[InvariantError]]:
+    """The billing check's settings from a rules file; defaults when there is none, None and a located
+    error when it cannot be read or its keys are invalid."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config(), []
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return None, [
+            _rules_error(path, 0, f"cannot be read ({reason})", "check the file and its permissions")
+        ]
+    found = _plain_keys(text)
+    if found is None:
+        try:
+            found = _yaml_keys(text)
+        except _YamlProblem as exc:
+            return None, [_rules_error(path, exc.line, f"is not valid YAML ({exc})", "correct the YAML")]
+    values = {key: value for key, (value, _) in found.items()}
+    problem = _config_problem(values)
+    if problem is not None:
+        wrong = next((k for k in RULES_KEYS if k in problem), None)
+        line = found[wrong][1] if wrong is not None and wrong in found else 0
+        return None, [
+            _rules_error(path, line, problem, "correct the key (see rules/allocation.yaml's comments)")
+        ]
+    mode = values.get("billing_mode", "actual")
+    excluded = values.get("excluded_accounts") or ()
+    assert isinstance(mode, str) and isinstance(excluded, list | tuple)
+    return Config(billing_mode=mode, excluded_accounts=tuple(str(a) for a in excluded)), []
+
+
+def _rules_error(path: str, line: int, problem: str, fix: str) -> ConfigError:
+    message = f"eage.plugins.invariants: {path} {problem}; the billing check is skipped ({fix})"
+    return ConfigError(data.new_metadata(path, line), message, None)
+
+
+class _YamlProblem(Exception):
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+#: A top-level key line, and the plain scalars the line reader takes as they are (anything that YAML could
+#: read as a number, a boolean, null, an alias or a tag is left to PyYAML).
+_KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*:(?:[ \t]+(.*))?")
+_ITEM_LINE = re.compile(r"(?:[ ]*)-[ ]+(.*)")
+_QUOTED = re.compile(r"""(?:"([^"\\]*)"|'([^']*)')[ \t]*(?:#.*)?""")
+_PLAIN = re.compile(r"([A-Za-z][A-Za-z0-9_.:/-]*)(?:[ \t]+#.*)?")
+_YAML_WORDS = frozenset(("y", "n", "yes", "no", "true", "false", "on", "off", "null"))
+
+
+def _scalar(raw: str) -> str | None:
+    """A quoted or plain one-word scalar, or None when the line reader is not sure what YAML reads."""
+    raw = raw.strip()
+    quoted = _QUOTED.fullmatch(raw)
+    if quoted is not None:
+        return quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
+    plain = _PLAIN.fullmatch(raw)
+    if plain is None or plain.group(1).lower() in _YAML_WORDS:
+        return None
+    return plain.group(1)
+
+
+def _plain_keys(text: str) -> dict[str, tuple[object, int]] | None:
+    """The two keys in the plain block form eage writes (``key: value``, ``key:`` then ``- item`` lines),
+    with their lines; None as soon as a line is of another form (then PyYAML reads the file)."""
+    found: dict[str, tuple[object, int]] = {}
+    current: list[str] | None = None  # the items of excluded_accounts, while its lines are read
+    block: str | None = None
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if "\t" in line[: len(line) - len(line.lstrip())]:
+            return None
+        if line[0] in " -":
+            if current is not None:
+                item = _ITEM_LINE.fullmatch(line)
+                value = None if item is None else _scalar(item.group(1))
+                if value is None:
+                    return None
+                current.append(value)
+            elif line[0] == "-":
+                return None  # a sequence at the top level, or another key's items: PyYAML's to read
+            continue  # the nested lines of another key
+        current = None
+        key = _KEY_LINE.fullmatch(line)
+        if key is None:
+            return None  # a document marker, a directive, a quoted or complex key
+        name, rest = key.group(1), (key.group(2) or "").strip()
+        if name not in RULES_KEYS:
+            continue
+        if name in found:
+            return None
+        if name == "billing_mode":
+            value = _scalar(rest)
+            if value is None:
+                return None
+            found[name] = (value, number)
+        elif rest == "" or rest.startswith("#"):
+            current = []
+            found[name] = (current, number)
+            block = name
+        elif _QUOTED.fullmatch(rest) is None and rest.split("#", 1)[0].strip() == "[]":
+            found[name] = ([], number)
+        else:
+            return None
+    if block is not None and found[block][0] == []:
+        found[block] = (None, found[block][1])  # a key with no item is null to YAML
+    return found
+
+
+def _yaml_keys(text: str) -> dict[str, tuple[object, int]]:
+    """The two keys read by PyYAML's safe loader, with their lines."""
+    import yaml  # only for a file the line reader does not take: 15 ms of import on every load otherwise
+
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return {}
+        if not isinstance(node, yaml.MappingNode):
+            raise _YamlProblem("its top level is not a mapping", node.start_mark.line + 1)
+        found: dict[str, tuple[object, int]] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value in RULES_KEYS:
+                found[key_node.value] = (
+                    loader.construct_object(value_node, deep=True),
+                    key_node.start_mark.line + 1,
+                )
+        return found
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise _YamlProblem(str(exc).splitlines()[0], 0 if mark is None else mark.line + 1) from None
+    finally:
+        loader.dispose()
 
 
 def _config_problem(value: object) -> str | None:
