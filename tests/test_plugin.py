@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from conftest import copy_demo
 from eage.allocation.core import FEE as ALLOCATION_FEE
 from eage.invoicing import numbering
-from eage.ledger.load import DOC_KINDS, load_ledger
+from eage.ledger.load import DOC_KINDS, load_ledger, validate_additions
 from eage.plugins import invariants as plugin
 from eage.plugins.invariants import (
     BillingError,
@@ -629,3 +629,24 @@ def test_the_demos_plugin_configuration_mirrors_its_allocation_rules(demo_rules_
     assert parsed == plugin.Config(
         billing_mode=allocation.billing_mode, excluded_accounts=tuple(allocation.excluded_accounts)
     )
+
+
+def test_new_entries_that_break_an_invariant_are_refused_before_commit(demo_rules_root: Path) -> None:
+    ledger, problems = load_ledger(demo_rules_root)
+    assert problems == []
+    rel = "generated/2026/2026-10-extra.beancount"
+    # Each file repeats the root names (Beancount parses each file with its own options).
+    names = "".join(line + "\n" for line in HEADER.splitlines() if line.startswith('option "name_'))
+    refused = validate_additions(ledger, {rel: names + DUPLICATE})
+    assert [(p.file, p.line) for p in refused] == [(f"ledger/{rel}", names.count("\n") + 2)]
+    assert "FAC-2026-0151 is issued twice (first at " in refused[0].message
+    gap = validate_additions(ledger, {rel: names + DUPLICATE.replace("FAC-2026-0151", "FAC-2026-0999")})
+    assert len(gap) == 1 and "jumps to FAC-2026-0999" in gap[0].message
+    # the next number, with its document directive: the plugin has nothing to say
+    following = DUPLICATE.replace("FAC-2026-0151", next_number(ledger))
+    assert validate_additions(ledger, {rel: names + following}) == []
+
+
+def next_number(ledger: Any) -> str:
+    numbers = [d.number for d in ledger.issued_documents() if d.number.startswith("FAC-2026-")]
+    return f"FAC-2026-{max(int(n[-4:]) for n in numbers) + 1:04d}"

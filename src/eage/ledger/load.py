@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -165,9 +165,18 @@ class Ledger:
     """
 
     def __init__(
-        self, root: Path, entries: list[Any], options: dict[str, Any], *, clean: bool = False
+        self,
+        root: Path,
+        entries: list[Any],
+        options: dict[str, Any],
+        *,
+        clean: bool = False,
+        load_errors: Sequence[Any] | None = None,
     ) -> None:
         self._root = root
+        # The errors Beancount reported for these entries (None: not known, e.g. entries taken out of a
+        # load): what validate_additions must not blame on new entries.
+        self._load_errors = None if load_errors is None else tuple(load_errors)
         self.entries = entries
         self.options = options
         self.clean = clean
@@ -182,6 +191,13 @@ class Ledger:
     @property
     def root(self) -> Path:
         return self._root
+
+    def plugin_errors(self) -> frozenset[tuple[str, str, int, str]]:
+        """The eage plugin's errors on these entries, as (kind, file, line, message): those of the load,
+        or, for entries that were not loaded as they are, the plugin's run over them (once)."""
+        if self._load_errors is None:
+            self._load_errors = tuple(_run_eage_plugin(self.entries, self.options))
+        return frozenset(_error_key(e) for e in self._load_errors if _is_plugin_error(e))
 
     @property
     def main_path(self) -> Path:
@@ -479,28 +495,69 @@ def load_ledger(root: Path, *, allow_errors: bool = False) -> tuple[Ledger, list
     if fatal_problems and not allow_errors:
         raise InputError(fatal_problems)
     problems = format_errors(errors, root) if len(fatal) != len(errors) else fatal_problems
-    return Ledger(root, entries, options, clean=not fatal_problems), problems
+    return Ledger(root, entries, options, clean=not fatal_problems, load_errors=errors), problems
 
 
 def validate_additions(ledger: Ledger, texts: dict[str, str]) -> list[Problem]:
     """Errors the ledger would have with these new generated files (path relative to ledger/ -> text).
 
     The new text is parsed and booked on its own, then validated together with the entries already
-    loaded, so a run checks its output without parsing the whole ledger a second time.
+    loaded, so a run checks its output without parsing the whole ledger a second time. The eage plugin,
+    when main.beancount declares it, then runs over the old and the new entries together (one pass, as on
+    every load): a numbering, document, credit-note or billing error that the ledger did not have before is
+    refused here, with the plugin's located message, before anything is written.
     """
     new_entries: list[Any] = []
+    documents: list[Any] = []
     errors: list[Any] = []
     for rel, text in sorted(texts.items()):
         filename = str(ledger.root / "ledger" / rel)
         parsed, parse_errors, _ = parser.parse_string(text, report_filename=filename)
         errors.extend(parse_errors)
-        new_entries.extend(e for e in parsed if not isinstance(e, data.Document))
+        for entry in parsed:
+            # A new document's PDF is not on disk until the commit: Beancount's check that the file exists
+            # would fail, so document directives go to the plugin only (which checks the link and the path).
+            (documents if isinstance(entry, data.Document) else new_entries).append(entry)
     booked, booking_errors = booking.book(new_entries, ledger.options)  # type: ignore[no-untyped-call]
     errors.extend(booking_errors)
     if not errors:
         combined = data.sorted(_validation_context(ledger, booked) + list(booked))
         errors.extend(validation.validate(combined, ledger.options))  # type: ignore[no-untyped-call]
+    if not errors:
+        before = ledger.plugin_errors()
+        after = _run_eage_plugin([*ledger.entries, *booked, *documents], ledger.options)
+        errors.extend(e for e in after if _error_key(e) not in before)
     return format_errors(errors, ledger.root)
+
+
+PLUGIN = "eage.plugins.invariants"
+
+
+def _run_eage_plugin(entries: list[Any], options: dict[str, Any]) -> list[Any]:
+    """The eage plugin's errors on ``entries``, with each configuration main.beancount declares it with
+    (none when it does not declare it: a ledger without the plugin is allowed)."""
+    from eage.plugins.invariants import invariants
+
+    out: list[Any] = []
+    for name, config in options.get("plugin", ()) or ():
+        if name == PLUGIN:
+            _, errors = invariants(entries, options, config)
+            out.extend(errors)
+    return out
+
+
+def _is_plugin_error(error: Any) -> bool:
+    return type(error).__module__ == "eage.plugins.invariants"
+
+
+def _error_key(error: Any) -> tuple[str, str, int, str]:
+    source = getattr(error, "source", None) or {}
+    return (
+        type(error).__name__,
+        str(source.get("filename", "")),
+        int(source.get("lineno", 0) or 0),
+        str(getattr(error, "message", error)),
+    )
 
 
 # What Beancount's validations of a new entry look at among the other entries: account openings and
