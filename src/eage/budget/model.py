@@ -41,10 +41,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from eage.errors import InputError, Problem
 from eage.money import ZERO, split_largest_remainder
+from eage.rules.base import Strict
 from eage.rules.loader import _line_of, _read, load_model
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
@@ -59,8 +60,8 @@ SECTION_LABELS = {"fonctionnement": "Fonctionnement", "projets": "Projets"}
 MONTHS = tuple(range(1, 13))
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Strict):
+    """The rules models' one base (unknown keys refused, frozen)."""
 
 
 class BudgetLine(_Strict):

@@ -1,8 +1,9 @@
 """Payroll parameters: pydantic models of rules/payroll/*.yaml and their loading.
 
 The law lives in YAML, as in OpenFisca: each parameter has dated values (keyed by the day they come into
-force) and a reference to the text that sets it. This module only validates the files and looks values up
-at a date; a month with no value in force is an :class:`~eage.errors.InputError` naming the file and key,
+force), its unit, and a reference to the text that sets it, which a value may override with its own
+(:class:`~eage.rules.parameters.Parameter`). Rates of these files are in percent. This module only
+validates the files and looks values up at a date; a month with no value in force is an :class:`~eage.errors.InputError` naming the file and key,
 so that a payslip of a month the rules do not cover is refused rather than computed with stale rates.
 """
 
@@ -12,13 +13,15 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from eage.errors import InputError, Problem, raise_if
+from eage.rules.base import Strict
 from eage.rules.dated import Day, NotInForce, in_force
 from eage.rules.loader import Flag, Number, load_model
+from eage.rules.parameters import Entry, Parameter, Units, plain, reference_in
 
 T = TypeVar("T")
 
@@ -34,18 +37,31 @@ CONTRIBUTIONS_FILE = "contributions.yaml"
 REDUCTIONS_FILE = "reductions.yaml"
 TAXE_SALAIRES_FILE = "taxe_sur_salaires.yaml"
 ACCOUNTS_FILE = "accounts.yaml"
+#: Every file of rules/payroll/.
+PAYROLL_FILES = (PARAMETERS_FILE, CONTRIBUTIONS_FILE, REDUCTIONS_FILE, TAXE_SALAIRES_FILE, ACCOUNTS_FILE)
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Dated(Strict, Generic[T]):
-    """A parameter with dated values and the legal reference that sets them."""
+class Dated(Parameter[T], Generic[T]):
+    """A payroll parameter: what it is, its unit, the legal reference that sets it (the default of its
+    values' own references) and its dated values."""
 
     description: str
-    reference: str
-    values: Annotated[dict[Day, T], Field(min_length=1)]
+    reference: Annotated[str, Field(min_length=1)]
+
+
+class _UnitsChecked(Strict):
+    """A payroll file whose parameters must declare the unit the engine reads them in: a parameter
+    declared in another unit is refused at its key, never read in the wrong one."""
+
+    UNITS: ClassVar[dict[str, Units]] = {}
+
+    @field_validator("*")
+    @classmethod
+    def _declared_unit(cls, value: Any, info: ValidationInfo) -> Any:
+        expected = cls.UNITS.get(info.field_name or "")
+        if expected is not None and isinstance(value, Parameter) and value.unit != expected:
+            raise ValueError(f"unit: {value.unit!r}, but eage reads this parameter in {expected!r}")
+        return value
 
 
 # --- parameters.yaml -------------------------------------------------------------------------------
@@ -67,7 +83,19 @@ class CsgAssiette(Strict):
     pmss_cap: Positive
 
 
-class ParametersFile(Strict):
+class ParametersFile(_UnitsChecked):
+    UNITS: ClassVar[dict[str, Units]] = {
+        "smic_horaire": "eur_per_hour",
+        "pmss": "eur_per_month",
+        "duree_legale": {
+            "weekly_hours": "hours_per_week",
+            "weeks_per_year": "weeks",
+            "months_per_year": "months",
+        },
+        "heures_supplementaires": {"first": "percent", "second": "percent"},
+        "csg_assiette": {"abattement": "percent", "pmss_cap": "pmss_multiple"},
+        "contrats": "code",
+    }
     smic_horaire: Dated[Positive]
     pmss: Dated[Positive]
     duree_legale: Dated[DureeLegale]
@@ -105,12 +133,27 @@ class Contribution(Strict):
     base: BaseKind
     in_csg_base: Flag = False
     adds_to_net_taxable: Flag = False
-    reference: str
-    values: Annotated[dict[Day, RateCase | list[RateCase]], Field(min_length=1)]
+    #: The unit of the line's rates (``employee``, ``employer``): percent, the unit of payroll rates.
+    unit: Literal["percent"]
+    reference: Annotated[str, Field(min_length=1)]
+    entries: Annotated[dict[Day, Entry[RateCase | list[RateCase]]], Field(alias="values", min_length=1)]
+    _values: dict[dt.date, RateCase | list[RateCase]] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: object, /) -> None:
+        self._values = plain(self.entries)
+
+    @property
+    def values(self) -> dict[dt.date, RateCase | list[RateCase]]:
+        """The rate cases by start date, without their references."""
+        return self._values
 
     def cases_on(self, day: dt.date) -> list[RateCase]:
         value = in_force(self.values, day)
         return value if isinstance(value, list) else [value]
+
+    def reference_at(self, day: dt.date) -> str | None:
+        """The reference of the rates in force on ``day``: their own, else the line's."""
+        return reference_in(self.entries, day, self.reference)
 
 
 class ContributionsFile(Strict):
@@ -168,7 +211,21 @@ class Rgdu(_Reduction):
 Reduction = Annotated[Fillon | Rgdu, Field(discriminator="formula")]
 
 
-class ReductionsFile(Strict):
+class ReductionsFile(_UnitsChecked):
+    UNITS: ClassVar[dict[str, Units]] = {
+        "reduction_generale": {
+            "headcount_threshold": "count",
+            "t_below": "ratio",
+            "t_from": "ratio",
+            "tmin": "ratio",
+            "tdelta_below": "ratio",
+            "tdelta_from": "ratio",
+            "exponent": "number",
+            "smic_multiple": "smic_multiple",
+            "smic_reference": "eur_per_hour",
+            "imputation": "percent",
+        }
+    }
     reduction_generale: Dated[Reduction]
 
 
@@ -199,7 +256,14 @@ class TaxeSalaires(Strict):
         return self
 
 
-class TaxeSalairesFile(Strict):
+class TaxeSalairesFile(_UnitsChecked):
+    UNITS: ClassVar[dict[str, Units]] = {
+        "taxe_sur_salaires": {
+            "brackets.up_to_annual": "eur_per_year",
+            "brackets.rate": "percent",
+            "abattement_annuel": "eur_per_year",
+        }
+    }
     taxe_sur_salaires: Dated[TaxeSalaires]
 
 

@@ -18,9 +18,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from eage.errors import InputError, Problem, raise_if
+from eage.rules.base import Strict
 from eage.rules.dated import NotInForce, in_force
 from eage.rules.loader import Located, Number, load_located, load_model
 from eage.rules.models import Staff
@@ -31,9 +32,7 @@ Hours = Annotated[Number, Field(ge=0, le=200, decimal_places=2)]
 Bonus = Annotated[Number, Field(ge=0, max_digits=9, decimal_places=2)]
 
 
-class EmployeeVariables(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class EmployeeVariables(Strict):
     overtime_25_hours: Hours = Decimal(0)
     overtime_50_hours: Hours = Decimal(0)
     bonus: Bonus = Decimal(0)
@@ -41,9 +40,7 @@ class EmployeeVariables(BaseModel):
     unpaid_absence_hours: Hours = Decimal(0)
 
 
-class MonthVariables(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class MonthVariables(Strict):
     employees: dict[str, EmployeeVariables] = Field(default_factory=dict)
 
 

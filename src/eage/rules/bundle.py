@@ -1,19 +1,33 @@
 """All of a group's rules, loaded and cross-checked together.
 
 Every file is read and every problem is collected before raising, so that ``eage check`` lists them all.
+:func:`load_bundle` is the one entry point for every file under rules/: the group's rules
+(:func:`load_rules`), rules/payroll/ (:func:`~eage.payroll.params.load_payroll_rules`), rules/bank.yaml
+(:func:`~eage.bank.config.load_bank_config`) and each rules/budget/YYYY.yaml (its model; the checks
+against the ledger's accounts are :func:`~eage.budget.model.load_budget`'s). Every one is read by
+:mod:`eage.rules.loader`, which keeps the lines. A file under rules/ that eage does not read is a warning
+(:func:`unknown_files`): a misnamed file (``rules/satff.yaml``) would otherwise be silently ignored.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from eage.errors import InputError, Problem
 from eage.rules.loader import Located, load_located
 from eage.rules.models import Accounts, Allocation, Fees, Group, Members, Staff, Vat
+
+if TYPE_CHECKING:
+    from eage.bank.config import BankConfig
+    from eage.budget.model import Budget
+    from eage.payroll.params import PayrollRules
 
 FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "group": ("group.yaml", Group),
@@ -131,3 +145,119 @@ def cross_check(rules: Rules, located: dict[str, Located[BaseModel]] | None = No
                     )
                 )
     return problems
+
+
+# --- the bundle: every file under rules/ --------------------------------------------------------------
+
+BANK_FILE = "bank.yaml"
+PAYROLL_DIR = "payroll"
+BUDGET_DIR = "budget"
+TEMPLATES_DIR = "templates"
+_BUDGET_FILE = re.compile(r"[0-9]{4}\.yaml")
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Every rules file of a group, validated: what each command reads, loaded once."""
+
+    rules: Rules
+    payroll: PayrollRules
+    #: rules/bank.yaml, or None when the group has none (only ``eage import-bank`` needs it).
+    bank: BankConfig | None
+    #: Each rules/budget/YYYY.yaml by year, validated as a budget (not yet against the ledger).
+    budgets: dict[int, Budget]
+    #: Files under rules/ that eage does not read (not errors: nothing is wrong with what is read).
+    warnings: list[Problem] = dataclass_field(default_factory=list)
+
+
+def load_bundle(root: Path) -> Bundle:
+    """Load and validate every file under ``root``/rules; raise one :class:`InputError` listing every
+    problem of every file, each with its file (relative to ``root``), line and key."""
+    from eage.bank.config import load_bank_config
+    from eage.budget.model import Budget
+    from eage.payroll.params import load_payroll_rules
+
+    problems: list[Problem] = []
+    rules = payroll = bank = None
+    budgets: dict[int, Budget] = {}
+    try:
+        rules = load_rules(root)
+    except InputError as exc:
+        problems += exc.problems
+    try:
+        payroll = load_payroll_rules(root / "rules" / PAYROLL_DIR)
+    except InputError as exc:
+        problems += _relative(exc.problems, root)
+    if (root / "rules" / BANK_FILE).exists():
+        try:
+            bank = load_bank_config(root)
+        except InputError as exc:
+            problems += _relative(exc.problems, root)
+    for path in sorted((root / "rules" / BUDGET_DIR).glob("*.yaml")):
+        if _BUDGET_FILE.fullmatch(path.name):
+            try:
+                budgets[int(path.stem)] = load_located(path, Budget).value
+            except InputError as exc:
+                problems += _relative(exc.problems, root)
+    if problems or rules is None or payroll is None:
+        raise InputError(problems)
+    return Bundle(rules, payroll, bank, budgets, unknown_files(root, rules.group))
+
+
+def known_files(root: Path, group: Group | None = None) -> set[Path]:
+    """The paths under rules/ that eage reads (those present): the rules files, each year's budget, the
+    invoice templates and the group's logo when it is kept there."""
+    from eage.payroll.params import PAYROLL_FILES
+
+    base = root / "rules"
+    known = {base / filename for filename, _ in FILES.values()} | {base / BANK_FILE}
+    known |= {base / PAYROLL_DIR / filename for filename in PAYROLL_FILES}
+    known |= {p for p in (base / BUDGET_DIR).glob("*.yaml") if _BUDGET_FILE.fullmatch(p.name)}
+    known |= {p for p in (base / TEMPLATES_DIR).rglob("*") if p.is_file()}
+    logo = group.invoicing.logo if group is not None else None
+    if logo:
+        known.add(Path(logo) if Path(logo).is_absolute() else root / logo)
+    return known
+
+
+def unknown_files(root: Path, group: Group | None = None) -> list[Problem]:
+    """A warning for each file under rules/ that eage does not read: a misspelt name or a stray copy
+    would otherwise be ignored without a word (its rules not applied)."""
+    base = root / "rules"
+    if not base.is_dir():
+        return []
+    known = {_resolved(p) for p in known_files(root, group)}
+    out = []
+    for path in sorted(p for p in base.rglob("*") if p.is_file() or p.is_symlink()):
+        if _resolved(path) in known or path.parent == base / TEMPLATES_DIR:
+            continue
+        rel = path.relative_to(root).as_posix()
+        out.append(
+            Problem(
+                "eage does not read this file: its content is not applied",
+                file=rel,
+                fix=_unknown_fix(path.relative_to(base)),
+            )
+        )
+    return out
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
+def _unknown_fix(rel: Path) -> str:
+    from eage.payroll.params import PAYROLL_FILES
+
+    parts = rel.parts
+    if len(parts) == 2 and parts[0] == PAYROLL_DIR:
+        return f"rules/payroll/ holds {', '.join(PAYROLL_FILES)}: rename the file, or move it out of rules/"
+    if len(parts) == 2 and parts[0] == BUDGET_DIR:
+        return (
+            "a budget is named after its year (rules/budget/2026.yaml): rename it, or move it out of rules/"
+        )
+    names = sorted([filename for filename, _ in FILES.values()] + [BANK_FILE])
+    return f"rules/ holds {', '.join(names)}, payroll/, budget/ and templates/: rename it, or move it out"

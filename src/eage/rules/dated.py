@@ -71,3 +71,10 @@ def _strict_day(value: object) -> object:
 
 #: A day in a pydantic model: a YAML date, or a string ``YYYY-MM-DD``; never a number or a timestamp.
 Day = Annotated[dt.date, BeforeValidator(_strict_day)]
+
+
+#: The tags of the two ways to write a dated value (the value, or ``{value, reference}``); they appear in
+#: pydantic's error locations, which the loader drops so that a key is shown as the user wrote it.
+SHORT_FORM = "short form"
+LONG_FORM = "long form"
+FORM_TAGS = frozenset({SHORT_FORM, LONG_FORM})

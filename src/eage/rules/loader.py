@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from eage.errors import InputError, Problem, raise_if
-from eage.rules.dated import DAY_PATTERN
+from eage.rules.dated import DAY_PATTERN, FORM_TAGS
 
 M = TypeVar("M", bound=BaseModel)
 # libyaml's safe loader when available (10x faster); both only build plain types, never objects.
@@ -402,7 +402,12 @@ def _named_item(node: yaml.Node | None, loc: tuple[int | str, ...]) -> str | Non
 def problems_from_validation(path: Path, exc: ValidationError, node: yaml.Node | None) -> list[Problem]:
     problems = []
     for err in exc.errors():
-        loc = tuple(_plain(p) for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        # Validator and union-tag steps are pydantic's, not keys of the file: drop them.
+        loc = tuple(
+            _plain(p)
+            for p in err["loc"]
+            if not (isinstance(p, str) and (p.startswith("function-") or p in FORM_TAGS))
+        )
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key"

@@ -1,8 +1,12 @@
 """Pydantic models of the group's rules: rules/group.yaml, members.yaml, staff.yaml, allocation.yaml,
 accounts.yaml, vat.yaml and fees.yaml.
 
-Unknown keys are rejected everywhere (``extra="forbid"``): a misspelt key is an error, not a silent
-default. Dated values are mappings from the date a value comes into force to the value.
+Unknown keys are rejected everywhere (:class:`~eage.rules.base.Strict`): a misspelt key is an error, not a
+silent default. Dated values are mappings from the date a value comes into force to the value. The
+group's payroll rates (``atmp_rate``, ``vm_rate``, ``pas_default_rate``, each employee's ``pas_rate``)
+are ratios when written as a bare mapping or number (0.0208 for 2.08 %), or declare their unit
+(``{unit: ratio, values: {...}}``); they are held in percent, the unit of the payroll rules
+(:class:`~eage.rules.parameters.Rates`).
 """
 
 from __future__ import annotations
@@ -12,20 +16,20 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from eage.rules.base import Strict
 from eage.rules.dated import Day, in_force
 from eage.rules.loader import Flag, Number
+from eage.rules.parameters import PERCENT_PER_RATIO, RateInPercent, Rates
+
+__all__ = ["Strict"]  # the one base of the rules models, imported from here by older modules
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 Money = Annotated[Number, Field(max_digits=14, decimal_places=2)]
 #: A monthly gross salary: more than zero (a zero or negative salary is a typing error, not a contract).
 Salary = Annotated[Number, Field(gt=0, max_digits=9, decimal_places=2)]
 Rate = Annotated[Number, Field(ge=0, le=1)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -91,9 +95,25 @@ class Employer(Strict):
 
     profile: Literal["company", "association"]
     headcount: Annotated[int, Field(ge=0)]
-    atmp_rate: dict[Day, Rate]
-    vm_rate: dict[Day, Rate] = Field(default_factory=dict)
-    pas_default_rate: Rate = Decimal(0)
+    #: AT/MP and versement mobilité, in percent (the file's ``atmp_rate`` and ``vm_rate``).
+    atmp: Annotated[Rates, Field(alias="atmp_rate")]
+    vm: Annotated[Rates, Field(alias="vm_rate", default_factory=Rates.empty)]
+    #: The withholding rate of an employee without one, in percent (the file's ``pas_default_rate``).
+    pas_default: Annotated[RateInPercent, Field(alias="pas_default_rate")] = Decimal(0)
+
+    # The rates as ratios, for the callers that still multiply them by 100 (eage.commands.payslip,
+    # compute_payslips): to be removed once they read ``atmp``, ``vm`` and ``pas_default`` in percent.
+    @property
+    def atmp_rate(self) -> dict[dt.date, Decimal]:
+        return self.atmp.ratios()
+
+    @property
+    def vm_rate(self) -> dict[dt.date, Decimal]:
+        return self.vm.ratios()
+
+    @property
+    def pas_default_rate(self) -> Decimal:
+        return self.pas_default / PERCENT_PER_RATIO
 
 
 class Invoicing(Strict):
@@ -214,13 +234,19 @@ class Employee(Strict):
     services: list[Slug] = Field(default_factory=list)
     contract: Contract
     gross_salary: Annotated[dict[Day, Salary], Field(min_length=1)]
-    pas_rate: dict[Day, Rate] = Field(default_factory=dict)
+    #: The withholding rates (prélèvement à la source), in percent (the file's ``pas_rate``).
+    pas: Annotated[Rates, Field(alias="pas_rate", default_factory=Rates.empty)]
 
     def all_services(self) -> list[str]:
         return [self.service, *[s for s in self.services if s != self.service]]
 
     def gross_on(self, day: dt.date) -> Decimal:
         return in_force(self.gross_salary, day)
+
+    @property
+    def pas_rate(self) -> dict[dt.date, Decimal]:
+        """The withholding rates as ratios, for compute_payslips until it reads ``pas`` in percent."""
+        return self.pas.ratios()
 
 
 class Staff(Strict):
