@@ -47,7 +47,9 @@ def group(tmp_path: Path) -> Path:
 def statuses(root: Path) -> dict[str, InvoiceStatus]:
     ledger, problems = load_ledger(root)
     assert problems == []
-    return {s.number: s for s in invoice_statuses(ledger.entries, "Actif:41-Clients")}
+    from_view = invoice_statuses(ledger, "Actif:41-Clients")
+    assert invoice_statuses(ledger.entries, "Actif:41-Clients") == from_view  # entries are wrapped in a view
+    return {s.number: s for s in from_view}
 
 
 def write_csv(root: Path, body: str, name: str = "releve.csv", encoding: str = "utf-8") -> Path:
@@ -168,8 +170,8 @@ def test_reimport_adds_nothing(group: Path, capsys: pytest.CaptureFixture[str]) 
     ledger, problems = load_ledger(group)
     assert problems == []
     refs = [t.meta["bank_ref"] for t in ledger.transactions() if "bank_ref" in t.meta]
-    assert len(refs) == len(set(refs)) == lines
-    by_number = {s.number: s for s in invoice_statuses(ledger.entries, "Actif:41-Clients")}
+    assert len(refs) == len(set(refs)) == lines == len(ledger.bank_refs())
+    by_number = {s.number: s for s in invoice_statuses(ledger, "Actif:41-Clients")}
     kinds = {s.status for s in by_number.values()}
     assert {"payée", "partiellement payée", "impayée"} <= kinds
 

@@ -26,6 +26,7 @@ from eage.bank.config import DebitRule
 from eage.bank.reader import BankLine, normalize
 from eage.bank.receivables import InvoiceStatus
 from eage.ledger.model import Meta, MetaValue, Posting, Txn
+from eage.ledger.view import receivable_account
 from eage.money import ZERO
 
 
@@ -60,7 +61,7 @@ class Accounts:
     receivable_parent: str
 
     def receivable(self, member: str) -> str:
-        return f"{self.receivable_parent}:411-{member}"
+        return receivable_account(self.receivable_parent, member)
 
 
 @dataclass(frozen=True)

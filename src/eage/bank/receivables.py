@@ -5,8 +5,8 @@ member's receivable account (411-<member>); a credit note carries the link of th
 and settles it the same way. When one transaction links several invoices, a posting's ``invoice``
 metadata says which one it pays; otherwise the credit goes to the oldest first.
 
-Works on Beancount transactions as loaded by eage or by Fava (read by attribute only), so the bank
-matcher and the Fava pages agree on every status.
+Works on the ledger's typed read model (:class:`eage.ledger.view.LedgerView`: its issued documents and
+payments), the same for ``eage import-bank`` and the Fava pages, so they agree on every status.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
+from eage.ledger.view import DOC_KINDS, IssuedDocument, LedgerView, receivable_account
 from eage.money import ZERO
 
 PAYABLE = ("invoice", "fee", "trueup")
-DOCUMENTS = (*PAYABLE, "credit_note")
+DOCUMENTS = DOC_KINDS
 BUCKETS = ("non échu", "0-30 j", "31-60 j", "61-90 j", "> 90 j")
 
 
@@ -64,86 +66,73 @@ class InvoiceStatus:
         return max((as_of - self.due).days, 0)
 
 
-def _date(value: object) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
+def _view(source: LedgerView | Iterable[Any]) -> LedgerView:
+    """The read model of ``source``: a view as it is; loaded entries (Beancount's or Fava's) wrapped in
+    one, for callers that still hold entries."""
+    if hasattr(source, "issued_documents") and hasattr(source, "payments"):
+        return cast("LedgerView", source)
+    from eage.ledger.load import Ledger  # the ledger package reads Beancount's types, never this module
 
-
-def _dec(value: object) -> Decimal:
-    try:
-        return Decimal(str(value))
-    except ArithmeticError:
-        return ZERO
-
-
-def _is_txn(entry: Any) -> bool:
-    return hasattr(entry, "postings") and hasattr(entry, "links") and hasattr(entry, "flag")
+    return Ledger(Path(), list(source), {})
 
 
 def invoice_statuses(
-    entries: Iterable[Any], receivable_parent: str, as_of: dt.date | None = None
+    source: LedgerView | Iterable[Any], receivable_parent: str, as_of: dt.date | None = None
 ) -> list[InvoiceStatus]:
-    """Every issued document dated up to ``as_of`` (all when None), with what it received by then."""
-    txns = [e for e in entries if _is_txn(e) and (as_of is None or e.date <= as_of)]
-    docs: dict[str, tuple[Any, str]] = {}
-    for txn in txns:
-        kind = txn.meta.get("kind")
-        if kind in DOCUMENTS and "invoice" in txn.meta:
-            docs[str(txn.meta["invoice"])] = (txn, str(kind))
+    """Every issued document dated up to ``as_of`` (all when None), with what it received by then.
+
+    ``source`` is the ledger's :class:`~eage.ledger.view.LedgerView` (loaded entries are accepted and
+    wrapped in one).
+    """
+    view = _view(source)
+    docs: dict[str, IssuedDocument] = {}
+    for doc in view.issued_documents():
+        if as_of is None or doc.date <= as_of:
+            docs[doc.number] = doc
     paid: dict[str, Decimal] = defaultdict(Decimal)
-    for txn in txns:
-        own = str(txn.meta.get("invoice")) if txn.meta.get("kind") in DOCUMENTS else None
-        targets = sorted(
-            link for link in txn.links if link != own and link in docs and docs[link][1] in PAYABLE
-        )
+    for payment in view.payments():
+        if as_of is not None and payment.date > as_of:
+            continue
+        targets = [link for link in payment.links if link in docs and docs[link].kind in PAYABLE]
         if not targets:
             continue
         remaining: dict[str, Decimal] = {}
-        for posting in txn.postings:
+        for posting in payment.postings:
             for number in targets:
-                member = str(docs[number][0].meta.get("member", ""))
-                if posting.account != f"{receivable_parent}:411-{member}":
+                member = docs[number].member
+                if posting.account != receivable_account(receivable_parent, member):
                     continue
-                credit = -Decimal(posting.units.number)
-                named = (posting.meta or {}).get("invoice")
-                if named in targets:
-                    paid[str(named)] += credit
+                credit = -posting.amount
+                if posting.invoice in targets:
+                    paid[str(posting.invoice)] += credit
                 else:
                     remaining[member] = remaining.get(member, ZERO) + credit
                 break
         # Credits not attributed by metadata: oldest linked invoice first, the rest on the last one.
         for member, credit in remaining.items():
-            mine = [n for n in targets if str(docs[n][0].meta.get("member", "")) == member]
+            mine = [n for n in targets if docs[n].member == member]
             for index, number in enumerate(mine):
-                due = _dec(docs[number][0].meta.get("total")) - paid[number]
+                due = docs[number].total - paid[number]
                 part = credit if index == len(mine) - 1 else min(credit, max(due, ZERO))
                 paid[number] += part
                 credit -= part
-    out = []
-    for number, (txn, kind) in docs.items():
-        meta = txn.meta
-        out.append(
-            InvoiceStatus(
-                number=number,
-                kind=kind,
-                member=str(meta.get("member", "")),
-                date=txn.date,
-                period=str(meta.get("period", "")),
-                net=_dec(meta.get("net")),
-                vat=_dec(meta.get("vat")),
-                total=_dec(meta.get("total")),
-                due=_date(meta.get("due")),
-                pdf=None if meta.get("pdf") is None else str(meta["pdf"]),
-                refers_to=None if meta.get("refers_to") is None else str(meta["refers_to"]),
-                paid=paid.get(number, ZERO),
-            )
+    out = [
+        InvoiceStatus(
+            number=number,
+            kind=doc.kind,
+            member=doc.member,
+            date=doc.date,
+            period=doc.period,
+            net=doc.net,
+            vat=doc.vat,
+            total=doc.total,
+            due=doc.due,
+            pdf=doc.pdf,
+            refers_to=doc.refers_to,
+            paid=paid.get(number, ZERO),
         )
+        for number, doc in docs.items()
+    ]
     out.sort(key=lambda s: (s.date, s.number))
     return out
 

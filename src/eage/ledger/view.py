@@ -18,7 +18,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 #: The kinds of transaction that record an issued document (``kind`` metadata with an ``invoice`` number).
 DOC_KINDS = ("invoice", "credit_note", "fee", "trueup")
@@ -46,8 +46,7 @@ class CostLine:
     line: int
 
 
-@dataclass(frozen=True)
-class DocumentLine:
+class DocumentLine(NamedTuple):
     """One posting of an issued document's transaction, with what its credit note repeats.
 
     Every posting is kept (receivable, revenue, VAT): a reader picks the accounts it needs. ``amount`` is
@@ -101,8 +100,7 @@ class IssuedDocument:
         return self.narration.split(" — ", 1)[-1]
 
 
-@dataclass(frozen=True)
-class PaymentPosting:
+class PaymentPosting(NamedTuple):
     """One posting of a payment: its account, amount (ledger sign) and the ``invoice`` it names, if any."""
 
     account: str
@@ -126,8 +124,7 @@ class Payment:
     line: int
 
 
-@dataclass(frozen=True)
-class PostingLine:
+class PostingLine(NamedTuple):
     """One posting with its transaction's date, narration and ``source`` (where a bank line came from)."""
 
     date: dt.date
