@@ -3,6 +3,18 @@
 Tests never read the working tree's demo (``make run`` advances it to November): the demo is taken as git
 tracks it, from the index (what is committed, plus what a developer has staged), extracted once per test
 process into a temporary folder, :data:`DEMO`.
+
+Fast and slow: ``pytest -m "not slow"`` runs in under a minute and still touches every core module; ``make
+test`` runs everything. Slow tests are marked in their files (``@pytest.mark.slow`` or a module-level
+``pytestmark``), with one exception made here, by a rule rather than a list:
+:func:`pytest_collection_modifyitems` marks slow the cases of tests/catalogue/*.yaml run in-process
+(``test_catalogue.py::test_bad_input_is_reported_and_nothing_is_written``, ~250 cases at 0.2 s each, each on
+its own copy of the demo) except the first case of each (area, command) pair, so the fast set still checks
+one located message per area and per command. A case is a line of YAML, where no marker can go.
+
+Snapshots: :func:`snapshot` compares a text with ``tests/snapshots/NAME`` and shows a unified diff when they
+differ; ``pytest --update-snapshots`` rewrites the files instead (then read the diff in git before
+committing it).
 """
 
 from __future__ import annotations
@@ -13,6 +25,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -77,3 +90,57 @@ def tree_digest(root: Path) -> str:
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+@pytest.fixture
+def small_group_root(tmp_path: Path) -> Path:
+    """A small synthetic group (tests/groups.py): 3 members, 2 employees, timesheets for January and
+    February 2025, no month run yet."""
+    from groups import small_group
+
+    return small_group(tmp_path / "small-group")
+
+
+# --- fast and slow, snapshots --------------------------------------------------------------------------
+
+CATALOGUE_TEST = "test_catalogue.py::test_bad_input_is_reported_and_nothing_is_written"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-snapshots",
+        action="store_true",
+        default=False,
+        help="rewrite the files under tests/snapshots/ with what the tests produce, instead of comparing",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark slow every in-process catalogue case but the first of each (area, command) pair."""
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        if not item.nodeid.split("[", 1)[0].endswith(CATALOGUE_TEST):
+            continue
+        callspec = getattr(item, "callspec", None)
+        case = callspec.params.get("case") if callspec is not None else None
+        if case is None:
+            continue
+        key = (str(case.area), str(case.args[0]) if case.args else "")
+        if key in seen:
+            item.add_marker(pytest.mark.slow)
+        seen.add(key)
+
+
+@pytest.fixture
+def snapshot(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
+    """``snapshot(name, text)``: ``text`` must equal ``tests/snapshots/<name>`` (``--update-snapshots``
+    rewrites the file). Normalise the text first (tests/snapshot.py); the file is compared as it is."""
+    from snapshot import compare
+
+    update = bool(request.config.getoption("--update-snapshots"))
+
+    def check(name: str, text: str) -> None:
+        compare(name, text, update=update)
+
+    return check

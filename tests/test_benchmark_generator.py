@@ -15,6 +15,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 import generate
 
+pytestmark = pytest.mark.slow
+
 # 5 members, 3 staff, timesheets for 2 months: January 2025 run as history, February left to run.
 TINY = generate.Spec(members=5, staff=3, months=1, seed=42)
 

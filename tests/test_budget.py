@@ -399,6 +399,7 @@ def statement_date() -> Any:
     return dt.date(2026, 10, 31)
 
 
+@pytest.mark.slow
 def test_two_runs_give_the_same_bytes_and_the_second_writes_nothing(
     group: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -155,6 +155,7 @@ def test_bad_input_is_reported_and_nothing_is_written(
 SUBPROCESS_CASES = [c for c in CASES if c.subprocess]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", SUBPROCESS_CASES, ids=[c.id for c in SUBPROCESS_CASES])
 def test_what_the_user_sees_in_a_real_process(case: Case, pristine: Path, tmp_path: Path) -> None:
     root = prepared(case, pristine, tmp_path)

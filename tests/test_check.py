@@ -25,6 +25,7 @@ def _patch(root: Path, rel: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_check_passes_on_the_demo_and_builds_november_in_memory(
     demo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -91,6 +92,7 @@ BROKEN = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(BROKEN))
 def test_check_fails_where_a_command_would(case: str, demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rel, old, new, expected = BROKEN[case]
@@ -109,6 +111,7 @@ def test_check_fails_where_a_command_would(case: str, demo: Path, capsys: pytest
     assert tree_digest(demo) == before
 
 
+@pytest.mark.slow
 def test_one_cause_on_every_invoice_is_one_problem(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Without the group's VAT number, 13 invoices break BR-E-02 / BR-S-02: two lines, not 13."""
     _patch(demo, "rules/group.yaml", '  vat_number: "FR33917535908"\n', "")
@@ -117,6 +120,7 @@ def test_one_cause_on_every_invoice_is_one_problem(demo: Path, capsys: pytest.Ca
     assert out.count("problem: ") == 2, out
 
 
+@pytest.mark.slow
 def test_a_dry_run_validates_every_invoice_xml(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """What the real run would refuse (the XML of the invoices), the dry run refuses too, writing nothing."""
     _patch(demo, "rules/group.yaml", '  vat_number: "FR33917535908"\n', "")
@@ -190,6 +194,7 @@ def test_one_placeholder_left_is_enough_to_refuse(tmp_path: Path, capsys: pytest
     assert not (target / "reports/invoices").exists()
 
 
+@pytest.mark.slow
 def test_an_initialised_folder_runs_its_first_month_once_filled_in(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -260,6 +265,7 @@ def test_init_removes_what_a_killed_init_left_beside_its_target(tmp_path: Path) 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_the_xml_of_a_month_is_validated_alike_in_process_and_in_the_pool(
     workers: str, demo: Path, monkeypatch: pytest.MonkeyPatch

@@ -23,6 +23,8 @@ from eage.cli import main
 from eage.ledger.load import IssuedDocument, load_ledger
 from eage.ledger.store import manifest_bytes, read_manifest
 
+pytestmark = pytest.mark.slow
+
 BAROUFADA_OCT = "FAC-2026-0140"  # baroufada, October, 624.44 in the demo
 BAROUFADA_NOV = "FAC-2026-0153"  # its November invoice, once November is run
 FEE_1DLAB = "FAC-2026-0001"  # 1dlab's 2026 fee, dated 1 January

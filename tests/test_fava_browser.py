@@ -32,6 +32,7 @@ ARGS = [
 ]
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.browser,
     pytest.mark.skipif(
         not CHROMIUM.exists() and not os.environ.get("CI"),

@@ -311,6 +311,7 @@ def invoice_row(html: str, number: str) -> str:
     return row.group(0)
 
 
+@pytest.mark.slow
 def test_a_credited_invoice_is_cancelled_never_paid(credited: Client) -> None:
     html = credited.page("factures")
     row = invoice_row(html, CREDITED)
@@ -406,6 +407,7 @@ def test_a_correction_nets_out_and_a_standalone_credit_note_is_apart() -> None:
 # --- derived state: once per reload ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_pages_compute_once_per_reload(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A second request re-reads no timesheet and re-hashes no locked file; a reload computes again."""
     import eage.fava_ext.state as state_module

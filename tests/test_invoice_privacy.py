@@ -96,6 +96,7 @@ def check(path: Path, text: str) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 def test_demo_invoices_name_their_member_only(extra_documents: Path) -> None:
     folders = [DEMO / "reports" / "invoices" / "2026", extra_documents]
     pdfs = sorted(p for folder in folders for p in folder.glob("*.pdf"))

@@ -38,6 +38,8 @@ from eage.ledger.load import CostLine, IssuedDocument, load_ledger
 from eage.rules.models import FeeBand, FeeFormula, Member
 from eage.timesheets import TimesheetLine, read_timesheet
 
+pytestmark = pytest.mark.slow
+
 D = Decimal
 RECEIVABLE = "Actif:41-Clients:411-"
 REVENUE = "Produits:70-Ventes:7084-Mise-a-disposition-personnel"

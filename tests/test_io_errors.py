@@ -43,6 +43,7 @@ def run_eage(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(EAGE), *args], capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_a_read_only_folder_is_refused_before_anything_is_computed(tmpfs: Path) -> None:
     root = copy_demo(tmpfs / "group")
     subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
@@ -56,6 +57,7 @@ def test_a_read_only_folder_is_refused_before_anything_is_computed(tmpfs: Path) 
     assert run_eage("check", "--root", str(root)).returncode == 0, "a read-only folder can still be checked"
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_refused_before_rendering(tmpfs: Path) -> None:
     root = copy_demo(tmpfs / "group")
     filler = tmpfs / "filler"
@@ -69,6 +71,7 @@ def test_a_full_disk_is_refused_before_rendering(tmpfs: Path) -> None:
     assert tree_digest(root) == before
 
 
+@pytest.mark.slow
 def test_a_disk_that_fills_up_while_staging_leaves_nothing(
     demo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

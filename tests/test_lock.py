@@ -70,6 +70,7 @@ WRITERS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", WRITERS, ids=[" ".join(a[:2]) for a in WRITERS])
 def test_a_second_writer_is_refused_at_once_naming_the_holder(
     demo: Path, held: subprocess.Popen[str], args: tuple[str, ...]
@@ -93,6 +94,7 @@ def test_a_second_writer_is_refused_at_once_naming_the_holder(
     assert tree_digest(demo) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -120,6 +122,7 @@ def test_the_holder_file_names_the_running_command_and_goes_with_it(demo: Path) 
     assert not (demo / HOLDER_FILE).exists()
 
 
+@pytest.mark.slow
 def test_the_lock_is_released_when_its_holder_is_killed(demo: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", HOLD, str(demo), "120"], env=ENV, stdout=subprocess.PIPE, text=True

@@ -46,6 +46,7 @@ def edit(path: Path) -> None:
     path.write_bytes(data.replace(b"EUR", b"EUR ", 1) if b"EUR" in data else data + b"\n%")
 
 
+@pytest.mark.slow
 def test_the_demo_is_locked_and_clean(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     manifest = read_manifest(demo / "ledger")
     main_path = demo / "ledger/main.beancount"
@@ -61,6 +62,7 @@ def test_the_demo_is_locked_and_clean(demo: Path, capsys: pytest.CaptureFixture[
     assert outcome(demo, capsys, "check")[0] == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("what", sorted(LOCKED_EXAMPLES))
 def test_a_hand_edit_is_reported_and_blocks_every_run(
     what: str, demo: Path, capsys: pytest.CaptureFixture[str]
@@ -86,6 +88,7 @@ def test_an_issued_document_edit_points_to_a_credit_note(
     assert "credit note" in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("what", ["generated ledger file", "invoice PDF", "payslip PDF"])
 def test_a_deleted_locked_file_is_reported(what: str, demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rel = LOCKED_EXAMPLES[what]
@@ -100,6 +103,7 @@ def test_a_deleted_locked_file_is_reported(what: str, demo: Path, capsys: pytest
     assert tree_digest(demo) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
@@ -135,6 +139,7 @@ def test_a_deleted_manifest_does_not_unlock_the_books(demo: Path, capsys: pytest
         assert re.search(r"lock manifest is missing while \d+ generated file\(s\) are included", text)
 
 
+@pytest.mark.slow
 def test_a_manifest_entry_removed_by_hand_is_reported(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rel = LOCKED_EXAMPLES["generated ledger file"]
     path = demo / "ledger" / MANIFEST
@@ -148,6 +153,7 @@ def test_a_manifest_entry_removed_by_hand_is_reported(demo: Path, capsys: pytest
         assert f"{rel}: included in eage's block of main.beancount but not in the lock manifest" in text
 
 
+@pytest.mark.slow
 def test_the_register_csv_is_not_locked(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = demo / "reports/2026-10/invoices.csv"
     path.write_text(path.read_text(encoding="utf-8").replace("\n", "\r\n"), encoding="utf-8")  # re-saved

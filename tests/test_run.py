@@ -16,6 +16,8 @@ from eage.cli import main
 from eage.ledger.load import load_ledger
 from eage.ledger.store import JOURNAL, SimulatedCrash, leftover_temporaries, recover
 
+pytestmark = pytest.mark.slow
+
 
 def bean_errors(root: Path) -> list[object]:
     _, errors, _ = loader.load_file(str(root / "ledger/main.beancount"))
