@@ -390,15 +390,16 @@ def test_a_correction_nets_out_and_a_standalone_credit_note_is_apart() -> None:
     month's billing: it nets to the replacement. A credit note of `eage credit-note` (its own
     AV-….beancount file) is counted apart."""
     from eage.fava_ext.state import build_index, fee_and_total
+    from eage.ledger.load import Ledger
 
     entries = parsed(CORRECTION, "/g/ledger/generated/2026/2026-10-allocation.beancount")
     entries += parsed(CORRECTION_FILE, "/g/ledger/generated/2026/2026-10-correction-1.beancount")
-    index = build_index(entries, "Income:7084", "Expenses")
+    index = build_index(Ledger(Path("/g"), entries, {}), "Income:7084", "Expenses")
     assert fee_and_total(index.billed["2026-10"]) == (Decimal(0), Decimal("120.00"), Decimal(0))
     assert not index.documents["AV-2026-0001"].standalone
 
     entries += parsed(STANDALONE_FILE, "/g/ledger/generated/2026/AV-2026-0002.beancount")
-    index = build_index(entries, "Income:7084", "Expenses")
+    index = build_index(Ledger(Path("/g"), entries, {}), "Income:7084", "Expenses")
     assert index.documents["AV-2026-0002"].standalone
     assert fee_and_total(index.billed["2026-10"]) == (Decimal(0), Decimal("120.00"), Decimal("-100.00"))
     assert [d.number for d in index.credit_notes_of["FAC-2026-0010"]] == ["AV-2026-0001", "AV-2026-0002"]

@@ -23,9 +23,11 @@ one meaning on every page. The figures are computed once per ledger reload
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import threading
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
@@ -40,7 +42,8 @@ from flask.wrappers import Response
 
 from eage.errors import InputError
 from eage.fava_ext import reports
-from eage.fava_ext.state import LedgerState, Stamp, input_stamp
+from eage.fava_ext.state import ErrorRow, LedgerState, Stamp, input_stamp
+from eage.ledger.load import Ledger
 from eage.ledger.store import read_manifest, sha256
 from eage.money import fr_eur, fr_hours, fr_percent
 from eage.rules.bundle import Rules, load_rules
@@ -98,9 +101,8 @@ class Eage(FavaExtensionBase):
         rules = self._load_rules(stamp)
         if rules is None:
             return None
-        return LedgerState(
-            self.root, self.ledger.all_entries, self.ledger.options, self.ledger.errors, rules, stamp
-        )
+        view = Ledger(self.root, list(self.ledger.all_entries), dict(self.ledger.options))
+        return LedgerState(self.root, view, error_rows(self.ledger.errors, self.root), rules, stamp)
 
     def _load_rules(self, stamp: Stamp) -> Rules | None:
         if self._rules is None or self._rules[0] != stamp:
@@ -304,6 +306,19 @@ class Eage(FavaExtensionBase):
         response = Response(data, mimetype="application/pdf")
         response.headers["Content-Disposition"] = f"inline; filename={quote(path.name)}"
         return response
+
+
+def error_rows(errors: Iterable[Any], root: Path) -> list[ErrorRow]:
+    """Fava's load errors (Beancount's error tuples, the eage plugin's among them) as Contrôles lists them."""
+    rows = []
+    for error in errors:
+        source = getattr(error, "source", None) or {}
+        filename = str(source.get("filename", "") or "")
+        with contextlib.suppress(ValueError):
+            filename = str(Path(filename).resolve().relative_to(root.resolve()))
+        where = f"{filename}:{source.get('lineno')}" if filename else ""
+        rows.append(ErrorRow(str(getattr(error, "message", error)).strip(), where))
+    return rows
 
 
 def safe_invoice_path(root: Path, requested: str, manifest: dict[str, str]) -> Path | None:

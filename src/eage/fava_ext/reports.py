@@ -17,14 +17,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 from eage.allocation.core import FEE, OVERHEAD
 from eage.bank.receivables import BUCKETS, AgedBalance, InvoiceStatus, aged_receivables
 from eage.budget.statements import Consolidated, Figures, Row
 from eage.errors import InputError
-from eage.fava_ext.state import BilledLine, Document, LedgerState, fee_and_total, month_of
+from eage.fava_ext.state import BilledLine, Document, ErrorRow, LedgerState, fee_and_total, month_of
+from eage.ledger.view import LedgerView
 from eage.money import ZERO, fr_month
 
 # Payroll liabilities checked for settlement, by the PCG number that leads the account's last component.
@@ -32,10 +31,6 @@ PAYROLL_LIABILITIES = ("421", "431", "437", "4421")
 
 
 month_label = fr_month  # "2026-03" -> "mars 2026"
-
-
-def transactions(entries: Iterable[Any]) -> list[Any]:
-    return [e for e in entries if hasattr(e, "postings")]
 
 
 # --- Répartition ---------------------------------------------------------------------------------------
@@ -310,12 +305,6 @@ class SuspenseLine:
 
 
 @dataclass(frozen=True)
-class ErrorRow:
-    message: str
-    where: str
-
-
-@dataclass(frozen=True)
 class Controles:
     as_of: dt.date
     month_checks: list[MonthCheck]
@@ -334,25 +323,25 @@ class Controles:
         return [c for c in self.month_checks if c.difference != 0]
 
 
-def unsettled_payroll(all_entries: Iterable[Any], as_of: dt.date) -> list[UnsettledPayroll]:
+def _payroll_liability(account: str) -> bool:
+    number = account.rsplit(":", 1)[-1].split("-", 1)[0]
+    return any(number.startswith(n) for n in PAYROLL_LIABILITIES)
+
+
+def unsettled_payroll(view: LedgerView, as_of: dt.date) -> list[UnsettledPayroll]:
     """What each payroll liability still owes, by the month it arose, for months before the as-of month.
 
     Payments settle the oldest amounts first (FIFO), as social bodies and employees are paid in order.
     """
     arisen: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)  # account -> [(month, amount owed)]
     paid: dict[str, Decimal] = defaultdict(Decimal)
-    for txn in transactions(all_entries):
-        if txn.date > as_of:
+    for posting in view.postings(_payroll_liability):
+        if posting.date > as_of:
             continue
-        for posting in txn.postings:
-            number = posting.account.rsplit(":", 1)[-1].split("-", 1)[0]
-            if not any(number.startswith(n) for n in PAYROLL_LIABILITIES):
-                continue
-            amount = Decimal(posting.units.number)
-            if amount < 0:
-                arisen[posting.account].append((month_of(txn.date), -amount))
-            else:
-                paid[posting.account] += amount
+        if posting.amount < 0:
+            arisen[posting.account].append((month_of(posting.date), -posting.amount))
+        else:
+            paid[posting.account] += posting.amount
     current = month_of(as_of)
     out = []
     for account in sorted(arisen):
@@ -367,23 +356,14 @@ def unsettled_payroll(all_entries: Iterable[Any], as_of: dt.date) -> list[Unsett
     return out
 
 
-def suspense(all_entries: Iterable[Any], account: str, as_of: dt.date) -> tuple[Decimal, list[SuspenseLine]]:
+def suspense(view: LedgerView, account: str, as_of: dt.date) -> tuple[Decimal, list[SuspenseLine]]:
     balance = ZERO
     lines = []
-    for txn in transactions(all_entries):
-        if txn.date > as_of:
+    for posting in view.postings(lambda name: name == account):
+        if posting.date > as_of:
             continue
-        for posting in txn.postings:
-            if posting.account == account:
-                balance += Decimal(posting.units.number)
-                lines.append(
-                    SuspenseLine(
-                        txn.date,
-                        txn.narration,
-                        -Decimal(posting.units.number),
-                        str(txn.meta.get("source", "")),
-                    )
-                )
+        balance += posting.amount
+        lines.append(SuspenseLine(posting.date, posting.narration, -posting.amount, posting.source or ""))
     return balance, (lines if balance != 0 else [])
 
 
@@ -398,8 +378,8 @@ def controles(state: LedgerState, months: Sequence[str], listed: frozenset[str],
         checks.append(check)
         notes += [f"{month_label(month)} : {n}" for n in month_notes]
         credit_notes += [(month, row) for row in credit_note_rows(state, state.billed(month))]
-    txns = state.ledger.transactions()
-    balance, lines = state.memo(("suspense", as_of), lambda: suspense(txns, rules.accounts.suspense, as_of))
+    view = state.ledger
+    balance, lines = state.memo(("suspense", as_of), lambda: suspense(view, rules.accounts.suspense, as_of))
     overdue = sorted(
         (r for r in factures(state, listed, as_of).rows if r.days_overdue > 0),
         key=lambda r: (-r.days_overdue, r.status.number),
@@ -408,24 +388,15 @@ def controles(state: LedgerState, months: Sequence[str], listed: frozenset[str],
         as_of=as_of,
         month_checks=checks,
         standard_rate=rules.allocation.billing_mode == "standard_rate",
-        unsettled_payroll=state.memo(("payroll", as_of), lambda: unsettled_payroll(txns, as_of)),
+        unsettled_payroll=state.memo(("payroll", as_of), lambda: unsettled_payroll(view, as_of)),
         suspense_balance=balance,
         suspense_lines=lines,
         overdue=overdue,
         tampered=state.tampered(),
-        errors=[_error_row(e, rules.root) for e in state.errors],
+        errors=state.errors,
         notes=notes,
         credit_notes=credit_notes,
     )
-
-
-def _error_row(error: Any, root: Path) -> ErrorRow:
-    source = getattr(error, "source", None) or {}
-    filename = str(source.get("filename", "") or "")
-    with contextlib.suppress(ValueError):
-        filename = str(Path(filename).resolve().relative_to(root.resolve()))
-    where = f"{filename}:{source.get('lineno')}" if filename else ""
-    return ErrorRow(str(getattr(error, "message", error)).strip(), where)
 
 
 # --- Budget --------------------------------------------------------------------------------------------
@@ -506,9 +477,9 @@ def budget_periods(
 
 def budget(state: LedgerState, begin: dt.date | None, end: dt.date | None) -> BudgetPage:
     """The Budget page: ``eage budget``'s statement for each year of the period (see budget_periods)."""
-    txns = state.ledger.transactions()
-    if txns:  # never a statement for years before the first entry or after the last one
-        first_day, last_day_ = txns[0].date, txns[-1].date
+    dates = state.ledger.date_range()
+    if dates is not None:  # never a statement for years before the first entry or after the last one
+        first_day, last_day_ = dates
         if begin is not None and end is not None:
             begin = max(begin, dt.date(first_day.year, 1, 1))
             end = min(end, dt.date(last_day_.year + 1, 1, 1))
@@ -516,7 +487,7 @@ def budget(state: LedgerState, begin: dt.date | None, end: dt.date | None) -> Bu
     if invoiced is not None:
         default_year, default_through = int(invoiced[:4]), int(invoiced[5:7])
     else:
-        default_year = (txns[-1].date if txns else dt.date.today()).year
+        default_year = (dates[1] if dates is not None else dt.date.today()).year
         default_through = 12
     periods, notes = budget_periods(begin, end, default_year, default_through)
     years = []
@@ -542,9 +513,9 @@ def precompute(state: LedgerState, as_of: dt.date) -> None:
         month_check(state, month, split=False)
     invoice_rows(state, as_of)
     factures(state, frozenset(), as_of)
-    txns = state.ledger.transactions()
-    state.memo(("payroll", as_of), lambda: unsettled_payroll(txns, as_of))
-    state.memo(("suspense", as_of), lambda: suspense(txns, state.rules.accounts.suspense, as_of))
+    view = state.ledger
+    state.memo(("payroll", as_of), lambda: unsettled_payroll(view, as_of))
+    state.memo(("suspense", as_of), lambda: suspense(view, state.rules.accounts.suspense, as_of))
     with contextlib.suppress(InputError):
         budget(state, None, None)
 

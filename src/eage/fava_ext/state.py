@@ -23,7 +23,7 @@ import datetime as dt
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -34,9 +34,8 @@ from eage.bank.receivables import InvoiceStatus, invoice_statuses
 from eage.budget.model import Budget, load_budget
 from eage.budget.statements import Consolidated, consolidated
 from eage.errors import InputError
-from eage.ledger.actuals import ActualFigure, account_month_totals
-from eage.ledger.load import CostLine, Ledger
 from eage.ledger.store import read_manifest, tampered
+from eage.ledger.view import ActualFigure, CostLine, LedgerView
 from eage.money import ZERO
 from eage.rules.bundle import Rules
 from eage.timesheets import TimesheetLine, month_bounds, read_timesheet, timesheet_path
@@ -122,68 +121,52 @@ class Index:
         )
 
 
-def _dec(value: object) -> Decimal:
-    try:
-        return Decimal(str(value))
-    except ArithmeticError:
-        return ZERO
-
-
-def build_index(entries: Iterable[Any], revenue: str, expenses_root: str) -> Index:
-    """Billing by month, documents and active months, from the entries in one pass."""
+def build_index(view: LedgerView, revenue: str, expenses_root: str) -> Index:
+    """Billing by month, documents and active months, from the view's documents and cost dates."""
     index = Index()
-    prefix = expenses_root + ":"
-    for txn in entries:
-        if not hasattr(txn, "postings"):
+    for issued in view.issued_documents():
+        # The file's name only (a string split: a Path per document costs seconds on a large ledger).
+        name = issued.file.replace("\\", "/").rpartition("/")[2]
+        standalone = issued.kind == "credit_note" and CORRECTION_FILE.fullmatch(name) is None
+        period = issued.period or month_of(issued.date)
+        doc = Document(
+            number=issued.number,
+            kind=issued.kind,
+            member=issued.member,
+            date=issued.date,
+            period=period,
+            total=issued.total,
+            refers_to=issued.refers_to,
+            standalone=standalone,
+        )
+        index.documents[doc.number] = doc
+        if doc.kind == "credit_note" and doc.refers_to is not None:
+            index.credit_notes_of[doc.refers_to].append(doc)
+        if doc.kind not in ("invoice", "credit_note"):
             continue
-        meta = txn.meta or {}
-        kind = meta.get("kind")
-        if kind in ("invoice", "credit_note", "fee", "trueup") and "invoice" in meta:
-            number = str(meta["invoice"])
-            # The file's name only (a string split: a Path per document costs seconds on a large ledger).
-            name = str(meta.get("filename", "")).replace("\\", "/").rpartition("/")[2]
-            standalone = kind == "credit_note" and CORRECTION_FILE.fullmatch(name) is None
-            period = str(meta.get("period", month_of(txn.date)))
-            doc = Document(
-                number=number,
-                kind=str(kind),
-                member=str(meta.get("member", "")),
-                date=txn.date,
-                period=period,
-                total=_dec(meta.get("total", "0")),
-                refers_to=None if meta.get("refers_to") is None else str(meta["refers_to"]),
-                standalone=standalone,
-            )
-            index.documents[number] = doc
-            if doc.kind == "credit_note" and doc.refers_to is not None:
-                index.credit_notes_of[doc.refers_to].append(doc)
-            if kind in ("invoice", "credit_note"):
-                billed = False
-                for posting in txn.postings:
-                    if posting.account != revenue:
-                        continue
-                    billed = True
-                    amount = -Decimal(posting.units.number)
-                    pmeta = posting.meta or {}
-                    hours = abs(_dec(pmeta.get("hours", "0")))
-                    index.billed[period].append(
-                        BilledLine(
-                            doc.member,
-                            str(pmeta.get("service", OVERHEAD)),
-                            hours if amount >= 0 else -hours,
-                            amount,
-                            number,
-                            doc.kind,
-                            standalone,
-                        )
-                    )
-                if billed:
-                    index.activity.add((period, txn.date))
-                    if kind == "invoice" and len(period) == 7 and (index.last_invoiced or "") < period:
-                        index.last_invoiced = period
+        billed = False
+        for line in issued.lines:
+            if line.account != revenue:
                 continue
-        if any(p.account.startswith(prefix) for p in txn.postings):
-            index.activity.add((month_of(txn.date), txn.date))
+            billed = True
+            hours = abs(line.hours or ZERO)
+            index.billed[period].append(
+                BilledLine(
+                    doc.member,
+                    line.service or OVERHEAD,
+                    hours if line.amount >= 0 else -hours,
+                    line.amount,
+                    doc.number,
+                    doc.kind,
+                    standalone,
+                )
+            )
+        if billed:
+            index.activity.add((period, doc.date))
+            if doc.kind == "invoice" and len(period) == 7 and (index.last_invoiced or "") < period:
+                index.last_invoiced = period
+    # Documents post no cost: the months with a cost are those of the dates with an expense posting.
+    index.activity.update((month_of(day), day) for day in view.posting_dates(expenses_root))
     index.activity = {(m, d) for m, d in index.activity if len(m) == 7}
     return index
 
@@ -197,31 +180,39 @@ class BudgetInputs:
     problems: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ErrorRow:
+    """An error of the load (Beancount's, or the eage plugin's), as Contrôles lists it."""
+
+    message: str
+    where: str  # "ledger/entries.beancount:12", "" when not located
+
+
 class LedgerState:
     """The derived state of one load of the ledger (see the module docstring).
 
-    ``entries`` are Fava's ``all_entries`` (Beancount's own types); nothing here depends on a request,
-    on Flask or on Fava's filters: a page passes the dates it shows.
+    ``ledger`` is the load's read model (:class:`~eage.ledger.view.LedgerView`, built from Fava's entries
+    by the extension) and ``errors`` the load's errors as rows; nothing here depends on a request, on
+    Flask or on Fava's filters: a page passes the dates it shows.
     """
 
     def __init__(
         self,
         root: Path,
-        entries: Sequence[Any],
-        options: Mapping[str, Any],
-        errors: Sequence[Any],
+        ledger: LedgerView,
+        errors: Sequence[ErrorRow],
         rules: Rules,
         stamp: Stamp = (),
     ) -> None:
         self.root = root
-        self.entries = entries
         self.errors = list(errors)
         self.rules = rules
         self.stamp = stamp
-        self.expenses_root = str(options["name_expenses"])
-        self.income_root = str(options["name_income"])
-        self.ledger = Ledger(root, list(entries), dict(options))
-        self.index = build_index(self.ledger.transactions(), rules.accounts.revenue, self.expenses_root)
+        # The one read model of this load: every figure below comes from its values, built once.
+        self.ledger = ledger
+        self.expenses_root = ledger.settings.name_expenses
+        self.income_root = ledger.settings.name_income
+        self.index = build_index(ledger, rules.accounts.revenue, self.expenses_root)
         self._memo: dict[tuple[Any, ...], Any] = {}
         self._lock = threading.RLock()  # Fava serves requests from several threads
 
@@ -241,11 +232,10 @@ class LedgerState:
 
     def _costs_by_month(self) -> dict[str, list[CostLine]] | None:
         out: dict[str, list[CostLine]] = defaultdict(list)
-        txns = self.ledger.transactions()
-        if not txns:
+        dates = self.ledger.date_range()
+        if dates is None:
             return out
-        start = min(t.date for t in txns)
-        end = max(t.date for t in txns) + dt.timedelta(days=1)
+        start, end = dates[0], dates[1] + dt.timedelta(days=1)
         try:
             lines = self.ledger.costs(start, end, self.expenses_root)
         except InputError:
@@ -266,7 +256,7 @@ class LedgerState:
         return self._once(("pools", month, split), lambda: self._month_pools(month, split))
 
     def _month_pools(self, month: str, split: bool) -> MonthPools:
-        from eage.batch import allocation_rules  # the batch's own reading of rules/allocation.yaml
+        from eage.allocation.rules import allocation_rules  # the run's own reading of rules/allocation.yaml
 
         notes: list[str] = []
         lines: list[TimesheetLine] = []
@@ -309,9 +299,7 @@ class LedgerState:
         """Every document dated up to ``as_of`` with what it received by then (bank.receivables)."""
         return self._once(
             ("statuses", as_of),
-            lambda: invoice_statuses(
-                self.ledger.transactions(), self.rules.accounts.receivable_parent, as_of
-            ),
+            lambda: invoice_statuses(self.ledger, self.rules.accounts.receivable_parent, as_of),
         )
 
     def manifest(self) -> dict[str, str]:
@@ -358,7 +346,7 @@ class LedgerState:
 
     def actuals(self, year: int) -> list[ActualFigure]:
         """Class 6 and 7 postings of the year by account, month, section and funder (as ``eage budget``)."""
-        return self._once(("actuals", year), lambda: account_month_totals(self.ledger, year, 12))
+        return self._once(("actuals", year), lambda: self.ledger.actual_figures(year, 12))
 
     def statement(self, year: int, first: int, through: int) -> tuple[BudgetInputs, Consolidated]:
         """``eage budget``'s consolidated statement of months ``first`` to ``through`` of ``year``.

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -26,31 +25,12 @@ from beancount.core import data
 
 from eage.errors import InputError
 from eage.ledger.load import Ledger, _relative
+from eage.ledger.view import ActualFigure, BilledFigure
+
+__all__ = ["ActualFigure", "BilledFigure", "account_month_totals", "billed_by_member", "class_totals"]
 
 SECTIONS = ("fonctionnement", "projets")
 OVERHEAD = "overhead"
-
-
-@dataclass(frozen=True, order=True)
-class ActualFigure:
-    """The total of one account's postings in one month, section and funder."""
-
-    account: str
-    month: int
-    section: str
-    funder: str | None
-    amount: Decimal
-
-
-@dataclass(frozen=True, order=True)
-class BilledFigure:
-    """What was billed to one member for one service in one month (revenue account postings)."""
-
-    member: str
-    service: str
-    month: int
-    hours: Decimal
-    amount: Decimal  # positive: billed (the ledger's credit, negated)
 
 
 def _bounds(year: int, through: int) -> tuple[dt.date, dt.date]:

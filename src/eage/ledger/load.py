@@ -23,6 +23,7 @@ from beancount.parser import booking, parser
 from eage.errors import InputError, Problem
 from eage.ledger.view import (
     DOC_KINDS,
+    ActualFigure,
     CostLine,
     DocumentLine,
     IssuedDocument,
@@ -423,6 +424,11 @@ class Ledger:
         if not self._txns:
             return None
         return self._txns[0].date, self._txns[-1].date
+
+    def actual_figures(self, year: int, through: int) -> list[ActualFigure]:
+        from eage.ledger.actuals import account_month_totals  # actuals reads this module's Ledger
+
+        return account_month_totals(self, year, through)
 
     def balance(self, account_prefix: str, end: dt.date | None = None) -> Decimal:
         total = Decimal(0)

@@ -159,6 +159,28 @@ class LedgerOptions:
         return False, None
 
 
+@dataclass(frozen=True, order=True)
+class ActualFigure:
+    """The total of one account's postings in one month, section and funder (the budget's actuals)."""
+
+    account: str
+    month: int
+    section: str
+    funder: str | None
+    amount: Decimal
+
+
+@dataclass(frozen=True, order=True)
+class BilledFigure:
+    """What was billed to one member for one service in one month (revenue account postings)."""
+
+    member: str
+    service: str
+    month: int
+    hours: Decimal
+    amount: Decimal  # positive: billed (the ledger's credit, negated)
+
+
 class LedgerView(Protocol):
     """What commands and Fava read from one load of the books, as plain values (see the module docstring).
 
@@ -218,4 +240,9 @@ class LedgerView(Protocol):
 
     def balance(self, account_prefix: str, end: dt.date | None = None) -> Decimal:
         """The sum of the postings on the account or under it, dated before ``end`` (all when None)."""
+        ...
+
+    def actual_figures(self, year: int, through: int) -> list[ActualFigure]:
+        """Charges and produits of ``year``, months 1 to ``through``, by account, month, section and funder
+        (:func:`eage.ledger.actuals.account_month_totals`, what ``eage budget`` reads)."""
         ...
