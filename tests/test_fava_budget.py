@@ -110,6 +110,7 @@ def demo_client(demo_rules_root: Path) -> Client:
 
 
 PERIODS = [
+    ("time=2026", 1, 12),  # the full year
     ("time=2026-01+-+2026-10", 1, 10),  # the year to date, as `eage budget 2026`
     ("time=2026-03", 3, 3),  # one month
     ("time=2026-Q2", 4, 6),  # a quarter
@@ -219,3 +220,35 @@ def test_a_year_without_budget_file_shows_everything_unbudgeted(unbudgeted: tupl
     finally:
         (root / "rules" / "budget" / "2026.yaml.off").rename(root / "rules" / "budget" / "2026.yaml")
     assert "Aucun budget pour 2026" not in client.page("budget", "time=2026-01+-+2026-10")
+
+
+def csv_number(text: str) -> Decimal:
+    return Decimal(text.replace(",", ".")) if text else Decimal(0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("query", "through"), [("time=2026-01+-+2026-10", 10), ("time=2026", 12)])
+def test_the_page_shows_the_statement_eage_budget_writes(
+    demo_client: Client, tmp_path: Path, query: str, through: int
+) -> None:
+    """The page against the consolidated statement the command writes (reports/budget/2026/consolide.csv),
+    line by line: same rows, same figures, for the year to date and the full year."""
+    from conftest import copy_demo
+    from eage.cli import main
+
+    root = copy_demo(tmp_path / "group")
+    assert main(["budget", "2026", "--through", f"2026-{through:02d}", "--root", str(root)]) == 0
+    text = (root / "reports" / "budget" / "2026" / "consolide.csv").read_text(encoding="utf-8-sig")
+    written = [line.split(";") for line in text.splitlines()[1:]]
+    page = demo_client.page("budget", query)
+    for side, title in (("charges", "Charges"), ("produits", "Produits")):
+        shown = page_rows(page, f"eage-budget-2026-{side}")
+        rows = [r for r in written if r[0] == title]
+        assert [r[2] for r in rows] == [r[0] for r in shown], side
+        for row, cells_shown in zip(rows, shown, strict=True):
+            # the CSV rounds the ratio to four places: the page's is the variance over the budget to date
+            ratio = "—" if row[13] == "" else fr_percent(csv_number(row[12]) / csv_number(row[8]))
+            expected = [csv_number(row[i]) for i in (6, 8, 9, 10, 11, 12)]
+            assert cells_shown[2:8] == [fr_eur(v) for v in expected], row[2]
+            assert cells_shown[8] == ratio, row[2]
+            assert cells_shown[9] == fr_eur(csv_number(row[14])), row[2]  # the year-end forecast
