@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    from eage import batch
     from eage.allocation.core import allocate
+    from eage.allocation.rules import allocation_rules
     from eage.ledger.load import CostLine
     from eage.rules.bundle import load_rules
     from eage.timesheets import parse_timesheet
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp) / "group"
         text, staff = build_month(root, args.lines)
         rules = load_rules(root)
-    alloc_rules = batch.allocation_rules(rules, dt.date(2026, 3, 31))
+    alloc_rules = allocation_rules(rules, dt.date(2026, 3, 31))
     costs = [
         CostLine(dt.date(2026, 3, 31), "Charges:64-Personnel:6411-Salaires", Decimal("2345.67"), e.id, None,
                  "payroll", "ledger/x", 0)

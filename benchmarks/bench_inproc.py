@@ -27,14 +27,18 @@ def _rss_mb() -> float:
 
 def bench_render(root: Path, month: str) -> dict[str, object]:
     """Plan ``month`` of the group at ``root``, then time the rendering of its invoices (nothing written)."""
-    from eage import batch
+    from eage.app.documents import render_invoice_documents
+    from eage.app.run import load_month, plan_month
+    from eage.invoicing.pdf import warm_up_documents
+    from eage.month import Month
     from eage.render_pool import RenderPool
 
-    ctx = batch.load_context(root)
-    plan = batch.plan_month(ctx, month)
+    ctx = load_month(root, Month.parse(month))
+    plan = plan_month(ctx, Month.parse(month))
     started = time.perf_counter()
-    with RenderPool(len(plan.invoices)) as pool:  # started here: its warm-up is counted
-        documents = batch.render_invoice_documents(ctx, plan.invoices, pool=pool)
+    # Started here: its warm-up is counted.
+    with RenderPool(len(plan.invoices), warm_up=warm_up_documents) as pool:
+        documents = render_invoice_documents(ctx, plan.invoices, pool=pool)
         workers = pool.workers
     elapsed = time.perf_counter() - started
     return {
@@ -49,20 +53,24 @@ def bench_render(root: Path, month: str) -> dict[str, object]:
 
 def bench_payslips(staff: int, months: int) -> dict[str, object]:
     """Every payslip of ``staff`` employees over ``months`` months (eage.payroll.engine.compute_payslip)."""
-    from eage import batch
+    from eage.month import Month
+    from eage.payroll.month import compute_payslips
     from eage.payroll.params import load_payroll_rules
+    from eage.payroll.variables import MonthVariables
     from eage.rules.bundle import load_rules
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "group"
         spec = generate.Spec(members=20, staff=staff, months=0)
         generate.write_rules(root, spec)
-        ctx = batch.Context(root, load_rules(root), None, load_payroll_rules(root / "rules" / "payroll"))  # type: ignore[arg-type]
-        batch.compute_payslips(ctx, "2026-01")  # warm the parameter caches
+        rules, payroll = load_rules(root), load_payroll_rules(root / "rules" / "payroll")
+        none = MonthVariables()
+        compute_payslips(rules, payroll, Month(2026, 1), none)  # warm the parameter caches
         count = 0
         started = time.perf_counter()
         for index in range(months):
-            count += len(batch.compute_payslips(ctx, generate.add_months("2026-01", index)))
+            month = Month.parse(generate.add_months("2026-01", index))
+            count += len(compute_payslips(rules, payroll, month, none))
         elapsed = time.perf_counter() - started
     return {"payslips": count, "seconds": elapsed, "per_second": count / elapsed, "peak_rss_mb": _rss_mb()}
 

@@ -10,8 +10,8 @@ Writes a complete group folder (``rules/``, ``ledger/``, ``reports/``) that pass
   over the chart's account prefixes, amounts scaled to the group, hours from the timesheet model);
 - ``ledger/``: the skeleton of ``eage init`` (main, accounts), opening balances, the group's monthly running
   costs, and ``timesheets/YYYY-MM.csv`` for every month of the history *and* the benchmarked month;
-- the history (``years`` x 12 months from January 2025, or ``months``) run with eage's own batch
-  (:func:`eage.batch.plan_month`, :func:`eage.batch.validate_plan`, :func:`eage.batch.commit_plan`), so
+- the history (``years`` x 12 months from January 2025, or ``months``) run with eage's own run
+  (:func:`eage.app.run.plan_month`, :func:`eage.app.commit.validate_plan`, :func:`eage.app.commit.commit_plan`), so
   the ledger holds the payroll journals and invoices of every past month.
 
 Fast path for the history: no PDF is rendered. The ledger's ``document`` directives point at invoice PDFs,
@@ -527,7 +527,7 @@ def _history_mode() -> Iterator[None]:
     the fsync of each written file (a synthetic group needs no durability; thousands of fsyncs would
     make the generation wait on the disk)."""
     with (
-        mock.patch("eage.batch.tampered", lambda _root, _manifest: []),
+        mock.patch("eage.app.inputs.tampered", lambda _root, _manifest: []),
         mock.patch("os.fsync", lambda _fd: None),
     ):
         yield
@@ -538,7 +538,7 @@ def _advance(ctx: Any, texts: dict[str, str]) -> Any:
     from beancount.core import data
     from beancount.parser import booking, parser
 
-    from eage.batch import Context
+    from eage.app.inputs import after_commit
     from eage.ledger.load import Ledger
 
     old = ctx.ledger
@@ -553,25 +553,29 @@ def _advance(ctx: Any, texts: dict[str, str]) -> Any:
     if errors:
         raise RuntimeError(f"booking: {errors[0]}")
     ledger = Ledger(old.root, data.sorted(list(old.entries) + list(booked)), old.options)
-    return Context(ctx.root, ctx.rules, ledger, ctx.payroll)
+    return after_commit(ctx, ledger)
 
 
 def run_history(root: Path, spec: Spec, *, log: bool = False) -> None:
     """Run every history month with eage's batch (placeholders instead of rendered documents)."""
-    from eage import batch
+    from eage.app.commit import commit_plan, validate_plan
+    from eage.app.inputs import load_inputs, with_months
+    from eage.app.run import plan_month
     from eage.invoicing.build import pdf_relpath
     from eage.ledger.load import load_ledger
+    from eage.month import Month
 
-    ctx = batch.load_context(root)
+    ctx = load_inputs(root)
     members_loaded = False
     started = time.perf_counter()
     with _history_mode():
         for index, month in enumerate(spec.history):
-            plan = batch.plan_month(ctx, month)
+            inputs = with_months(ctx, [Month.parse(month)])
+            plan = plan_month(inputs, Month.parse(month))
             if spec.validate_each_month:
-                batch.validate_plan(ctx, plan)
+                validate_plan(inputs, plan)
             plan.documents = {pdf_relpath(inv): placeholder_pdf(inv.number) for inv in plan.invoices}
-            batch.commit_plan(ctx, plan)
+            commit_plan(inputs, plan)
             texts = dict(plan.files)
             if members_loaded:
                 texts.pop("generated/members.beancount")

@@ -19,9 +19,10 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import demo_bank_csv  # noqa: E402
 import demo_inputs  # noqa: E402
 
-from eage import batch, cli  # noqa: E402
-from eage.invoicing.build import month_end  # noqa: E402
+from eage import cli  # noqa: E402
+from eage.app.run import run_month  # noqa: E402
 from eage.ledger.store import with_includes  # noqa: E402
+from eage.month import Month  # noqa: E402
 
 
 def main() -> None:
@@ -37,18 +38,19 @@ def main() -> None:
         with_includes(main_path.read_text(encoding="utf-8"), main_path, []), encoding="utf-8"
     )
     demo_inputs.main(root)
-    year, last = int(args.through[:4]), int(args.through[5:7])
+    through = Month.parse(args.through)
+    year = through.year
     # The year's membership fees are invoiced first (dated 1 January), then each month in order.
     _eage(root, "fees", str(year))
-    for month in range(1, last + 1):
-        plan = batch.run_month(root, f"{year}-{month:02d}")
+    for month in range(1, through.number + 1):
+        plan = run_month(root, Month(year, month))
         print(
             f"{plan.month}: {len(plan.invoices)} invoices, billed {plan.result.total_billed} EUR", flush=True
         )
     # The bank statement follows the invoices actually issued: made from the ledger, then imported.
-    demo_bank_csv.write(root, month_end(f"{year}-{last:02d}"))
+    demo_bank_csv.write(root, through.last_day)
     _eage(root, "import-bank", "ledger/bank-statements/releve-2026.csv")
-    _eage(root, "budget", str(year), "--through", f"{year}-{last:02d}")
+    _eage(root, "budget", str(year), "--through", str(through))
 
 
 def _eage(root: Path, *args: str) -> None:

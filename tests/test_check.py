@@ -270,19 +270,21 @@ def test_init_removes_what_a_killed_init_left_beside_its_target(tmp_path: Path) 
 def test_the_xml_of_a_month_is_validated_alike_in_process_and_in_the_pool(
     workers: str, demo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from eage import batch
+    from eage.app.documents import invoice_xml_problems
+    from eage.app.run import load_month, plan_month
+    from eage.month import Month
 
     monkeypatch.setenv("EAGE_RENDER_WORKERS", workers)
     _patch(demo, "rules/group.yaml", '  vat_number: "FR33917535908"\n', "")
-    ctx = batch.load_context(demo)
-    plan = batch.plan_month(ctx, "2026-11")
-    problems = batch.invoice_xml_problems(ctx, plan.invoices)
+    ctx = load_month(demo, Month(2026, 11))
+    plan = plan_month(ctx, Month(2026, 11))
+    problems = invoice_xml_problems(ctx, plan.invoices)
     assert [(p.file, p.key) for p in problems] == [("rules/group.yaml", "identity.vat_number")] * 2
     assert {p.message.split(": ")[1] for p in problems} == {"BR-S-02", "BR-E-02"}
 
 
 def test_a_placeholder_is_a_marked_value_or_a_comment_on_its_key_line(tmp_path: Path) -> None:
-    from eage.batch import placeholder_problems
+    from eage.app.placeholders import placeholder_problems
 
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules/group.yaml").write_text(

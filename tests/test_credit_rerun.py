@@ -3,7 +3,7 @@
 A standalone credit note (``eage credit-note``) cancels a document; it does not change a month's inputs,
 so ``eage run YYYY-MM`` afterwards is a no-op: status "unchanged", no file written, no number used. A real
 change of the inputs is still refused with the ``--correct`` hint, and ``--correct`` re-bills a credited
-member at its current share (see :mod:`eage.invoicing.correct`). Every command is a real run of the CLI
+member at its current share (see :mod:`eage.app.correct`). Every command is a real run of the CLI
 on a fresh copy of the demo (January to October 2026 run), with the PDFs stubbed (the XML stays real).
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import tree_digest
-from eage import batch
+from eage.app.run import plan_for
 from eage.cli import main
 from eage.ledger.load import IssuedDocument, load_ledger
 from eage.ledger.store import manifest_bytes, read_manifest
@@ -66,7 +66,7 @@ def assert_rerun_is_a_no_op(root: Path, month: str, capsys: pytest.CaptureFixtur
     assert "nothing changed" in capsys.readouterr().out
     assert tree_digest(root) == before
     assert sorted(d.number for d in docs(root)) == numbers
-    assert batch.plan_month(batch.load_context(root), month).status == "unchanged"
+    assert plan_for(root, month).status == "unchanged"
 
 
 def move_hour(root: Path, month: str, line: str, to_member: str) -> None:
@@ -89,7 +89,7 @@ def billed_per_member(root: Path, month: str) -> dict[str, Decimal]:
 
 def shares(root: Path, month: str) -> dict[str, Decimal]:
     """Each member's total (with VAT) as the month's current inputs give it."""
-    plan = batch.plan_month(batch.load_context(root), month)
+    plan = plan_for(root, month)
     return {inv.member_id: inv.gross_total for inv in plan.invoices}
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DEMO, copy_demo
-from eage.invoicing import credit
+from eage.app import credit_note as credit
 from eage.ledger.load import load_ledger
 from eage.money import fr_number
 from eage.rules.bundle import load_rules

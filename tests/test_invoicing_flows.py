@@ -23,18 +23,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import copy_demo, tree_digest
-from eage import batch
 from eage.allocation.core import AllocationRules
+from eage.allocation.rules import allocation_rules
+from eage.app import close as app_close
+from eage.app import credit_note as app_credit
+from eage.app import fees as app_fees
+from eage.app.correct import run_correction
+from eage.app.inputs import load_inputs
+from eage.app.run import compute_month as compute_month_of
+from eage.app.run import load_month, run_month
 from eage.cli import main
 from eage.csvsafe import safe_cell
 from eage.errors import InputError
 from eage.invoicing import credit, fees, issue, trueup
-from eage.invoicing.correct import run_correction
 from eage.invoicing.facturx_xml import build_cii_xml
 from eage.invoicing.numbering import parse_number
 from eage.invoicing.pdf import render_invoice_pdf
 from eage.invoicing.validate import validate_facturx_xml
 from eage.ledger.load import CostLine, IssuedDocument, load_ledger
+from eage.month import Month
 from eage.rules.models import FeeBand, FeeFormula, Member
 from eage.timesheets import TimesheetLine, read_timesheet
 
@@ -104,25 +111,27 @@ def year(tmp_path_factory: pytest.TempPathFactory, fast: pytest.MonkeyPatch) -> 
     state["originals"] = originals
     errors: dict[str, list[object]] = {}
 
-    state["credit"] = credit.issue_credit_note(root, LA_FABRIQUE_JAN, EVIL_REASON, day=dt.date(2026, 11, 2))
+    state["credit"] = app_credit.issue_credit_note(
+        root, LA_FABRIQUE_JAN, EVIL_REASON, day=dt.date(2026, 11, 2)
+    )
     errors["credit-note"] = bean_errors(root)
     move_one_hour(root, "2026-10", OCT_LINE, "casquette")
     state["october"] = run_correction(root, "2026-10")
     errors["correct 2026-10"] = bean_errors(root)
-    state["fees before"] = fees.issue_fees(root, 2026)  # the demo's fees stand: nothing to issue
+    state["fees before"] = app_fees.issue_fees(root, 2026)  # the demo's fees stand: nothing to issue
     for number in CREDITED_FEES:
-        credit.issue_credit_note(root, number, "Cotisation à refaire")
-    state["fees"] = fees.issue_fees(root, 2026)
+        app_credit.issue_credit_note(root, number, "Cotisation à refaire")
+    state["fees"] = app_fees.issue_fees(root, 2026)
     errors["fees"] = bean_errors(root)
     with pytest.MonkeyPatch.context() as mp:
         _skip_validation(mp)
         for month in ("2026-11", "2026-12"):
-            batch.run_month(root, month)
+            run_month(root, month)
             errors[f"run {month}"] = bean_errors(root)
         for month in ("2026-01", "2026-03", "2026-06"):
             state[f"correct {month}"] = run_correction(root, month)
             errors[f"correct {month}"] = bean_errors(root)
-    state["close"] = trueup.close_year(root, 2026)
+    state["close"] = app_close.close_year(root, 2026)
     errors["close"] = bean_errors(root)
     state["errors"] = errors
     return state
@@ -226,7 +235,7 @@ def test_after_corrections_each_members_billing_equals_its_share(year: dict[str,
         assert sum(
             (p.units.number for p in txn.postings if p.account.startswith(RECEIVABLE)), D(0)
         ) == sign * D(txn.meta["total"])
-    result = batch.compute_month(batch.load_context(root), month).result
+    result = compute_month_of(load_month(root, Month.parse(month)), Month.parse(month)).result
     assert {m: v for m, v in net.items() if v} == {m: result.member_total(m) for m in result.members()}
     assert sum(net.values(), D(0)) == result.total_cost
     assert all(v >= 0 for v in receivable.values())
@@ -247,7 +256,7 @@ def test_a_corrected_month_reruns_and_recorrects_as_a_no_op(
 
 def test_fees_follow_the_formula_and_rerunning_issues_nothing(year: dict[str, object]) -> None:
     root: Path = year["root"]  # type: ignore[assignment]
-    ctx = batch.load_context(root)
+    ctx = load_inputs(root)
     formula = ctx.rules.fees.formula[2026]
     members = {m.id: m for m in ctx.rules.members.members}
     docs = documents(root)
@@ -278,7 +287,7 @@ def test_fees_follow_the_formula_and_rerunning_issues_nothing(year: dict[str, ob
         assert validate_facturx_xml(xml) == []
         assert b"VATEX-EU-O" in xml and b"FR33917535908" not in xml  # BR-O-02: no VAT number with category O
     before = tree_digest(root)
-    again = fees.issue_fees(root, 2026)
+    again = app_fees.issue_fees(root, 2026)
     assert again.status == "nothing" and tree_digest(root) == before
 
 
@@ -312,11 +321,11 @@ def test_credit_note_refusals_write_nothing(
 
 def test_a_dry_run_or_a_failed_run_uses_no_number(group: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = tree_digest(group)
-    dry = credit.issue_credit_note(group, LA_FABRIQUE_JAN, "erreur", dry_run=True)
+    dry = app_credit.issue_credit_note(group, LA_FABRIQUE_JAN, "erreur", dry_run=True)
     assert tree_digest(group) == before
     # A credit note dated before the last one of its sequence would break chronology: refused.
     # (The first one cancels a fee, so that `eage fees 2026` has one to issue again.)
-    first = credit.issue_credit_note(group, FEE_EQUI_LIBRE, "erreur", day=dt.date(2026, 6, 30))
+    first = app_credit.issue_credit_note(group, FEE_EQUI_LIBRE, "erreur", day=dt.date(2026, 6, 30))
     assert first.issued[0].invoice.number == dry.issued[0].invoice.number == "AV-2026-0001"
     middle = tree_digest(group)
     assert (
@@ -328,7 +337,7 @@ def test_a_dry_run_or_a_failed_run_uses_no_number(group: Path, capsys: pytest.Ca
     assert main(["fees", "2026", "--date", "2026-02-01", "--root", str(group)]) == 1
     assert "must follow the dates" in capsys.readouterr().err
     assert tree_digest(group) == middle
-    second = credit.issue_credit_note(group, LA_FABRIQUE_JAN, "erreur")
+    second = app_credit.issue_credit_note(group, LA_FABRIQUE_JAN, "erreur")
     assert second.issued[0].invoice.number == "AV-2026-0002"
     assert second.issued[0].invoice.issue_date == dt.date(2026, 6, 30)  # default keeps the sequence in order
     assert main(["credit-note", LA_FABRIQUE_JAN, "--reason", "x", "--root", str(group)]) == 1
@@ -348,12 +357,12 @@ def test_correct_with_nothing_changed_says_so_and_writes_nothing(
 
 
 def test_a_bare_credit_note_then_a_correction_reissues_the_invoice(group: Path) -> None:
-    credit.issue_credit_note(group, BAROUFADA_OCT, "erreur de destinataire")
+    app_credit.issue_credit_note(group, BAROUFADA_OCT, "erreur de destinataire")
     # A credit note changes no input: the month's re-run is a no-op (issue 13); --correct re-bills.
-    assert batch.run_month(group, "2026-10").status == "unchanged"
+    assert run_month(group, "2026-10").status == "unchanged"
     plan = run_correction(group, "2026-10")
     assert [(i.doc_kind, i.invoice.member_id) for i in plan.issued] == [("invoice", "baroufada")]
-    assert batch.run_month(group, "2026-10").status == "unchanged"
+    assert run_month(group, "2026-10").status == "unchanged"
 
 
 # --- documents: deterministic bytes -------------------------------------------------------------------
@@ -361,22 +370,22 @@ def test_a_bare_credit_note_then_a_correction_reissues_the_invoice(group: Path) 
 
 def test_credit_note_and_fee_documents_are_deterministic(demo: Path) -> None:
     root = demo
-    credit.issue_credit_note(root, FEE_1DLAB, "Cotisation à refaire")  # so that one fee is due again
-    ctx = batch.load_context(root)
-    note = credit.plan_credit_note(ctx, LA_FABRIQUE_JAN, "Heures comptées deux fois").issued[0].invoice
-    (fee_item,) = fees.plan_fees(ctx, 2026).issued
+    app_credit.issue_credit_note(root, FEE_1DLAB, "Cotisation à refaire")  # so that one fee is due again
+    ctx = load_inputs(root)
+    note = app_credit.plan_credit_note(ctx, LA_FABRIQUE_JAN, "Heures comptées deux fois").issued[0].invoice
+    (fee_item,) = app_fees.plan_fees(ctx, 2026).issued
     fee = fee_item.invoice
     assert (fee.member_id, fee.gross_total) == ("1dlab", D("1820.00"))
     for inv in (note, fee):
         xml = build_cii_xml(inv)
         assert xml == build_cii_xml(inv)
         assert render_invoice_pdf(inv, xml) == render_invoice_pdf(inv, build_cii_xml(inv))
-    again = batch.load_context(root)
+    again = load_inputs(root)
     assert (
-        credit.plan_credit_note(again, LA_FABRIQUE_JAN, "Heures comptées deux fois").files
-        == credit.plan_credit_note(ctx, LA_FABRIQUE_JAN, "Heures comptées deux fois").files
+        app_credit.plan_credit_note(again, LA_FABRIQUE_JAN, "Heures comptées deux fois").files
+        == app_credit.plan_credit_note(ctx, LA_FABRIQUE_JAN, "Heures comptées deux fois").files
     )
-    assert fees.plan_fees(again, 2026).files == fees.plan_fees(ctx, 2026).files
+    assert app_fees.plan_fees(again, 2026).files == app_fees.plan_fees(ctx, 2026).files
 
 
 # --- fees formulas --------------------------------------------------------------------------------------
@@ -440,16 +449,16 @@ def test_headcount_band_fees_on_a_copy(group: Path) -> None:
         text.replace("    vat_regime: exempt_261b\n", "    vat_regime: exempt_261b\n    headcount: 4\n"),
         encoding="utf-8",
     )
-    assert fees.issue_fees(group, 2026).status == "nothing"
+    assert app_fees.issue_fees(group, 2026).status == "nothing"
     with pytest.raises(InputError, match=r"1dlab has no headcount"):
-        fees.plan_fees(batch.load_context(group), 2027)
+        app_fees.plan_fees(load_inputs(group), 2027)
     members.write_text(
         members.read_text(encoding="utf-8").replace(
             "    vat_regime: liable\n", "    vat_regime: liable\n    headcount: 25\n"
         ),
         encoding="utf-8",
     )
-    plan = fees.issue_fees(group, 2027)
+    plan = app_fees.issue_fees(group, 2027)
     amounts = {i.invoice.member_id: i.invoice.gross_total for i in plan.issued}
     assert amounts["1dlab"] == D("4000.00") and amounts["les-3c"] == D("300.00")
     assert "grinta" not in amounts and len(amounts) == 13  # grinta left in 2026
@@ -479,8 +488,8 @@ def standard(tmp_path_factory: pytest.TempPathFactory, fast: pytest.MonkeyPatch)
     )
     with pytest.MonkeyPatch.context() as mp:
         _skip_validation(mp)
-        batch.run_month(root, "2026-11")
-        batch.run_month(root, "2026-12")
+        run_month(root, "2026-11")
+        run_month(root, "2026-12")
     return root
 
 
@@ -498,7 +507,7 @@ def test_standard_rate_invoices_bill_hours_at_the_rate_without_overhead(standard
 
 
 def test_close_makes_the_years_billing_equal_the_years_cost(standard: Path) -> None:
-    plan = trueup.close_year(standard, 2026)
+    plan = app_close.close_year(standard, 2026)
     assert plan.issued and {i.doc_kind for i in plan.issued} == {"trueup"}
     assert bean_errors(standard) == []
     for item in plan.issued[:2]:
@@ -506,12 +515,12 @@ def test_close_makes_the_years_billing_equal_the_years_cost(standard: Path) -> N
         assert inv.issue_date == dt.date(2026, 12, 31)
         xml = (standard / f"reports/invoices/2026/{inv.number}-{inv.member_id}.xml").read_bytes()
         assert validate_facturx_xml(xml) == []
-    ctx = batch.load_context(standard)
-    year_rules = batch.allocation_rules(ctx.rules, dt.date(2026, 12, 31))
+    ctx = load_inputs(standard)
+    year_rules = allocation_rules(ctx.rules, dt.date(2026, 12, 31))
     lines = [line for m in range(1, 13) for line in read_timesheet(standard, f"2026-{m:02d}", ctx.rules)]
     costs = ctx.ledger.costs(dt.date(2026, 1, 1), dt.date(2027, 1, 1), "Charges")
     targets = trueup.year_targets(2026, costs, lines, year_rules)
-    billed = trueup.billed_in_year(ctx, 2026)
+    billed = trueup.billed_in_year(ctx.ledger.issued_documents(), ctx.rules.accounts.revenue, 2026)
     per_member: dict[str, Decimal] = defaultdict(Decimal)
     for (member, _), amount in billed.items():
         per_member[member] += amount
@@ -525,7 +534,7 @@ def test_close_makes_the_years_billing_equal_the_years_cost(standard: Path) -> N
     )
     assert sum(per_member.values(), D(0)) == sum((c.amount for c in costs), D(0)) - excluded
     before = tree_digest(standard)
-    assert trueup.close_year(standard, 2026).status == "nothing"
+    assert app_close.close_year(standard, 2026).status == "nothing"
     assert tree_digest(standard) == before
 
 

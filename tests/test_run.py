@@ -11,12 +11,16 @@ import pytest
 from beancount import loader
 
 from conftest import copy_demo, tree_digest
-from eage import batch
+from eage.app.commit import commit_plan, validate_plan
+from eage.app.run import load_month, plan_for, plan_month, render_documents, run_month
 from eage.cli import main
 from eage.ledger.load import load_ledger
 from eage.ledger.store import JOURNAL, SimulatedCrash, leftover_temporaries, recover
+from eage.month import Month
 
 pytestmark = pytest.mark.slow
+
+NOVEMBER = Month(2026, 11)
 
 
 def bean_errors(root: Path) -> list[object]:
@@ -28,7 +32,7 @@ def bean_errors(root: Path) -> list[object]:
 def november(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
     """The demo with November run once, and the JSON summary it printed."""
     root = copy_demo(tmp_path_factory.mktemp("nov") / "group")
-    plan = batch.run_month(root, "2026-11")
+    plan = run_month(root, "2026-11")
     return root, plan.summary()
 
 
@@ -120,9 +124,9 @@ def test_changed_inputs_on_an_invoiced_month_are_refused(
 def november_documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """November's rendered documents, computed once (the plan is deterministic for the same inputs)."""
     root = copy_demo(tmp_path_factory.mktemp("docs") / "group")
-    ctx = batch.load_context(root)
-    plan = batch.plan_month(ctx, "2026-11")
-    batch.render_documents(ctx, plan)
+    ctx = load_month(root, NOVEMBER)
+    plan = plan_month(ctx, NOVEMBER)
+    render_documents(ctx, plan)
     return plan.documents
 
 
@@ -132,12 +136,12 @@ def test_a_crash_while_writing_is_finished_by_the_recovery(
 ) -> None:
     """A commit interrupted after its journal was written is rolled forward: the month ends fully issued,
     with exactly the numbers the interrupted run had planned, and no temporary or journal is left."""
-    ctx = batch.load_context(demo)
-    plan = batch.plan_month(ctx, "2026-11")
-    batch.validate_plan(ctx, plan)
+    ctx = load_month(demo, NOVEMBER)
+    plan = plan_month(ctx, NOVEMBER)
+    validate_plan(ctx, plan)
     plan.documents = dict(november_documents)
     with pytest.raises(SimulatedCrash):
-        batch.commit_plan(ctx, plan, crash_after=crash_after)
+        commit_plan(ctx, plan, crash_after=crash_after)
     assert (demo / JOURNAL).exists()
     said = recover(demo)
     assert said and said[0].startswith("recovered: an interrupted commit")
@@ -147,7 +151,7 @@ def test_a_crash_while_writing_is_finished_by_the_recovery(
     issued = [d.number for d in ledger.issued_documents() if d.period == "2026-11"]
     assert issued == [i.number for i in plan.invoices], "the planned numbers, each once"
     # a re-run of the month is a no-op
-    again = batch.plan_month(batch.load_context(demo), "2026-11")
+    again = plan_for(demo, NOVEMBER)
     assert again.status == "unchanged"
 
 
@@ -164,14 +168,14 @@ def test_a_month_rendered_in_two_processes_is_byte_identical(
     demo_rules_root: Path, november_documents: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The pool a large month uses (invoices and payslips queued to two workers) changes no byte."""
-    from eage.render_pool import RenderPool
+    from eage.app.run import render_pool_for
 
     monkeypatch.setenv("EAGE_RENDER_WORKERS", "2")
-    ctx = batch.load_context(demo_rules_root)
-    plan = batch.plan_month(ctx, "2026-11")
-    with RenderPool(len(plan.invoices) + len(plan.payslips)) as pool:
+    ctx = load_month(demo_rules_root, NOVEMBER)
+    plan = plan_month(ctx, NOVEMBER)
+    with render_pool_for(plan) as pool:
         assert pool.workers == 2
-        batch.render_documents(ctx, plan, pool=pool)
+        render_documents(ctx, plan, pool=pool)
     assert sorted(plan.documents) == sorted(november_documents)
     assert plan.documents == november_documents
 
@@ -186,12 +190,12 @@ def test_an_invoice_whose_xml_breaks_the_rules_stops_the_month(
     from eage.errors import InputError
 
     monkeypatch.setenv("EAGE_RENDER_WORKERS", workers)
-    ctx = batch.load_context(demo_rules_root)
-    plan = batch.plan_month(ctx, "2026-11")
+    ctx = load_month(demo_rules_root, NOVEMBER)
+    plan = plan_month(ctx, NOVEMBER)
     bad = plan.invoices[2]
     plan.invoices[2] = dataclasses.replace(bad, buyer=dataclasses.replace(bad.buyer, siren=""))
     with pytest.raises(InputError, match=rf"the Factur-X XML of {bad.number} \({bad.member_id}\) breaks"):
-        batch.render_documents(ctx, plan)
+        render_documents(ctx, plan)
     assert plan.documents == {}
 
 

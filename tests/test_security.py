@@ -25,10 +25,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import tree_digest
-from eage import batch
 from eage.cli import main
 from eage.csvsafe import FORMULA_STARTS, safe_cell, safe_row
 from eage.errors import InputError
+from eage.invoicing.monthly import invoices_csv
 from eage.ledger.load import load_ledger
 from eage.ledger.store import read_manifest
 from eage.rules.loader import load_model
@@ -130,7 +130,7 @@ def test_the_invoice_register_escapes_its_cells() -> None:
         gross_total=-10,
         due_date="2026-12-30",
     )
-    text = batch.invoices_csv([inv])  # type: ignore[list-item]
+    text = invoices_csv([inv])  # type: ignore[list-item]
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["number", "member", "net", "vat", "total", "due_date"]
     assert rows[1] == ["FAC-2026-0001", '\'=cmd|" /C calc"!A0', "-10.00", "0.00", "-10.00", "2026-12-30"]

@@ -8,9 +8,10 @@ from rich.console import Console
 from rich.table import Table
 
 from eage.allocation.core import FEE, OVERHEAD
-from eage.batch import MonthPlan
+from eage.app.run import MonthPlan
 from eage.invoicing.issue import IssuePlan
 from eage.money import ZERO, fr_eur, fr_hours
+from eage.month import Month
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -62,7 +63,7 @@ def print_plan(console: Console, plan: MonthPlan, *, dry_run: bool) -> None:
         # Standard rates bill the budget, not the month's cost: the year-end close settles the difference.
         console.print(
             f"Billed {fr_eur(result.total_billed)} at standard rates; the month's cost is {fr_eur(result.total_cost)} "
-            f"(settled at year end by `eage close {plan.month[:4]}`)."
+            f"(settled at year end by `eage close {Month.parse(plan.month).year}`)."
         )
     else:
         balanced = "equals" if result.total_billed == result.total_cost else "DIFFERS FROM"

@@ -5,8 +5,9 @@ WeasyPrint lays out one page in about a fifth of a second and holds the GIL whil
 machine's cores (at most :data:`MAX_WORKERS`):
 
 - The pool is started as soon as the run knows how many documents it will render, before the ledger
-  checks that precede rendering, and each worker warms up at once (imports WeasyPrint, compiles the
-  XSD and both schematrons): that second or two overlaps the main process's own work.
+  checks that precede rendering, and each worker warms up at once with the function the caller gives
+  (for invoices: imports WeasyPrint, compiles the XSD and both schematrons): that second or two overlaps
+  the main process's own work.
 - Jobs are submitted one by one (no chunks), so the two workers finish together; results are read in
   submission order, so the output does not depend on which worker rendered what.
 - Below :data:`PARALLEL_FROM` documents the jobs run in the calling process, lazily and in order, as
@@ -69,16 +70,6 @@ def render_workers(count: int) -> int:
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 
 
-def warm_up_invoicing() -> None:
-    """A worker's initializer for invoices and payslips: WeasyPrint imported, the invoice stylesheet
-    parsed, the XSD and both schematrons compiled, before the first job."""
-    from eage.invoicing.pdf import warm_up as warm_up_pdf
-    from eage.invoicing.validate import warm_up as warm_up_validation
-
-    warm_up_pdf()
-    warm_up_validation()
-
-
 def warm_up_weasyprint() -> None:
     """A worker's initializer for other PDFs (budget statements): WeasyPrint imported."""
     import weasyprint  # noqa: F401
@@ -88,10 +79,12 @@ class RenderPool:
     """Render jobs for ``count`` documents, in ``render_workers(count)`` processes; use it as a context
     manager (leaving it stops the workers and drops the jobs not started yet).
 
-    ``warm_up``: what each worker does first (a module-level function), while the caller goes on.
+    ``warm_up``: what each worker does first (a module-level function, e.g.
+    :func:`eage.invoicing.pdf.warm_up_documents`), while the caller goes on; None: nothing. It is an
+    argument so that this module imports nothing of what it renders.
     """
 
-    def __init__(self, count: int, warm_up: Callable[[], None] = warm_up_invoicing) -> None:
+    def __init__(self, count: int, warm_up: Callable[[], None] | None = None) -> None:
         self.workers = render_workers(count)
         self._executor: ProcessPoolExecutor | None = None
         if self.workers > 1:

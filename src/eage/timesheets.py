@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from eage.errors import InputError, Problem
+from eage.month import Month
 from eage.rules.bundle import Rules
 from eage.rules.dated import DAY_FORMAT_HINT, parse_day
 from eage.rules.loader import read_text_file
@@ -43,11 +44,9 @@ class TimesheetLine(NamedTuple):
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
-    """``"2026-11"`` -> (2026-11-01, 2026-12-01)."""
-    year, mon = int(month[:4]), int(month[5:7])
-    start = dt.date(year, mon, 1)
-    end = dt.date(year + (mon == 12), mon % 12 + 1, 1)
-    return start, end
+    """``"2026-11"`` -> (2026-11-01, 2026-12-01): the month's first day and the first day after it."""
+    parsed = Month.parse(month)
+    return parsed.first_day, parsed.end
 
 
 def timesheet_path(root: Path, month: str) -> Path:

@@ -18,8 +18,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
 
+    from eage.app.close import close_year
     from eage.cli_output import console, print_issue
-    from eage.invoicing.trueup import close_year
 
     plan = close_year(args.root, args.year, dry_run=args.dry_run)
     if args.json:

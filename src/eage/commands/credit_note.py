@@ -59,8 +59,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
 
+    from eage.app.credit_note import issue_credit_note
     from eage.cli_output import console, print_issue
-    from eage.invoicing.credit import issue_credit_note
 
     plan = issue_credit_note(args.root, args.invoice, args.reason, day=args.date, dry_run=args.dry_run)
     if args.json:

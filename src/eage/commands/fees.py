@@ -30,8 +30,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
 
+    from eage.app.fees import issue_fees
     from eage.cli_output import console, print_issue
-    from eage.invoicing.fees import issue_fees
 
     plan = issue_fees(args.root, args.year, day=args.date, dry_run=args.dry_run)
     if args.json:

@@ -3,7 +3,7 @@
 The group-specific files (identity, members, staff, bank layout, budget, a README.md saying what to edit
 first) come from a skeleton whose placeholder values pass validation and are marked « À COMPLÉTER »:
 ``eage check`` and ``eage run --dry-run`` warn about them and the real run issues no document until they
-are replaced (:func:`eage.batch.placeholder_problems`). The law and the chart (payroll parameters, VAT
+are replaced (:func:`eage.app.placeholders.placeholder_problems`). The law and the chart (payroll parameters, VAT
 regimes, allocation pools, accounts, fees) are copied from the rules shipped with eage, so a new group
 starts from the same referenced values as the demo.
 

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Sequence
 
 from eage.commands.credit_note import date_arg
-from eage.errors import Problem, UsageError, raise_if
+from eage.errors import Problem, UsageError
+from eage.month import Month
 
 HELP = "run the monthly batch: payroll, allocation, postings, invoices"
 
 
-def month_arg(value: str) -> str:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-        raise UsageError(f"month {value!r} is not YYYY-MM (for example 2026-11)")
-    return value
+def month_arg(value: str) -> Month:
+    try:
+        return Month.parse(value)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +40,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
-    from eage import batch
+    from eage.app.placeholders import placeholder_problems, refuse_placeholders
+    from eage.app.run import run_month
     from eage.cli_output import console as make_console
     from eage.cli_output import print_issue, print_plan
 
@@ -48,25 +50,19 @@ def run(args: argparse.Namespace) -> int:
     if args.date is not None and not args.correct:
         raise UsageError("--date goes with --correct (a monthly run is dated the month's last day)")
     if args.correct:
-        from eage.invoicing.correct import plan_correction, run_correction
+        from eage.app.correct import check_correction, run_correction
 
         if args.dry_run:
-            # What the real correction checks before it renders, done in memory: the new entries against
-            # the ledger and each credit note's and invoice's Factur-X XML.
-            ctx = batch.load_context(args.root)
-            correction = plan_correction(ctx, month, args.date)
-            if correction.status != "nothing":
-                batch.validate_plan(ctx, correction, replaced=correction.replaced)
-                raise_if(batch.invoice_xml_problems(ctx, correction.invoices))
+            correction = check_correction(args.root, month, day=args.date)
         else:
-            batch.refuse_placeholders(args.root)
+            refuse_placeholders(args.root)
             correction = run_correction(args.root, month, day=args.date)
         if args.json:
             print(json.dumps(correction.summary(), ensure_ascii=False, indent=2))
         else:
             print_issue(console, correction, dry_run=args.dry_run)
         if args.dry_run:
-            _warn(batch.placeholder_problems(args.root))
+            _warn(placeholder_problems(args.root))
         return 0
     with Progress(console=console, transient=True, disable=args.json or not console.is_terminal) as bar:
         task = bar.add_task("Rendering invoices", total=None)
@@ -74,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         def progress(_label: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        plan = batch.run_month(args.root, month, dry_run=args.dry_run, progress=progress)
+        plan = run_month(args.root, month, dry_run=args.dry_run, progress=progress)
     if args.json:
         print(json.dumps(plan.summary(), ensure_ascii=False, indent=2))
     else:

@@ -12,7 +12,6 @@ changes, and ``eage credit-note`` refuses them (nothing is read back from report
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,11 +25,6 @@ from eage.rules.dated import in_force
 from eage.rules.models import Identity
 
 month_label_fr = fr_month
-
-
-def month_end(month: str) -> dt.date:
-    year, mon = int(month[:4]), int(month[5:7])
-    return dt.date(year, mon, calendar.monthrange(year, mon)[1])
 
 
 def party(identity: Identity, email: str | None = None) -> Party:

@@ -25,20 +25,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from eage.batch import RECORDED, Context, load_context, refuse_tampered
 from eage.errors import InputError
-from eage.invoicing.build import DraftLine, make_invoice, month_end
-from eage.invoicing.issue import Issued, IssuePlan, execute, issued_entry, latest_date
+from eage.invoicing.build import DraftLine, make_invoice
+from eage.invoicing.issue import Issued, issued_entry
 from eage.invoicing.model import VatInfo
-from eage.invoicing.numbering import parse_number, sequence
+from eage.invoicing.numbering import parse_number
 from eage.invoicing.pdf import date_fr
-from eage.ledger.load import IssuedDocument
-from eage.ledger.model import GeneratedFile
-from eage.ledger.render import render_file
+from eage.ledger.view import DocumentLine, IssuedDocument
 from eage.money import NBSP
+from eage.month import Month
 from eage.rules.bundle import Rules
 
 FIX_NUMBER = "give the number of an issued invoice, as printed on it (see reports/YYYY/documents.csv)"
@@ -100,88 +97,80 @@ def period_bounds(period: str) -> tuple[dt.date, dt.date]:
     """First and last day of a document's period: ``2026-10`` (a month) or ``2026`` (a year)."""
     if len(period) == 4:
         return dt.date(int(period), 1, 1), dt.date(int(period), 12, 31)
-    return dt.date(int(period[:4]), int(period[5:7]), 1), month_end(period)
+    month = Month.parse(period)
+    return month.first_day, month.last_day
 
 
-def ledger_transaction(ctx: Context, number: str) -> Any:
-    """The beancount transaction recording document ``number``."""
-    return next(t for t in ctx.ledger.transactions() if t.meta.get("invoice") == number)
+VAT_CATEGORIES: dict[str, Literal["S", "E", "O"]] = {"S": "S", "E": "E", "O": "O"}
 
 
-#: What an invoice's entry records for its credit note: per revenue posting, and on the transaction.
-LINE_KEYS = ("label", "price")
-VAT_KEYS = (RECORDED, "vat_rate")
-VAT_CATEGORIES: dict[object, Literal["S", "E", "O"]] = {"S": "S", "E": "E", "O": "O"}
+def _revenue_lines(rules: Rules, doc: IssuedDocument) -> list[DocumentLine]:
+    return [
+        line for line in doc.lines if line.account in (rules.accounts.revenue, rules.accounts.fees_revenue)
+    ]
 
 
-def _revenue_postings(rules: Rules, txn: Any) -> list[Any]:
-    return [p for p in txn.postings if p.account in (rules.accounts.revenue, rules.accounts.fees_revenue)]
-
-
-def unrecorded_problem(rules: Rules, txn: Any) -> InputError | None:
+def unrecorded_problem(rules: Rules, doc: IssuedDocument) -> InputError | None:
     """The refusal for an invoice whose entry does not record what its credit note repeats, or None.
 
     Its lines' labels and unit prices (``label``, ``price`` on each revenue posting) and its VAT treatment
     (``vat_category``, ``vat_rate``) are what eage writes on every invoice it issues; without them the
     credit note would have to guess, so it is refused at the entry's file and line.
     """
-    missing = [key for key in VAT_KEYS if key not in txn.meta]
-    if RECORDED in txn.meta and txn.meta[RECORDED] not in VAT_CATEGORIES:
-        missing.append(f"{RECORDED} (S, E or O)")
-    for posting in _revenue_postings(rules, txn):
-        missing += [key for key in LINE_KEYS if key not in (posting.meta or {}) and key not in missing]
+    missing = []
+    if doc.vat_category is None:
+        missing.append("vat_category")
+    elif doc.vat_category not in VAT_CATEGORIES:
+        missing.append("vat_category (S, E or O)")
+    if doc.vat_rate is None:
+        missing.append("vat_rate")
+    revenue = _revenue_lines(rules, doc)
+    if any(line.label is None for line in revenue):
+        missing.append("label")
+    if any(line.price is None for line in revenue):
+        missing.append("price")
     if not missing:
         return None
     return InputError.at(
-        f"{txn.meta.get('invoice')} does not record what its credit note repeats "
-        f"(missing metadata: {', '.join(missing)})",
-        file=txn.meta.get("filename"),
-        line=txn.meta.get("lineno"),
+        f"{doc.number} does not record what its credit note repeats (missing metadata: {', '.join(missing)})",
+        file=doc.file,
+        line=doc.line,
         fix="restore the invoice's entry as eage wrote it (from version control); "
         "an entry without this record cannot be credited by eage",
     )
 
 
-def original_lines(rules: Rules, txn: Any) -> tuple[str, list[DraftLine]]:
-    """The revenue account and the lines of the invoice recorded by ``txn`` (amounts as invoiced)."""
-    revenue = _revenue_postings(rules, txn)
+def original_lines(rules: Rules, doc: IssuedDocument) -> tuple[str, list[DraftLine]]:
+    """The revenue account and the lines of the invoice ``doc`` (amounts as invoiced)."""
+    revenue = _revenue_lines(rules, doc)
     if not revenue:
-        raise InputError.at(
-            f"{txn.meta.get('invoice')} has no revenue posting",
-            file=txn.meta.get("filename"),
-            line=txn.meta.get("lineno"),
-        )
-    refused = unrecorded_problem(rules, txn)
+        raise InputError.at(f"{doc.number} has no revenue posting", file=doc.file, line=doc.line)
+    refused = unrecorded_problem(rules, doc)
     if refused is not None:
         raise refused
     lines = []
-    for posting in revenue:
-        pmeta = posting.meta or {}
-        code = str(pmeta.get("service", "fee"))
-        label = str(pmeta["label"])
-        price = Decimal(str(pmeta["price"]))
-        amount = -Decimal(posting.units.number)
-        hours = pmeta.get("hours")
-        if hours is not None and Decimal(str(hours)) != 0:
-            lines.append(DraftLine(code, label, Decimal(str(hours)), price, amount))
+    for line in revenue:
+        code = line.service or "fee"
+        label, price = str(line.label), line.price if line.price is not None else line.amount
+        if line.hours is not None and line.hours != 0:
+            lines.append(DraftLine(code, label, line.hours, price, line.amount))
         else:
-            lines.append(DraftLine(code, label, Decimal(1), amount, amount, "C62"))
+            lines.append(DraftLine(code, label, Decimal(1), line.amount, line.amount, "C62"))
     return revenue[0].account, lines
 
 
-def original_vat(txn: Any) -> VatInfo:
+def original_vat(doc: IssuedDocument) -> VatInfo:
     """The VAT treatment the invoice had, as its entry records it (checked by :func:`original_lines`)."""
-    reason, code = txn.meta.get("vat_exemption"), txn.meta.get("vat_exemption_code")
     return VatInfo(
-        category=VAT_CATEGORIES[txn.meta[RECORDED]],
-        rate=Decimal(str(txn.meta["vat_rate"])),
-        exemption_reason=None if reason is None else str(reason),
-        exemption_code=None if code is None else str(code),
+        category=VAT_CATEGORIES[str(doc.vat_category)],
+        rate=doc.vat_rate if doc.vat_rate is not None else Decimal(0),
+        exemption_reason=doc.vat_exemption,
+        exemption_code=doc.vat_exemption_code,
     )
 
 
 def credit_note_of(
-    ctx: Context,
+    rules: Rules,
     doc: IssuedDocument,
     *,
     number: str,
@@ -190,11 +179,8 @@ def credit_note_of(
     links: Sequence[str | None] = (),
 ) -> Issued:
     """The full credit note ``number`` of the invoice ``doc``, and its ledger transaction."""
-    rules = ctx.rules
-    txn = ledger_transaction(ctx, doc.number)
-    revenue_account, lines = original_lines(rules, txn)
+    revenue_account, lines = original_lines(rules, doc)
     start, end = period_bounds(doc.period)
-    purpose = str(txn.narration).split(" — ", 1)[-1]
     inv = make_invoice(
         rules,
         number=number,
@@ -204,11 +190,11 @@ def credit_note_of(
         period_start=start,
         period_end=end,
         lines=lines,
-        purpose=purpose,
+        purpose=doc.purpose,
         refers_to=doc.number,
         refers_to_date=doc.date,
         reason=reason,
-        vat=original_vat(txn),
+        vat=original_vat(doc),
     )
     if (inv.net_total, inv.vat_total) != (doc.net, doc.vat):
         raise InputError.at(
@@ -231,33 +217,3 @@ def credit_note_of(
 def date_fr_plain(day: dt.date) -> str:
     """``1er septembre 2026`` with plain spaces, for a note's text."""
     return date_fr(day).replace(NBSP, " ")
-
-
-def plan_credit_note(ctx: Context, number: str, reason: str, day: dt.date | None = None) -> IssuePlan:
-    """The credit note of invoice ``number``, planned in memory."""
-    rules = ctx.rules
-    reason = " ".join(reason.split())
-    if not reason:
-        raise InputError.at(
-            "a credit note needs a reason", key="--reason", fix='pass --reason "why the invoice is cancelled"'
-        )
-    refuse_tampered(ctx)
-    documents = ctx.ledger.issued_documents()
-    prefix = rules.group.invoicing.credit_note_prefix
-    doc = find_invoice(documents, number, prefix)
-    if day is None:
-        day = max(doc.date, latest_date(documents, [prefix], doc.date.year) or doc.date)
-    else:
-        check_issue_date(day, doc, rules.group.invoicing.payment_terms_days)
-    credit_number = sequence(documents, prefix, day.year).take(day)
-    issued = credit_note_of(ctx, doc, number=credit_number, day=day, reason=reason)
-    rel = f"generated/{day.year}/{credit_number}.beancount"
-    text = render_file(GeneratedFile(rel, f"Credit note {credit_number} of {doc.number}", issued.entries))
-    return IssuePlan("credit-note", number, [issued], {rel: text})
-
-
-def issue_credit_note(
-    root: Path, number: str, reason: str, *, day: dt.date | None = None, dry_run: bool = False
-) -> IssuePlan:
-    ctx = load_context(root)
-    return execute(ctx, plan_credit_note(ctx, number, reason, day), dry_run=dry_run)

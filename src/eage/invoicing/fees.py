@@ -28,22 +28,16 @@ invoice, which can never break the sequence. One file per run: ``generated/YYYY/
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
 
-from eage.batch import Context, load_context, refuse_tampered
 from eage.errors import InputError
 from eage.invoicing.build import DraftLine, make_invoice
-from eage.invoicing.issue import (
-    OUTSIDE_SCOPE,
-    IssuePlan,
-    add_issued_file,
-    execute,
-    issued_entry,
-    latest_date,
-)
+from eage.invoicing.issue import OUTSIDE_SCOPE, IssuePlan, issued_entry, latest_date
 from eage.invoicing.numbering import sequence
+from eage.ledger.view import IssuedDocument
 from eage.money import ZERO, cents
+from eage.rules.bundle import Rules
 from eage.rules.models import FeeFormula, Member
 
 MONTHS_IN_YEAR = 12
@@ -106,10 +100,10 @@ def member_fee(formula: FeeFormula, member: Member, year: int) -> tuple[Decimal,
     return cents(full * months / MONTHS_IN_YEAR), months
 
 
-def plan_fees(ctx: Context, year: int, day: dt.date | None = None) -> IssuePlan:
-    """The fee invoices of ``year`` not issued yet."""
-    rules, ledger = ctx.rules, ctx.ledger
-    refuse_tampered(ctx)
+def fee_invoices(
+    rules: Rules, documents: Sequence[IssuedDocument], year: int, day: dt.date | None = None
+) -> tuple[IssuePlan, dt.date]:
+    """The fee invoices of ``year`` not issued yet (without their file), and their date."""
     formula = rules.fees.formula.get(year)
     if formula is None:
         raise InputError.at(
@@ -118,7 +112,6 @@ def plan_fees(ctx: Context, year: int, day: dt.date | None = None) -> IssuePlan:
             key=f"formula.{year}",
             fix=f"add the formula voted for {year} (percent_of_payroll, headcount_band or flat)",
         )
-    documents = ledger.issued_documents()
     prefix = rules.group.invoicing.prefix
     credited = {d.refers_to for d in documents if d.kind == "credit_note"}
     invoiced = {
@@ -159,11 +152,7 @@ def plan_fees(ctx: Context, year: int, day: dt.date | None = None) -> IssuePlan:
     if not plan.issued:
         plan.status = "nothing"
         plan.notes.append(f"every member's {year} fee is already invoiced (or nil): nothing to issue")
-        return plan
-    add_issued_file(
-        plan, ctx, f"generated/{day.year}/{year}-fees", f"Membership fees {year} (rules/fees.yaml)"
-    )
-    return plan
+    return plan, day
 
 
 def _membership_fr(member: Member, year: int) -> str:
@@ -173,8 +162,3 @@ def _membership_fr(member: Member, year: int) -> str:
     if member.left is not None and member.left.year == year:
         parts.append(f"jusqu'au {member.left.strftime('%d/%m/%Y')}")
     return " ".join(parts)
-
-
-def issue_fees(root: Path, year: int, *, day: dt.date | None = None, dry_run: bool = False) -> IssuePlan:
-    ctx = load_context(root)
-    return execute(ctx, plan_fees(ctx, year, day), dry_run=dry_run)

@@ -1,10 +1,10 @@
-"""Issuing documents outside the monthly run: credit notes, corrections, fees and year-end true-ups.
+"""Issuing documents outside the monthly run: credit notes, corrections, fees and year-end true-ups (pure).
 
 Each command plans an :class:`IssuePlan` in memory (numbers taken from the ledger, nothing written),
-then :func:`execute` checks the ledger with the new files, renders each document's Factur-X XML
-(validated against the XSD, EN 16931 and BR-FR) and PDF, and commits everything atomically through
-:func:`eage.batch.commit_plan` (main.beancount last). A dry or failed run writes nothing, so it uses no
-number: numbers are derived from the ledger.
+then :func:`eage.app.issue.execute` checks the ledger with the new files, renders each document's
+Factur-X XML (validated against the XSD, EN 16931 and BR-FR) and PDF, and commits everything atomically
+(main.beancount last). A dry or failed run writes nothing, so it uses no number: numbers are derived
+from the ledger.
 
 A generated ledger file, once written, is never rewritten: each command adds a new file (one per credit
 note, ``YYYY-MM-correction-N``, ``YYYY-fees-N``, ``YYYY-trueup-N``). The only exception is a corrected
@@ -20,30 +20,17 @@ import csv
 import dataclasses
 import datetime as dt
 import io
-import re
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from eage.batch import (
-    Context,
-    commit_plan,
-    invoice_xml_problems,
-    placeholder_problems,
-    render_invoice_documents,
-    validate_plan,
-)
 from eage.csvsafe import safe_cell
-from eage.errors import raise_if
 from eage.invoicing.build import invoice_entries
 from eage.invoicing.model import Invoice, VatInfo
 from eage.invoicing.numbering import parse_number
-from eage.ledger.load import IssuedDocument
-from eage.ledger.model import Document, Entry, GeneratedFile, Txn
-from eage.ledger.render import render_file
-from eage.ledger.store import read_includes
+from eage.ledger.model import Document, Txn
+from eage.ledger.view import IssuedDocument
 from eage.rules.bundle import Rules
 
 #: EN 16931 category O: a membership fee is not the consideration of an individual service
@@ -185,26 +172,6 @@ def latest_date(documents: Iterable[IssuedDocument], prefixes: Iterable[str], ye
     return max(dates, default=None)
 
 
-def next_numbered_file(main_text: str, main_path: Path, ledger_dir: Path, stem: str) -> str:
-    """``generated/…/<stem>-N.beancount`` with N one more than any such file included or on disk."""
-    pattern = re.compile(re.escape(stem) + r"-(\d+)\.beancount$")
-    used = [int(m.group(1)) for p in read_includes(main_text, main_path) if (m := pattern.fullmatch(p))]
-    used += [
-        int(m.group(1))
-        for p in (ledger_dir / stem).parent.glob("*.beancount")
-        if (m := pattern.fullmatch(f"{Path(stem).parent.as_posix()}/{p.name}"))
-    ]
-    return f"{stem}-{max(used, default=0) + 1}.beancount"
-
-
-def add_issued_file(plan: IssuePlan, ctx: Context, stem: str, title: str) -> None:
-    """Render the plan's issued entries into the next ``<stem>-N.beancount`` (path relative to ledger/)."""
-    main_path = ctx.ledger.main_path
-    rel = next_numbered_file(main_path.read_text(encoding="utf-8"), main_path, ctx.root / "ledger", stem)
-    entries: list[Entry] = [entry for item in plan.issued for entry in item.entries]
-    plan.files[rel] = render_file(GeneratedFile(rel, title, tuple(entries)))
-
-
 def issued_entry(
     rules: Rules,
     inv: Invoice,
@@ -220,35 +187,3 @@ def issued_entry(
     )
     extra = tuple(link for link in links if link and link not in txn.links)
     return Issued(inv, doc_kind, period, dataclasses.replace(txn, links=txn.links + extra), document)
-
-
-def execute(ctx: Context, plan: IssuePlan, *, dry_run: bool) -> IssuePlan:
-    """Check, render and commit ``plan`` (nothing when there is nothing to issue).
-
-    A dry run checks what the real one checks before laying out a page (the new entries against the ledger,
-    every document's Factur-X XML in memory) and warns about placeholders, then stops: a dry run that passes
-    means the real run passes.
-    """
-    if plan.status == "nothing":
-        return plan
-    if dry_run:
-        validate_plan(ctx, plan, replaced=plan.replaced)
-        raise_if(invoice_xml_problems(ctx, plan.invoices))
-        for problem in placeholder_problems(ctx.root):
-            print(f"warning: {problem}", file=sys.stderr)
-        return plan
-    validate_plan(ctx, plan, replaced=plan.replaced)
-    plan.documents.update(render_invoice_documents(ctx, plan.invoices))
-    documents = ctx.ledger.issued_documents()
-    reasons = {
-        str(txn.meta["invoice"]): str(txn.meta["reason"])
-        for txn in ctx.ledger.transactions()
-        if "invoice" in txn.meta and "reason" in txn.meta
-    }
-    for year in sorted({item.invoice.issue_date.year for item in plan.issued}):
-        text = documents_csv(
-            register_rows(documents, reasons, plan.issued, year, ctx.rules.group.invoicing.credit_note_prefix)
-        )
-        plan.documents[f"reports/{year}/documents.csv"] = text.encode("utf-8")
-    commit_plan(ctx, plan)
-    return plan

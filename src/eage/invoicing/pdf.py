@@ -182,6 +182,15 @@ def warm_up() -> None:
     _environment(None).get_template(TEMPLATE_NAME)
 
 
+def warm_up_documents() -> None:
+    """A render worker's initializer for invoices and payslips: WeasyPrint imported, the invoice
+    stylesheet parsed, the XSD and both schematrons compiled, before the first job."""
+    from eage.invoicing.validate import warm_up as warm_up_validation
+
+    warm_up()
+    warm_up_validation()
+
+
 def _fetcher() -> Any:
     from weasyprint.urls import URLFetcher
 
@@ -352,7 +361,7 @@ def render_invoices(
     renders nothing after it. The bytes do not depend on the process that renders them.
     """
     if pool is None:
-        with RenderPool(len(invoices)) as own:
+        with RenderPool(len(invoices), warm_up=warm_up_documents) as own:
             yield from render_invoices(invoices, template_dir, pool=own)
         return
     pending = [pool.submit(render_invoice, inv, template_dir) for inv in invoices]

@@ -23,12 +23,16 @@ invoice would be accepted.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from lxml import etree
+
+from eage.errors import Problem
+from eage.invoicing.model import Invoice
 
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 
@@ -156,3 +160,42 @@ def parse_svrl(svrl: bytes, source: Literal["en16931", "br-fr"]) -> list[Finding
         rule = node.get("id") or ("REPORT" if node.tag.endswith("successful-report") else "ASSERT")
         findings.append(Finding(rule, severity, message, source, node.get("location") or ""))
     return findings
+
+
+def xml_failures(inv: Invoice) -> list[str]:
+    """The EN 16931 / BR-FR errors of ``inv``'s Factur-X XML, built in memory ([] when valid)."""
+    from eage.invoicing.facturx_xml import build_cii_xml
+
+    return validate_facturx_xml(build_cii_xml(inv))
+
+
+def invalid_xml_problems(inv: Invoice, failed: Sequence[str]) -> list[Problem]:
+    """The located problems of an invoice whose Factur-X XML breaks EN 16931 / BR-FR rules.
+
+    A rule about the seller (the group: BR-E-02, BR-S-02 want its VAT number) names rules/group.yaml and no
+    invoice, so that the same cause on every invoice of a month is one problem; any other names the member.
+    """
+    seller = [f for f in failed if "Seller" in f]
+    others = [f for f in failed if "Seller" not in f]
+    problems = []
+    if seller:
+        problems.append(
+            Problem(
+                "the group's identity breaks EN 16931 / BR-FR rules in the invoices' Factur-X XML: "
+                + "; ".join(seller[:3]),
+                file="rules/group.yaml",
+                key="identity.vat_number" if any("VAT Identifier" in f for f in seller) else "identity",
+                fix="complete the group's identity (a VAT-liable group needs its vat_number, FR + key + SIREN)",
+            )
+        )
+    if others or not seller:
+        problems.append(
+            Problem(
+                f"the Factur-X XML of {inv.number} ({inv.member_id}) breaks EN 16931 / BR-FR rules: "
+                + "; ".join(others[:5]),
+                file="rules/members.yaml",
+                key=inv.member_id,
+                fix="complete the identities in rules/group.yaml and rules/members.yaml (SIREN, VAT number, address)",
+            )
+        )
+    return problems

@@ -10,7 +10,7 @@ Nothing issued is rewritten: the original invoices stay in ``YYYY-MM-allocation.
 notes and replacements go to a new file, ``ledger/generated/YYYY/YYYY-MM-correction-N.beancount``. The
 month's payroll journal, which is not an invoice, is rewritten when the payroll changed, so the ledger's
 costs are the ones billed. A plain ``eage run YYYY-MM`` afterwards finds nothing to do
-(:func:`eage.batch.billed_by_runs`).
+(:func:`eage.invoicing.monthly.billed_by_runs`).
 
 After a standalone credit note (``eage credit-note`` of a monthly invoice, with no replacement), nothing
 stands for that member: the month's billing is short of its cost by the credited amount. A plain re-run
@@ -34,44 +34,57 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from eage.batch import (
-    Context,
-    compute_month,
+from eage.app.commit import validate_plan
+from eage.app.documents import invoice_xml_problems
+from eage.app.inputs import Inputs, load_inputs, with_months
+from eage.app.issue import add_issued_file, execute
+from eage.app.run import compute_month
+from eage.errors import InputError, raise_if
+from eage.invoicing.build import month_label_fr
+from eage.invoicing.credit import credit_note_of, date_fr_plain
+from eage.invoicing.issue import IssuePlan, issued_entry, latest_date
+from eage.invoicing.monthly import (
+    correction_stem,
     credited_invoices,
     current_invoices,
     generated_path,
-    load_context,
     month_invoice,
-    refuse_tampered,
 )
-from eage.errors import InputError
-from eage.invoicing.build import month_end, month_label_fr
-from eage.invoicing.credit import credit_note_of, date_fr_plain
-from eage.invoicing.issue import IssuePlan, add_issued_file, execute, issued_entry, latest_date
 from eage.invoicing.numbering import sequence
-from eage.ledger.store import read_includes
 from eage.money import ZERO
+from eage.month import Month
 
 
-def plan_correction(ctx: Context, month: str, day: dt.date | None = None) -> IssuePlan:
-    """Credit notes and replacement invoices that bring ``month``'s billing to its recomputed allocation."""
-    rules, ledger = ctx.rules, ctx.ledger
-    refuse_tampered(ctx)
-    main_text = ledger.main_path.read_text(encoding="utf-8")
-    included = set(read_includes(main_text, ledger.main_path))
-    if generated_path(month, "allocation") not in included:
+def refuse_uninvoiced(inputs: Inputs, month: Month) -> None:
+    """A month is corrected only once it was run: its allocation file is included."""
+    if generated_path(month, "allocation") not in inputs.included:
         raise InputError.at(
             f"{month} has not been invoiced yet: there is nothing to correct",
             file=f"ledger/timesheets/{month}.csv",
             fix=f"run the month first: `eage run {month}`",
         )
-    computed = compute_month(ctx, month)
+
+
+def load_correction(root: Path, month: Month) -> Inputs:
+    """The inputs of a correction: the ledger (lock checked), then, once the month is known to be
+    invoiced, its timesheet and payroll variables."""
+    inputs = load_inputs(root)
+    refuse_uninvoiced(inputs, month)
+    return with_months(inputs, [month])
+
+
+def plan_correction(inputs: Inputs, month: Month, day: dt.date | None = None) -> IssuePlan:
+    """Credit notes and replacement invoices that bring ``month``'s billing to its recomputed allocation
+    (pure: ``inputs`` holds the month, see :func:`load_correction`)."""
+    rules, ledger = inputs.rules, inputs.ledger
+    refuse_uninvoiced(inputs, month)
+    computed = compute_month(inputs, month)
     result = computed.result
     documents = ledger.issued_documents()
-    current = current_invoices(documents, month)
-    cancelled = credited_invoices(documents, month)
+    current = current_invoices(documents, str(month))
+    cancelled = credited_invoices(documents, str(month))
     fac, av = rules.group.invoicing.prefix, rules.group.invoicing.credit_note_prefix
-    last_day = month_end(month)
+    last_day = month.last_day
     if day is None:
         day = max(last_day, latest_date(documents, [fac, av], last_day.year) or last_day)
     elif day < last_day:
@@ -81,7 +94,7 @@ def plan_correction(ctx: Context, month: str, day: dt.date | None = None) -> Iss
             fix=f"use {last_day} or later",
         )
 
-    plan = IssuePlan("correction", month)
+    plan = IssuePlan("correction", str(month))
     members = sorted(set(current) | {m for m in result.members() if result.member_total(m) > 0})
     affected = []
     for member in members:
@@ -95,7 +108,7 @@ def plan_correction(ctx: Context, month: str, day: dt.date | None = None) -> Iss
 
     invoices_seq = sequence(documents, fac, day.year)
     credits_seq = sequence(documents, av, day.year)
-    label = month_label_fr(month)
+    label = month_label_fr(str(month))
     for member in affected:
         original = current.get(member)
         replaces = result.member_total(member) > 0
@@ -107,7 +120,7 @@ def plan_correction(ctx: Context, month: str, day: dt.date | None = None) -> Iss
                 reason += f", remplacée par la facture {invoice_number}"
             plan.issued.append(
                 credit_note_of(
-                    ctx, original, number=credit_number, day=day, reason=reason, links=[invoice_number]
+                    rules, original, number=credit_number, day=day, reason=reason, links=[invoice_number]
                 )
             )
         if invoice_number is not None:
@@ -133,22 +146,21 @@ def plan_correction(ctx: Context, month: str, day: dt.date | None = None) -> Iss
                     rules,
                     inv,
                     doc_kind="invoice",
-                    period=month,
+                    period=str(month),
                     revenue_account=rules.accounts.revenue,
                     links=links,
                 )
             )
 
-    payroll_path = ctx.root / "ledger" / computed.payroll_rel
-    if not payroll_path.exists() or payroll_path.read_text(encoding="utf-8") != computed.payroll_text:
+    if inputs.generated.get(computed.payroll_rel) != computed.payroll_text:
         plan.files[computed.payroll_rel] = computed.payroll_text
         plan.replaced.append(computed.payroll_rel)
         plan.notes.append(f"the payroll journal of {month} changed: {computed.payroll_rel} is rewritten")
     if plan.issued:
         add_issued_file(
             plan,
-            ctx,
-            f"generated/{month[:4]}/{month}-correction",
+            inputs,
+            correction_stem(month),
             f"Correction of {month}: credit notes and replacements",
         )
     if not plan.files:
@@ -157,6 +169,22 @@ def plan_correction(ctx: Context, month: str, day: dt.date | None = None) -> Iss
     return plan
 
 
-def run_correction(root: Path, month: str, *, day: dt.date | None = None, dry_run: bool = False) -> IssuePlan:
-    ctx = load_context(root)
-    return execute(ctx, plan_correction(ctx, month, day), dry_run=dry_run)
+def run_correction(
+    root: Path, month: Month | str, *, day: dt.date | None = None, dry_run: bool = False
+) -> IssuePlan:
+    """Load, plan, then check, render and commit the correction (``dry_run``: check only)."""
+    if isinstance(month, str):
+        month = Month.parse(month)
+    inputs = load_correction(root, month)
+    return execute(inputs, plan_correction(inputs, month, day), dry_run=dry_run)
+
+
+def check_correction(root: Path, month: Month, *, day: dt.date | None = None) -> IssuePlan:
+    """What the real correction checks before it renders, done in memory: the new entries against the
+    ledger and each credit note's and invoice's Factur-X XML; nothing written, no number used."""
+    inputs = load_correction(root, month)
+    correction = plan_correction(inputs, month, day)
+    if correction.status != "nothing":
+        validate_plan(inputs, correction, replaced=correction.replaced)
+        raise_if(invoice_xml_problems(inputs, correction.invoices))
+    return correction

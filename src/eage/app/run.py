@@ -1,0 +1,323 @@
+"""``eage run YYYY-MM``: the month's payroll, allocation, re-invoicing entries and invoices, then one commit.
+
+:func:`plan_month` computes everything in memory from the command's :class:`Inputs` (no file is read or
+touched), :func:`run_month` checks, renders and commits it. A dry run plans, checks the new entries
+against the ledger and builds and validates every invoice's Factur-X XML in memory (what the real run
+checks before it renders a page), so a dry run that passes means the real run passes; it writes nothing
+and uses no number. Re-running a month whose inputs are unchanged plans the same bytes and writes
+nothing; a month already invoiced whose inputs changed is refused, naming what changed.
+
+``eage run YYYY-MM --correct`` is :mod:`eage.app.correct`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from eage.allocation.core import FEE, OVERHEAD, AllocationResult, allocate
+from eage.allocation.rules import allocation_rules
+from eage.app.commit import commit_plan, members_file, unopened_rule_accounts, validate_plan
+from eage.app.documents import (
+    Progress,
+    invoice_xml_problems,
+    no_progress,
+    payslip_jobs,
+    render_invoice_documents,
+)
+from eage.app.inputs import Inputs, has_timesheet, load_inputs, with_months
+from eage.app.placeholders import placeholder_problems, refuse_placeholders
+from eage.errors import InputError, Problem, raise_if
+from eage.invoicing.build import invoice_entries
+from eage.invoicing.model import Invoice
+from eage.invoicing.monthly import (
+    allocation_invoices,
+    billed_by_runs,
+    correction_stem,
+    generated_path,
+    invoices_csv,
+    month_invoice,
+)
+from eage.invoicing.numbering import sequence
+from eage.ledger.model import Entry, GeneratedFile, Txn
+from eage.ledger.render import render_file
+from eage.ledger.view import CostLine, IssuedDocument
+from eage.money import ZERO
+from eage.month import Month
+from eage.payroll.engine import Payslip
+from eage.payroll.month import compute_payslips, earlier_payslips, payroll_journal
+from eage.payroll.variables import MonthVariables
+from eage.render_pool import RenderPool
+
+
+@dataclass
+class MonthPlan:
+    month: str
+    result: AllocationResult
+    invoices: list[Invoice]
+    payslips: list[tuple[str, Payslip]]
+    files: dict[str, str]  # ledger-relative path -> text of generated beancount files
+    status: str  # "new" | "unchanged"
+    documents: dict[str, bytes] = field(default_factory=dict)  # root-relative path -> bytes
+    changed: list[Path] = field(default_factory=list)
+    # What a dry run found that the real run refuses or the user should see (placeholder identities).
+    warnings: list[Problem] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        """The contract's JSON summary."""
+        by_member: dict[str, Invoice] = {inv.member_id: inv for inv in self.invoices}
+        pools = [
+            {"service": p.service, "cost": f"{p.cost:.2f}", "hours": f"{p.billable_hours:.2f}"}
+            for p in self.result.pools
+        ]
+        members = []
+        for member in self.result.members():
+            hours = sum(
+                (s.hours for s in self.result.member_shares(member) if s.service not in (OVERHEAD, FEE)), ZERO
+            )
+            inv = by_member.get(member)
+            members.append(
+                {
+                    "member": member,
+                    "hours": f"{hours:.2f}",
+                    "amount": f"{self.result.member_total(member):.2f}",
+                    "invoice": inv.number if inv else None,
+                }
+            )
+        return {
+            "month": self.month,
+            "pools": pools,
+            "members": members,
+            "total_cost": f"{self.result.total_cost:.2f}",
+            "total_billed": f"{self.result.total_billed:.2f}",
+        }
+
+
+@dataclass
+class MonthComputation:
+    """A month's payroll and allocation as the current inputs give them (nothing numbered yet)."""
+
+    month: str
+    result: AllocationResult
+    payslips: list[tuple[str, Payslip]]
+    payroll_rel: str
+    payroll_text: str
+
+
+def _payroll_cost_lines(txns: Sequence[Txn], rel: str) -> list[CostLine]:
+    """The cost lines of the month's payroll journal as planned (not as the ledger holds it)."""
+    out = []
+    for txn in txns:
+        tmeta = dict(txn.meta)
+        for posting in txn.postings:
+            if not posting.account.startswith("Charges:"):
+                continue
+            pmeta = dict(posting.meta)
+            service = pmeta.get("service")
+            out.append(
+                CostLine(
+                    date=txn.date,
+                    account=posting.account,
+                    amount=posting.amount,
+                    employee=str(pmeta.get("employee", tmeta.get("employee"))),
+                    service=None if service is None else str(service),
+                    kind="payroll",
+                    file=f"ledger/{rel}",
+                    line=0,
+                )
+            )
+    return out
+
+
+def compute_month(inputs: Inputs, month: Month) -> MonthComputation:
+    """Payroll then allocation of ``month`` from the rules, the month's timesheet and payroll variables
+    and the ledger's other costs (pure: ``inputs`` holds the month's files, see :func:`with_months`)."""
+    rules, payroll, ledger = inputs.rules, inputs.payroll, inputs.ledger
+    lines = inputs.timesheet(month)
+    payslips = compute_payslips(rules, payroll, month, inputs.variables.get(month, MonthVariables()))
+    payroll_rel = generated_path(month, "payroll")
+    earlier = earlier_payslips(rules, payroll, month, inputs.variables)
+    journal = payroll_journal(rules, payroll, month, payslips, earlier, payroll_rel)
+    # The month's costs, with this month's payroll as planned (not as previously posted).
+    costs = [
+        c
+        for c in ledger.costs(month.first_day, month.end, ledger.settings.name_expenses)
+        if c.file != f"ledger/{payroll_rel}"
+    ]
+    costs += _payroll_cost_lines([e for e in journal.entries if isinstance(e, Txn)], payroll_rel)
+    result = allocate(str(month), costs, lines, allocation_rules(rules, month.last_day))
+    return MonthComputation(str(month), result, payslips, payroll_rel, render_file(journal))
+
+
+def plan_month(inputs: Inputs, month: Month) -> MonthPlan:
+    """Everything the month's run would write, computed in memory from ``inputs`` (the month loaded)."""
+    rules, ledger = inputs.rules, inputs.ledger
+    issue_date = month.last_day
+    computed = compute_month(inputs, month)
+    result = computed.result
+
+    # Invoices: the numbers of the month's allocation file are kept (credited or not: that file is never
+    # rewritten, so a re-run must plan its bytes again); new ones continue the sequence.
+    documents = ledger.issued_documents()
+    existing = allocation_invoices(documents, str(month))
+    # An invoice issued before entries recorded their lines is planned as it was.
+    recorded = {d.number for d in documents if d.period == str(month) and d.vat_category is not None}
+    prefix = rules.group.invoicing.prefix
+    seq = sequence(documents, prefix, issue_date.year)
+    invoices: list[Invoice] = []
+    entries: list[Entry] = []
+    for member in result.members():
+        if result.member_total(member) <= 0:
+            continue
+        number = existing[member].number if member in existing else seq.take(issue_date)
+        inv = month_invoice(rules, result, member, number=number, issue_date=issue_date)
+        txn, doc = invoice_entries(
+            rules,
+            inv,
+            period=str(month),
+            revenue_account=rules.accounts.revenue,
+            doc_kind="invoice",
+            record_lines=member not in existing or number in recorded,
+        )
+        invoices.append(inv)
+        entries += [txn, doc]
+    allocation_rel = generated_path(month, "allocation")
+    allocation_file = GeneratedFile(allocation_rel, f"Re-invoicing of {month} (allocation)", tuple(entries))
+
+    members = members_file(rules)
+    files = {
+        members.path: render_file(members),
+        computed.payroll_rel: computed.payroll_text,
+        allocation_rel: render_file(allocation_file),
+    }
+    plan = MonthPlan(str(month), result, invoices, computed.payslips, files, "new")
+    plan.status = month_status(inputs, plan, existing, billed_by_runs(documents, str(month)))
+    return plan
+
+
+def month_status(
+    inputs: Inputs, plan: MonthPlan, existing: Mapping[str, IssuedDocument], billed: Mapping[str, Decimal]
+) -> str:
+    """ "unchanged" for a re-run of unchanged inputs, "new" for a month to bill; refused when the month is
+    already invoiced and its inputs changed, or when it would be billed out of order.
+
+    ``existing``: the month's allocation-file invoices; ``billed``: each member's total as the month's runs
+    last billed it (:func:`billed_by_runs`). Credit notes issued on their own change neither, so a
+    credit note followed by a re-run of its month is a no-op; ``--correct`` is what re-bills.
+    """
+    month = Month.parse(plan.month)
+    included = inputs.included
+    documents = inputs.ledger.issued_documents()
+    month_files = [p for p in plan.files if p != "generated/members.beancount"]
+    if not existing and not any(p in included for p in month_files):
+        later = [d for d in documents if d.kind == "invoice" and d.period > plan.month]
+        if later:
+            raise InputError.at(
+                f"{later[0].period} is already invoiced ({later[0].number}); {plan.month} cannot be billed after it",
+                file=later[0].file,
+                line=later[0].line,
+                fix="run the months in order; to change an invoiced month use `eage run YYYY-MM --correct`",
+            )
+        previous = month.previous()
+        invoiced = {d.period for d in documents if d.kind == "invoice"}
+        if has_timesheet(inputs, previous) and str(previous) not in invoiced:
+            raise InputError.at(
+                f"{previous} has a timesheet but was not run: months are billed in order",
+                file=f"ledger/timesheets/{previous}.csv",
+                fix=f"run `eage run {previous}` first",
+            )
+        return "new"
+    stem = correction_stem(month) + "-"
+    corrected = any(p.startswith(stem) for p in included)
+    same = all(
+        p in included and inputs.generated.get(p) == text
+        for p, text in plan.files.items()
+        if p in month_files
+    )
+    if same and not corrected:
+        return "unchanged"
+    changes = []
+    new_by_member = {inv.member_id: inv.gross_total for inv in plan.invoices}
+    for member in sorted(set(billed) | set(new_by_member)):
+        old_total = billed.get(member, ZERO)
+        new_total = new_by_member.get(member, ZERO)
+        if old_total != new_total:
+            changes.append(f"{member}: {old_total} -> {new_total} EUR")
+    payroll_rel = generated_path(month, "payroll")
+    same_payroll = inputs.generated.get(payroll_rel) == plan.files.get(payroll_rel)
+    if not changes and corrected and same_payroll:
+        # The allocation file keeps the original invoices; the correction files hold the rest. What the
+        # month's runs last billed per member is what the inputs give: nothing to do.
+        return "unchanged"
+    detail = "; ".join(changes) if changes else "the generated entries differ (payroll or hours)"
+    raise InputError.at(
+        f"{plan.month} is already invoiced and its inputs changed ({detail})",
+        file=f"ledger/timesheets/{plan.month}.csv",
+        fix=f"issue credit notes and replacement invoices with `eage run {plan.month} --correct`",
+    )
+
+
+def render_documents(
+    inputs: Inputs, plan: MonthPlan, progress: Progress = no_progress, *, pool: RenderPool | None = None
+) -> None:
+    """Render the month's invoice PDFs (with Factur-X XML) and payslip PDFs into ``plan.documents``.
+
+    ``pool``: where they are laid out (see :mod:`eage.render_pool`); by default a pool sized for the
+    month, from :func:`render_pool_for`.
+    """
+    if pool is None:
+        with render_pool_for(plan) as own:
+            render_documents(inputs, plan, progress, pool=own)
+        return
+    # Every job is queued before the first result is read: the payslips (the longest jobs) first, then
+    # the invoices, so the two workers finish together. In process, each renders when it is read.
+    payslips = payslip_jobs(inputs, Month.parse(plan.month), plan.payslips, pool)
+    plan.documents.update(render_invoice_documents(inputs, plan.invoices, progress, pool=pool))
+    plan.documents.update({rel: job.result() for rel, job in payslips})
+    plan.documents[f"reports/{plan.month}/invoices.csv"] = invoices_csv(plan.invoices).encode("utf-8")
+
+
+def render_pool_for(plan: MonthPlan) -> RenderPool:
+    """A pool sized for the month's documents: its invoices and its payslips."""
+    from eage.invoicing.pdf import warm_up_documents
+
+    return RenderPool(len(plan.invoices) + len(plan.payslips), warm_up=warm_up_documents)
+
+
+def load_month(root: Path, month: Month) -> Inputs:
+    """The inputs of ``month``'s run: rules, ledger (lock checked), the month's timesheet and variables."""
+    return with_months(load_inputs(root), [month])
+
+
+def run_month(
+    root: Path, month: Month | str, *, dry_run: bool = False, progress: Progress = no_progress
+) -> MonthPlan:
+    """The month's run; ``dry_run``: every check the real run makes, in memory, and nothing written."""
+    if isinstance(month, str):
+        month = Month.parse(month)
+    inputs = load_month(root, month)
+    plan = plan_month(inputs, month)
+    if plan.status == "unchanged":
+        return plan
+    raise_if(unopened_rule_accounts(inputs.rules, inputs.payroll, inputs.ledger))
+    if dry_run:
+        validate_plan(inputs, plan)
+        raise_if(invoice_xml_problems(inputs, plan.invoices))
+        plan.warnings = placeholder_problems(root)
+        return plan
+    refuse_placeholders(root)
+    # The workers start now and warm up while the new entries are checked against the ledger.
+    with render_pool_for(plan) as pool:
+        validate_plan(inputs, plan)
+        render_documents(inputs, plan, progress, pool=pool)
+    commit_plan(inputs, plan)
+    return plan
+
+
+def plan_for(root: Path, month: Month | str) -> MonthPlan:
+    """Load ``month``'s inputs and plan it (what a dry run computes before its checks), for tools and tests."""
+    if isinstance(month, str):
+        month = Month.parse(month)
+    return plan_month(load_month(root, month), month)
