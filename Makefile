@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export BEANCOUNT_DISABLE_LOAD_CACHE := 1
 
-.PHONY: run test lint typecheck check fava bench demo system-deps clean
+.PHONY: run test test-fast lint typecheck check fava bench demo system-deps clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ run: $(BIN)/.installed system-deps
 
 test: $(BIN)/.installed system-deps
 	$(BIN)/pytest -n 2
+
+# The fast set (under a minute on 2 cores): every core module, without the long end-to-end tests.
+test-fast: $(BIN)/.installed system-deps
+	$(BIN)/pytest -n 2 -m "not slow"
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests scripts benchmarks
