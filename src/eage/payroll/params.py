@@ -15,13 +15,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from eage.errors import InputError, Problem, raise_if
 from eage.rules.base import Strict
-from eage.rules.dated import Day, NotInForce, in_force
+from eage.rules.dated import LONG_FORM, SHORT_FORM, Day, NotInForce, in_force
 from eage.rules.loader import Flag, Number, load_model
-from eage.rules.parameters import Entry, Parameter, Units, plain, reference_in
+from eage.rules.parameters import DatedValue, Parameter, Units, entry_form, plain, reference_in
 
 T = TypeVar("T")
 
@@ -125,6 +134,13 @@ class RateCase(Strict):
     employer: RateValue | None = None
 
 
+Cases = RateCase | list[RateCase]
+CasesEntry = Annotated[
+    Annotated[Cases, Tag(SHORT_FORM)] | Annotated[DatedValue[Cases], Tag(LONG_FORM)],
+    Discriminator(entry_form),
+]
+
+
 class Contribution(Strict):
     code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,40}$")]
     label: str
@@ -136,7 +152,7 @@ class Contribution(Strict):
     #: The unit of the line's rates (``employee``, ``employer``): percent, the unit of payroll rates.
     unit: Literal["percent"]
     reference: Annotated[str, Field(min_length=1)]
-    entries: Annotated[dict[Day, Entry[RateCase | list[RateCase]]], Field(alias="values", min_length=1)]
+    entries: Annotated[dict[Day, CasesEntry], Field(alias="values", min_length=1)]
     _values: dict[dt.date, RateCase | list[RateCase]] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: object, /) -> None:

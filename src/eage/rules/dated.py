@@ -77,4 +77,7 @@ Day = Annotated[dt.date, BeforeValidator(_strict_day)]
 #: pydantic's error locations, which the loader drops so that a key is shown as the user wrote it.
 SHORT_FORM = "short form"
 LONG_FORM = "long form"
-FORM_TAGS = frozenset({SHORT_FORM, LONG_FORM})
+#: Likewise for a unit: one for the value, or one per field of a composite value.
+ONE_UNIT = "one unit"
+UNIT_PER_FIELD = "unit per field"
+FORM_TAGS = frozenset({SHORT_FORM, LONG_FORM, ONE_UNIT, UNIT_PER_FIELD})

@@ -31,7 +31,7 @@ from pydantic import (
 from pydantic_core import CoreSchema, core_schema
 
 from eage.rules.base import Strict
-from eage.rules.dated import LONG_FORM, SHORT_FORM, Day, in_force
+from eage.rules.dated import LONG_FORM, ONE_UNIT, SHORT_FORM, UNIT_PER_FIELD, Day, in_force
 from eage.rules.loader import Number
 
 T = TypeVar("T")
@@ -60,7 +60,10 @@ Unit = Literal[
 ]
 UNITS: tuple[str, ...] = get_args(Unit)
 #: A parameter's unit: one for a number, or one per field of a composite value (``{first: percent}``).
-Units = Unit | dict[str, Unit]
+Units = Annotated[
+    Annotated[Unit, Tag(ONE_UNIT)] | Annotated[dict[str, Unit], Tag(UNIT_PER_FIELD)],
+    Discriminator(lambda value: UNIT_PER_FIELD if isinstance(value, dict) else ONE_UNIT),
+]
 
 
 class DatedValue(Strict, Generic[T]):
@@ -70,15 +73,18 @@ class DatedValue(Strict, Generic[T]):
     reference: Annotated[str, Field(min_length=1)] | None = None
 
 
-def _form(value: object) -> str:
+def entry_form(value: object) -> str:
     # Composite values (a rate case, a scale) never have a key ``value``: a mapping with one is long form.
     return LONG_FORM if isinstance(value, dict) and "value" in value else SHORT_FORM
 
 
-#: A dated value written either way: the value itself, or ``{value, reference}``.
+#: A dated value written either way: the value itself, or ``{value, reference}``. For generic models
+#: only (``Entry[T]`` in a ``Parameter[T]``): pydantic substitutes ``T`` in ``DatedValue[T]`` when the model
+#: is parametrized, not when the alias is subscripted; a plain model spells its entry out (see
+#: :data:`RateEntry`).
 Entry = Annotated[
     Annotated[T, Tag(SHORT_FORM)] | Annotated[DatedValue[T], Tag(LONG_FORM)],
-    Discriminator(_form),
+    Discriminator(entry_form),
 ]
 
 
@@ -167,12 +173,19 @@ def to_percent(value: Decimal, unit: str) -> Decimal:
     return value * PERCENT_PER_RATIO if unit == "ratio" else value
 
 
+_RateNumber = Annotated[Number, Field(ge=0)]
+RateEntry = Annotated[
+    Annotated[_RateNumber, Tag(SHORT_FORM)] | Annotated[DatedValue[_RateNumber], Tag(LONG_FORM)],
+    Discriminator(entry_form),
+]
+
+
 class RateSchedule(Strict):
     """The long form of a group's dated rate: ``{unit: ratio, reference: ..., values: {day: rate}}``."""
 
     unit: Literal["percent", "ratio"]
     reference: Annotated[str, Field(min_length=1)] | None = None
-    entries: Annotated[dict[Day, Entry[Annotated[Number, Field(ge=0)]]], Field(alias="values")]
+    entries: Annotated[dict[Day, RateEntry], Field(alias="values")]
 
     @model_validator(mode="after")
     def _bounded(self) -> RateSchedule:
