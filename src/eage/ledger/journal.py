@@ -5,7 +5,8 @@ Turns loaded Beancount transactions into the neutral :class:`eage.fec.JournalEnt
 (from the ``kind`` metadata eage writes), its piece reference, and each account's PCG number and label
 (from the account name and the ``name`` metadata of its ``open`` directive).
 
-``load_for_fec`` is a deliberately small loader, to be merged with the general ledger loader.
+``load_for_fec`` is the general loader (:func:`eage.ledger.load.load_ledger`), stricter: the FEC is the
+books as filed, so any error of the load refuses the export, the eage plugin's billing errors included.
 """
 
 from __future__ import annotations
@@ -20,10 +21,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from beancount import loader
 from beancount.core import data
 
-from eage.errors import InputError, Problem
+from eage.errors import InputError
 from eage.fec import KIND_JOURNAL, JournalEntry, JournalLine, compte_num
 
 # The last component of an account carries its PCG number first: "6411-Salaires", "411-baroufada".
@@ -54,28 +54,25 @@ def _where(meta: Mapping[str, Any] | None, base: Path | None) -> tuple[str | Non
 
 
 def load_for_fec(path: Path) -> tuple[list[data.Directive], dict[str, Any]]:
-    """Load the ledger at ``path``; raise :class:`InputError` listing every loader error with file:line."""
+    """Load the ledger at ``path`` (a group's ledger/main.beancount) with the one loader; raise
+    :class:`InputError` listing every loader error with file:line."""
+    from eage.ledger.load import load_ledger
+
     if not path.is_file():
         raise InputError.at(
             "ledger not found", file=path, fix="create ledger/main.beancount (see `eage init`)"
         )
-    entries, errors, options = loader.load_file(path)
-    if errors:
-        base = path.resolve().parent.parent
-        problems = []
-        for error in errors:
-            source = error.source if isinstance(error.source, Mapping) else None
-            file, line = _where(source, base)
-            problems.append(
-                Problem(
-                    str(error.message).strip(),
-                    file,
-                    line,
-                    fix="correct the ledger (bean-check lists the same errors)",
-                )
-            )
+    root = path.resolve().parent.parent
+    if path.resolve() != (root / "ledger" / "main.beancount").resolve():
+        raise InputError.at(
+            "the FEC is exported from a group's ledger",
+            file=path,
+            fix="give the group's ledger/main.beancount",
+        )
+    ledger, problems = load_ledger(root, allow_errors=True)
+    if problems:
         raise InputError(problems)
-    return list(entries), dict(options)
+    return list(ledger.entries), dict(ledger.options)
 
 
 def _split_last(account: str) -> tuple[str, str] | None:
