@@ -206,3 +206,24 @@ def test_postings_accounts_and_dates(ledger: Ledger) -> None:
 
 def test_one_name_for_a_members_receivable() -> None:
     assert receivable_account("Actif:41-Clients", "1dlab") == "Actif:41-Clients:411-1dlab"
+
+
+def test_account_dates_and_count(ledger: Ledger) -> None:
+    dates = ledger.account_dates()
+    assert dates["Actif:41-Clients:411-1dlab"] == (dt.date(2026, 1, 1), None)
+    assert ledger.entry_count() == len(ledger.entries)
+
+
+def test_a_ledger_without_a_files_entries(tmp_path: Path) -> None:
+    (tmp_path / "ledger").mkdir()
+    head, _, tail = LEDGER.partition("2026-01-05 * ")
+    (tmp_path / "ledger" / "main.beancount").write_text(head + 'include "rent.beancount"\n', encoding="utf-8")
+    names = "".join(line + "\n" for line in head.splitlines() if line.startswith('option "name_'))
+    rent = names + "2026-01-05 * " + tail.split("\n\n")[0] + "\n"
+    (tmp_path / "ledger" / "rent.beancount").write_text(rent, encoding="utf-8")
+    ledger, problems = load_ledger(tmp_path)
+    assert problems == []
+    assert len(ledger.costs(dt.date(2026, 1, 1), dt.date(2027, 1, 1), "Charges")) == 1
+    kept = ledger.without_files([tmp_path / "ledger" / "." / "rent.beancount"])
+    assert kept.costs(dt.date(2026, 1, 1), dt.date(2027, 1, 1), "Charges") == []
+    assert kept.entry_count() == ledger.entry_count() - 1

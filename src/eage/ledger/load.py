@@ -239,6 +239,32 @@ class Ledger:
             }
         return dict(self._names)
 
+    def account_dates(self) -> dict[str, tuple[dt.date | None, dt.date | None]]:
+        opened: dict[str, dt.date] = {}
+        closed: dict[str, dt.date] = {}
+        for entry in self.entries:
+            if isinstance(entry, data.Open):
+                opened[entry.account] = min(entry.date, opened.get(entry.account, entry.date))
+            elif isinstance(entry, data.Close):
+                closed[entry.account] = entry.date
+        return {a: (opened.get(a), closed.get(a)) for a in sorted(set(opened) | set(closed))}
+
+    def entry_count(self) -> int:
+        return len(self.entries)
+
+    def without_files(self, paths: Iterable[Path]) -> Ledger:
+        """This ledger without the entries of these files (a plan that rewrites an included file checks
+        its new text instead of the old one). Paths are compared resolved: ``--root`` may be relative."""
+        gone = {os.path.realpath(p) for p in paths}
+        names = {str(e.meta.get("filename")) for e in self.entries if getattr(e, "meta", None) is not None}
+        dropped = {name for name in names if os.path.realpath(name) in gone}
+        kept = [
+            e
+            for e in self.entries
+            if getattr(e, "meta", None) is None or str(e.meta.get("filename")) not in dropped
+        ]
+        return Ledger(self.root, kept, self.options)
+
     def transactions(self) -> list[Any]:
         return self._txns
 

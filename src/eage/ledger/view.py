@@ -205,6 +205,14 @@ class LedgerView(Protocol):
         """Account -> its ``name`` metadata (the French label) where given."""
         ...
 
+    def account_dates(self) -> Mapping[str, tuple[dt.date | None, dt.date | None]]:
+        """Account -> (the date of its first ``open``, the date of its ``close``), None where there is none."""
+        ...
+
+    def entry_count(self) -> int:
+        """How many entries the load holds (every directive)."""
+        ...
+
     def costs(self, start: dt.date, end: dt.date, prefix: str) -> list[CostLine]:
         """Postings on accounts under ``prefix`` dated in [start, end), checked to be in EUR (a cost in
         another currency is an :class:`eage.errors.InputError` at its file and line)."""
