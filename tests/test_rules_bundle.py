@@ -302,7 +302,7 @@ def test_the_demo_employer_rates_are_in_percent() -> None:
     assert employer.atmp.at(D(2026, 1, 31)) == Decimal("2.08")
     assert employer.atmp_rate == {D(2025, 1, 1): Decimal("0.0208"), D(2026, 1, 1): Decimal("0.0208")}
     assert employer.vm.at(D(2026, 1, 31), default=Decimal(0)) == 0
-    assert employer.pas_default == 0
+    assert employer.pas_default_rate == 0
 
 
 # --- dates ---------------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def compute_payslips(
                 unpaid_absence_hours=extra.unpaid_absence_hours,
                 weekly_hours=contract.weekly_hours,
                 cadre=contract.cadre,
-                pas_rate=pas * 100,
+                pas_rate=pas,
                 employer_profile=employer.profile,
                 headcount=employer.headcount,
                 atmp_rate=atmp * 100,

@@ -21,7 +21,7 @@ from pydantic import Field, field_validator, model_validator
 from eage.rules.base import Strict
 from eage.rules.dated import Day, in_force
 from eage.rules.loader import Flag, Number
-from eage.rules.parameters import PERCENT_PER_RATIO, RateInPercent, Rates
+from eage.rules.parameters import RateInPercent, Rates
 
 __all__ = ["Strict"]  # the one base of the rules models, imported from here by older modules
 
@@ -98,11 +98,12 @@ class Employer(Strict):
     #: AT/MP and versement mobilité, in percent (the file's ``atmp_rate`` and ``vm_rate``).
     atmp: Annotated[Rates, Field(alias="atmp_rate")]
     vm: Annotated[Rates, Field(alias="vm_rate", default_factory=Rates.empty)]
-    #: The withholding rate of an employee without one, in percent (the file's ``pas_default_rate``).
-    pas_default: Annotated[RateInPercent, Field(alias="pas_default_rate")] = Decimal(0)
+    #: The withholding rate of an employee without one, in percent.
+    pas_default_rate: RateInPercent = Decimal(0)
 
-    # The rates as ratios, for the callers that still multiply them by 100 (eage.commands.payslip,
-    # compute_payslips): to be removed once they read ``atmp``, ``vm`` and ``pas_default`` in percent.
+    # AT/MP and versement mobilité as ratios, for the callers that still multiply them by 100
+    # (eage.app.payslip, eage.payroll.month.compute_payslips): to be removed once they read ``atmp`` and
+    # ``vm``, in percent.
     @property
     def atmp_rate(self) -> dict[dt.date, Decimal]:
         return self.atmp.ratios()
@@ -110,10 +111,6 @@ class Employer(Strict):
     @property
     def vm_rate(self) -> dict[dt.date, Decimal]:
         return self.vm.ratios()
-
-    @property
-    def pas_default_rate(self) -> Decimal:
-        return self.pas_default / PERCENT_PER_RATIO
 
 
 class Invoicing(Strict):
@@ -234,19 +231,14 @@ class Employee(Strict):
     services: list[Slug] = Field(default_factory=list)
     contract: Contract
     gross_salary: Annotated[dict[Day, Salary], Field(min_length=1)]
-    #: The withholding rates (prélèvement à la source), in percent (the file's ``pas_rate``).
-    pas: Annotated[Rates, Field(alias="pas_rate", default_factory=Rates.empty)]
+    #: The withholding rates (prélèvement à la source), in percent.
+    pas_rate: Annotated[Rates, Field(default_factory=Rates.empty)]
 
     def all_services(self) -> list[str]:
         return [self.service, *[s for s in self.services if s != self.service]]
 
     def gross_on(self, day: dt.date) -> Decimal:
         return in_force(self.gross_salary, day)
-
-    @property
-    def pas_rate(self) -> dict[dt.date, Decimal]:
-        """The withholding rates as ratios, for compute_payslips until it reads ``pas`` in percent."""
-        return self.pas.ratios()
 
 
 class Staff(Strict):
