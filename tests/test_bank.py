@@ -119,7 +119,7 @@ def test_matching_by_number_amount_partial_rule_and_suspense(
 
 
 def test_a_payment_naming_several_invoices_is_split_only_on_their_exact_sum(group: Path) -> None:
-    from eage.bank.importer import import_bank
+    from eage.app.import_bank import import_bank
 
     before = statuses(group)
     invoices = [s for s in before.values() if s.kind == "invoice" and s.period == "2026-01"]

@@ -14,8 +14,8 @@ from beancount.core import data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eage.app.fec import financial_year
 from eage.cli import main
-from eage.commands.fec import financial_year
 from eage.errors import InputError, Problem
 from eage.fec import (
     FIELDS,

@@ -1,6 +1,6 @@
-"""``eage import-bank``'s shell: one ledger load, read + match, then one atomic commit.
+"""``eage import-bank``'s core: a statement's new lines matched and rendered as ledger text.
 
-Every problem is reported against the statement's own line: a line dated before the bank account was
+The shell (loading, the commit) is :mod:`eage.app.import_bank`. Every problem is reported against the statement's own line: a line dated before the bank account was
 opened, or any entry the ledger would refuse, names the CSV file and line, not the generated file that
 was never written. New lines are appended to ledger/bank/YYYY-MM.beancount (generated files: eage's header, listed in the
 lock manifest and in main.beancount's include block). Lines whose ``bank_ref`` is already in the ledger
@@ -12,27 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from beancount.core import data
 
-from eage.bank.config import BANK_RULES, account_problems, alias_problems, load_bank_config
+from eage.bank.config import BANK_RULES, BankConfig
 from eage.bank.matching import Accounts, Match, Payers, match_lines
-from eage.bank.reader import Statement, read_statement
+from eage.bank.reader import Statement
 from eage.bank.receivables import invoice_statuses
 from eage.errors import InputError, Problem
-from eage.ledger.load import load_ledger, validate_additions
+from eage.ledger.load import Ledger
 from eage.ledger.model import GeneratedFile
 from eage.ledger.render import HEADER, render_entry, render_file
-from eage.ledger.store import (
-    commit_generated,
-    read_manifest,
-    sha256,
-)
-from eage.rules.bundle import load_rules
+from eage.ledger.store import sha256
+from eage.rules.bundle import Rules
 
 
 @dataclass
@@ -60,24 +56,12 @@ def bank_file(month: str) -> str:
     return f"bank/{month}.beancount"
 
 
-def _shown(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
-
-
-def import_bank(root: Path, csv_path: Path, *, dry_run: bool = False) -> ImportResult:
-    rules = load_rules(root)
-    bank_rules = load_bank_config(root)
-    shown = _shown(csv_path, root)
-    statement = read_statement(csv_path, bank_rules.layout, duplicates=bank_rules.duplicates, shown=shown)
-    ledger, _ = load_ledger(root)
-    members = [m.id for m in rules.members.members]
-    raise_problems(
-        alias_problems(bank_rules, members, root) + account_problems(bank_rules, ledger.open_accounts(), root)
-    )
-    known = {str(t.meta["bank_ref"]) for t in ledger.transactions() if "bank_ref" in t.meta}
+def match_statement(
+    rules: Rules, bank_rules: BankConfig, statement: Statement, ledger: Ledger, shown: str
+) -> ImportResult:
+    """The statement's lines not booked yet, each matched (to invoices, a debit rule, or the suspense
+    account); refused when a line is dated outside an account it posts to."""
+    known = ledger.bank_refs()
     fresh = [line for line in statement.lines if line.bank_ref not in known]
     accounts = Accounts(
         bank=bank_rules.account or rules.accounts.bank,
@@ -87,7 +71,7 @@ def import_bank(root: Path, csv_path: Path, *, dry_run: bool = False) -> ImportR
     payers = Payers({m.id: m.identity.name for m in rules.members.members}, bank_rules.aliases)
     matches = match_lines(
         fresh,
-        invoice_statuses(ledger.entries, accounts.receivable_parent),
+        invoice_statuses(ledger, accounts.receivable_parent),
         accounts=accounts,
         payers=payers,
         debit_rules=bank_rules.debit_rules,
@@ -95,26 +79,39 @@ def import_bank(root: Path, csv_path: Path, *, dry_run: bool = False) -> ImportR
         source=shown,
     )
     result = ImportResult(statement, matches, already=len(statement.lines) - len(fresh))
-    if not matches:
-        return result
-    raise_problems(_dates_outside_accounts(matches, ledger.entries, shown, bank_rules.layout.date_format))
+    if matches:
+        raise_problems(_dates_outside_accounts(matches, ledger.entries, shown, bank_rules.layout.date_format))
+    return result
 
+
+@dataclass(frozen=True)
+class BankTexts:
+    """The bank files a statement adds to: ``texts`` their new whole text, ``additions`` the new entries
+    alone (with the header, as Beancount checks them), ``spans`` each entry's lines there."""
+
+    texts: dict[str, str]
+    additions: dict[str, str]
+    spans: dict[str, list[tuple[int, int, Match]]]
+
+
+def bank_texts(
+    matches: Sequence[Match], existing: Mapping[str, bytes | None], manifest: Mapping[str, str]
+) -> BankTexts:
+    """New lines appended to ledger/bank/YYYY-MM.beancount, per month (``existing``: each month file's
+    bytes, None when absent); a file that differs from the lock manifest is refused."""
     by_month: dict[str, list[Match]] = defaultdict(list)
     for match in matches:
         by_month[match.line.date.strftime("%Y-%m")].append(match)
-    ledger_dir = root / "ledger"
-    manifest = read_manifest(ledger_dir)
     texts: dict[str, str] = {}
     additions: dict[str, str] = {}
     spans: dict[str, list[tuple[int, int, Match]]] = {}
     problems: list[Problem] = []
     for month, items in sorted(by_month.items()):
         rel = bank_file(month)
-        path = ledger_dir / rel
         body, spans[rel] = _render(items, first_line=(HEADER + "\n").count("\n") + 1)
         additions[rel] = HEADER + "\n" + body
-        if path.exists():
-            old = path.read_bytes()
+        old = existing.get(rel)
+        if old is not None:
             if manifest.get(f"ledger/{rel}") != sha256(old):
                 problems.append(
                     Problem(
@@ -132,14 +129,7 @@ def import_bank(root: Path, csv_path: Path, *, dry_run: bool = False) -> ImportR
             texts[rel] = texts[rel].rstrip("\n") + "\n\n" + body
     if problems:
         raise InputError(problems)
-    errors = validate_additions(ledger, additions)
-    if errors:
-        raise InputError([_on_statement(p, spans, shown) for p in errors])
-    if dry_run:
-        return result
-
-    result.written = commit_generated(root, texts)
-    return result
+    return BankTexts(texts, additions, spans)
 
 
 def raise_problems(problems: Sequence[Problem]) -> None:

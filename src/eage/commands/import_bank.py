@@ -14,7 +14,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from eage.bank.importer import import_bank
+    from eage.app.import_bank import import_bank
 
     result = import_bank(args.root, args.file, dry_run=args.dry_run)
     for match in result.matches:

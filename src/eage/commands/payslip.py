@@ -17,16 +17,9 @@ from typing import TYPE_CHECKING, Any
 from eage.errors import UsageError
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    from eage.payroll.engine import Payslip
+    from eage.app.payslip import Payslip
 
 HELP = "simulate one payslip (lines, reduction, net, employer cost) for a gross salary and a month"
-
-DEFAULT_PROFILE = "company"
-DEFAULT_HEADCOUNT = 1
-DEFAULT_ATMP_PERCENT = Decimal("2.08")
-DEFAULT_VM_PERCENT = Decimal(0)
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -85,27 +78,6 @@ def _month(text: str) -> dt.date:
     return dt.date(int(match.group(1)), int(match.group(2)), 1)
 
 
-def _group_defaults(root: Path, month: dt.date) -> tuple[str, int, Decimal, Decimal]:
-    path = root / "rules" / "group.yaml"
-    if not path.exists():
-        return DEFAULT_PROFILE, DEFAULT_HEADCOUNT, DEFAULT_ATMP_PERCENT, DEFAULT_VM_PERCENT
-    from eage.rules.dated import NotInForce, in_force
-    from eage.rules.loader import load_model
-    from eage.rules.models import Group
-
-    employer = load_model(path, Group).employer
-    hundred = Decimal(100)
-    try:
-        atmp = in_force(employer.atmp_rate, month) * hundred
-    except NotInForce:
-        atmp = DEFAULT_ATMP_PERCENT
-    try:
-        vm = in_force(employer.vm_rate, month) * hundred
-    except NotInForce:
-        vm = DEFAULT_VM_PERCENT
-    return employer.profile, employer.headcount, atmp, vm
-
-
 def _text(value: Decimal) -> str:
     return f"{value:.2f}"
 
@@ -145,8 +117,7 @@ def payslip_json(slip: Payslip) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from eage.payroll.engine import PayslipInput, compute_payslip
-    from eage.payroll.params import load_payroll_rules
+    from eage.app.payslip import group_defaults, simulate
 
     gross = _decimal(args.gross, "--gross", minimum=Decimal("0.01"), maximum=MAX_GROSS, decimals=2)
     month = _month(args.month)
@@ -154,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         args.hours_per_week, "--hours-per-week", minimum=Decimal("0.01"), maximum=Decimal(48), decimals=2
     )
     pas_rate = _decimal(args.pas_rate, "--pas-rate")
-    profile, headcount, atmp, vm = _group_defaults(args.root, month)
+    profile, headcount, atmp, vm = group_defaults(args.root, month)
     if args.employer is not None:
         profile = args.employer
     if args.headcount is not None:
@@ -166,20 +137,17 @@ def run(args: argparse.Namespace) -> int:
     if args.vm_rate is not None:
         vm = _decimal(args.vm_rate, "--vm-rate")
 
-    rules = load_payroll_rules(args.root / "rules" / "payroll")
-    slip = compute_payslip(
-        rules,
-        PayslipInput(
-            month=month,
-            base_gross=gross,
-            weekly_hours=hours,
-            cadre=args.cadre,
-            pas_rate=pas_rate,
-            employer_profile=profile,
-            headcount=headcount,
-            atmp_rate=atmp,
-            vm_rate=vm,
-        ),
+    slip = simulate(
+        args.root,
+        month=month,
+        gross=gross,
+        weekly_hours=hours,
+        cadre=args.cadre,
+        pas_rate=pas_rate,
+        profile=profile,
+        headcount=headcount,
+        atmp_rate=atmp,
+        vm_rate=vm,
     )
     if args.json:
         print(json.dumps(payslip_json(slip), ensure_ascii=False, indent=2))
