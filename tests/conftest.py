@@ -27,6 +27,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -144,3 +145,14 @@ def snapshot(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
         compare(name, text, update=update)
 
     return check
+
+
+@pytest.fixture(scope="session")
+def small_group_january(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """The small group :data:`groups.JANUARY` (3 members, 2 employees) with January 2025 run for real
+    (payslips, invoices, their PDFs), and that run's ``--json`` summary. Shared by the tests of a process:
+    read it only; copy it (``shutil.copytree``) to run a command that writes."""
+    from groups import JANUARY, run_month, small_group
+
+    root = small_group(tmp_path_factory.mktemp("small-january") / "group", **JANUARY.kwargs)
+    return root, run_month(root, JANUARY.month(0))

@@ -50,9 +50,18 @@ class GroupSpec:
         return generate.add_months(FIRST_MONTH, index)
 
     @property
+    def kwargs(self) -> dict[str, int]:
+        """The arguments of :func:`small_group` for this group."""
+        return {"members": self.members, "staff": self.staff, "months": self.months, "seed": self.seed}
+
+    @property
     def builder_spec(self) -> generate.Spec:
         # The builder writes timesheets for its history and the month after it; nothing is run here.
         return generate.Spec(members=self.members, staff=self.staff, months=self.months - 1, seed=self.seed)
+
+
+# The group of the session fixture ``small_group_january`` (tests/conftest.py): its January is run once.
+JANUARY = GroupSpec(members=3, staff=2, months=2, seed=7)
 
 
 def small_group(root: Path, members: int = 3, staff: int = 2, months: int = 2, seed: int = 1) -> Path:

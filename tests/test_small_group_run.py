@@ -3,7 +3,7 @@
 What the month must hold, whatever the group: ``eage check`` is clean on a fresh group; what is billed
 equals the cost, pool by pool, to the cent; each member's share of a pool is within one cent of its
 pro-rata value (hours of the member / billable hours of the pool); a second run of the month adds
-nothing; the same inputs give the same bytes. One group is run for real (PDFs and all) once per module;
+nothing; the same inputs give the same bytes. One group is run for real (PDFs and all) once per test process (``small_group_january``);
 the property over random groups uses ``--dry-run``, which plans and validates everything but renders and
 writes nothing.
 """
@@ -20,11 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import tree_digest
-from groups import OVERHEAD, GroupSpec, billable_hours, posted_shares, run_eage, run_month, small_group
+from groups import JANUARY, OVERHEAD, billable_hours, posted_shares, run_eage, run_month, small_group
 
 CENT = Decimal("0.01")
-SPEC = GroupSpec(members=3, staff=2, months=2, seed=7)
-MONTH = SPEC.month(0)
+MONTH = JANUARY.month(0)
 
 
 def exact_shares(
@@ -47,13 +46,6 @@ def exact_shares(
     return exact
 
 
-@pytest.fixture(scope="module")
-def ran(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    """A group whose first month has been run for real, and that run's summary."""
-    root = small_group(tmp_path_factory.mktemp("ran") / "group", **SPEC.__dict__)
-    return root, run_month(root, MONTH)
-
-
 def test_a_fresh_group_checks_clean(small_group_root: Path) -> None:
     outcome = run_eage(["check", "--root", str(small_group_root)])
     assert outcome.code == 0, outcome.out + outcome.err
@@ -61,8 +53,8 @@ def test_a_fresh_group_checks_clean(small_group_root: Path) -> None:
     assert "3 invoice(s), Factur-X XML validated" in outcome.out
 
 
-def test_billed_equals_cost_for_each_pool(ran: tuple[Path, dict[str, Any]]) -> None:
-    root, summary = ran
+def test_billed_equals_cost_for_each_pool(small_group_january: tuple[Path, dict[str, Any]]) -> None:
+    root, summary = small_group_january
     assert summary["month"] == MONTH
     assert summary["total_billed"] == summary["total_cost"]
     assert Decimal(summary["total_cost"]) == sum(Decimal(p["cost"]) for p in summary["pools"])
@@ -76,8 +68,10 @@ def test_billed_equals_cost_for_each_pool(ran: tuple[Path, dict[str, Any]]) -> N
         assert sum(lines, Decimal(0)) == Decimal(member["amount"])
 
 
-def test_each_share_within_one_cent_of_its_pro_rata_value(ran: tuple[Path, dict[str, Any]]) -> None:
-    root, summary = ran
+def test_each_share_within_one_cent_of_its_pro_rata_value(
+    small_group_january: tuple[Path, dict[str, Any]],
+) -> None:
+    root, summary = small_group_january
     exact = exact_shares(summary, billable_hours(root, MONTH))
     posted = posted_shares(root, MONTH)
     assert set(posted) == {key for key, value in exact.items() if value != 0}
@@ -85,28 +79,32 @@ def test_each_share_within_one_cent_of_its_pro_rata_value(ran: tuple[Path, dict[
         assert abs(posted.get(key, Decimal(0)) - value) < CENT, key
 
 
-def test_the_month_then_checks_clean_and_a_rerun_adds_nothing(ran: tuple[Path, dict[str, Any]]) -> None:
-    root, summary = ran
+def test_the_month_then_checks_clean_and_a_rerun_adds_nothing(
+    small_group_january: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    root = tmp_path / "group"
+    shutil.copytree(small_group_january[0], root)
     assert run_eage(["check", "--root", str(root)]).code == 0
     before = tree_digest(root)
-    assert run_month(root, MONTH) == summary
+    assert run_month(root, MONTH) == small_group_january[1]
     assert tree_digest(root) == before
 
 
-def test_same_inputs_same_bytes(ran: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
-    root, _ = ran
-    again = small_group(tmp_path / "group", **SPEC.__dict__)
+def test_same_inputs_same_bytes(small_group_january: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    root, _ = small_group_january
+    again = small_group(tmp_path / "group", **JANUARY.kwargs)
     run_month(again, MONTH)
-    # the rerun test may have run first: compare what both runs wrote, not the state of one
     assert tree_digest(again) == tree_digest(root)
 
 
-def test_the_next_month_follows_on_the_numbering(ran: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+def test_the_next_month_follows_on_the_numbering(
+    small_group_january: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
     root = tmp_path / "group"
-    shutil.copytree(ran[0], root)
-    summary = run_month(root, SPEC.month(1), dry_run=True)
+    shutil.copytree(small_group_january[0], root)
+    summary = run_month(root, JANUARY.month(1), dry_run=True)
     numbers = [m["invoice"] for m in summary["members"]]
-    assert numbers == [f"FAC-2025-{n:04d}" for n in range(SPEC.members + 1, 2 * SPEC.members + 1)]
+    assert numbers == [f"FAC-2025-{n:04d}" for n in range(JANUARY.members + 1, 2 * JANUARY.members + 1)]
 
 
 @settings(max_examples=8, deadline=None)
