@@ -156,6 +156,33 @@ def test_a_unit_per_field_names_fields_of_the_value(tmp_path: Path) -> None:
     assert "troisieme is not a field" in problem.message
 
 
+def test_a_number_field_without_its_unit_is_refused(tmp_path: Path) -> None:
+    from eage.payroll.params import ParametersFile
+
+    text = (DEMO / "rules/payroll/parameters.yaml").read_text(encoding="utf-8")
+    path = write(
+        tmp_path / "parameters.yaml",
+        text.replace("unit: {abattement: percent, pmss_cap: pmss_multiple}", "unit: {abattement: percent}"),
+    )
+    with pytest.raises(InputError) as caught:
+        load_model(path, ParametersFile)
+    (problem,) = caught.value.problems
+    assert problem.key == "csg_assiette"
+    assert "no unit for pmss_cap" in problem.message
+
+
+def test_contribution_rates_are_declared_in_percent(tmp_path: Path) -> None:
+    from eage.payroll.params import ContributionsFile
+
+    text = (DEMO / "rules/payroll/contributions.yaml").read_text(encoding="utf-8")
+    path = write(tmp_path / "contributions.yaml", text.replace("    unit: percent\n", "    unit: ratio\n", 1))
+    with pytest.raises(InputError) as caught:
+        load_model(path, ContributionsFile)
+    (problem,) = caught.value.problems
+    assert (problem.key, problem.line) == ("contributions[0].unit", 31)
+    assert "'percent'" in problem.message
+
+
 def test_a_payroll_parameter_in_another_unit_than_the_engine_reads_is_refused(tmp_path: Path) -> None:
     from eage.payroll.params import ParametersFile
 

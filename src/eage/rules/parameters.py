@@ -100,21 +100,48 @@ def reference_in(entries: Mapping[dt.date, object], day: dt.date, default: str |
     return own if own is not None else default
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, Decimal | int) and not isinstance(value, bool)
+
+
+def _number_fields(item: BaseModel) -> set[str]:
+    """The fields of ``item`` that hold numbers (a nested list of mappings as ``field.subfield``)."""
+    out: set[str] = set()
+    for name in type(item).model_fields:
+        value = getattr(item, name)
+        if _is_number(value) or (isinstance(value, dict) and value and all(map(_is_number, value.values()))):
+            out.add(name)
+        elif isinstance(value, list):
+            out |= {
+                f"{name}.{sub}"
+                for child in value
+                if isinstance(child, BaseModel)
+                for sub in _number_fields(child)
+            }
+    return out
+
+
 def _check_unit_fields(unit: Units, values: Mapping[dt.date, object]) -> None:
-    """A unit per field names fields the values have (``{first: percent}`` for ``{first: 25}``)."""
+    """A unit per field names fields the values have (``{first: percent}`` for ``{first: 25}``), and
+    every field that holds a number has its unit: a figure without a unit is the one read wrong."""
     if not isinstance(unit, dict):
         return
     fields: set[str] = set()
+    numbers: set[str] = set()
     for value in values.values():
         for item in value if isinstance(value, list) else [value]:
             if not isinstance(item, BaseModel):
                 raise ValueError("unit: a value that is not a mapping has one unit (e.g. unit: percent)")
             fields |= set(type(item).model_fields)
+            numbers |= _number_fields(item)
     unknown = sorted(name for name in unit if name.split(".")[0] not in fields)
     if unknown:
         raise ValueError(
             f"unit: {', '.join(unknown)} is not a field of the values ({', '.join(sorted(fields))})"
         )
+    missing = sorted(numbers - set(unit))
+    if missing:
+        raise ValueError(f"unit: no unit for {', '.join(missing)} (add e.g. {missing[0]}: percent)")
 
 
 class Parameter(Strict, Generic[T]):
