@@ -24,15 +24,17 @@ _TMP_PATH = re.compile(r"/tmp/[^\s\"'<>&]*")  # a temporary path that no root be
 _SPACES = re.compile(r"[ \t]{2,}")  # spaces only: no-break spaces are French formatting, kept
 
 
-def normalise(text: str, roots: Iterable[Path] = ()) -> str:
+def normalise(text: str, roots: Iterable[Path] = (), *, timestamps: bool = True) -> str:
     """``text`` with the volatile parts replaced: each of ``roots`` by ``{root}``, any other ``/tmp/...``
-    path by ``{tmp}``, Fava's ``?mtime=N`` by ``?mtime=…``, timestamps by ``{timestamp}``; lines stripped,
+    path by ``{tmp}``, Fava's ``?mtime=N`` by ``?mtime=…``, timestamps by ``{timestamp}`` (unless
+    ``timestamps`` is false: where a timestamp is derived from the ledger, it is content); lines stripped,
     blank lines dropped, runs of blanks made one space."""
     for root in sorted({str(r) for r in roots}, key=len, reverse=True):
         text = text.replace(root, "{root}")
     text = _TMP_PATH.sub("{tmp}", text)
     text = _ASSET_QUERY.sub("?mtime=…", text)
-    text = _TIMESTAMP.sub("{timestamp}", text)
+    if timestamps:
+        text = _TIMESTAMP.sub("{timestamp}", text)
     lines = (_SPACES.sub(" ", line.strip()) for line in text.splitlines())
     return "\n".join(line for line in lines if line) + "\n"
 
