@@ -95,6 +95,19 @@ def test_one_problem_in_each_of_four_files_is_reported_at_once_with_file_and_lin
     assert all(p.line is not None for p in caught.value.problems)
 
 
+def test_the_bank_aliases_are_checked_against_the_members(tmp_path: Path) -> None:
+    root = demo_rules(tmp_path)
+    replace(root / "rules/bank.yaml", "aliases:\n", "aliases:\n  les-noctambules: [NOCTAMBULES]\n")
+    replace(root / "rules/staff.yaml", "    service: paie\n", "    service: jardinage\n")
+    with pytest.raises(InputError) as caught:
+        load_bundle(root)
+    shown = sorted((p.file or "", p.key or "") for p in caught.value.problems)
+    assert shown == [
+        ("rules/bank.yaml", "aliases.les-noctambules"),
+        ("rules/staff.yaml", "employees[2].service"),
+    ]
+
+
 def test_a_file_under_rules_that_eage_does_not_read_is_a_warning(tmp_path: Path) -> None:
     root = demo_rules(tmp_path)
     write(root / "rules/satff.yaml", "employees: []\n")

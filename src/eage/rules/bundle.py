@@ -62,8 +62,16 @@ class Rules:
 
 def load_rules(root: Path) -> Rules:
     """Load and cross-check rules/*.yaml under ``root``; raise InputError listing every problem."""
+    rules, _, problems = _load_rules(root)
+    if problems or rules is None:
+        raise InputError(problems)
+    return rules
+
+
+def _load_rules(root: Path) -> tuple[Rules | None, dict[str, BaseModel], list[Problem]]:
+    """The group's rules (None when a file is invalid), every file that is valid, and every problem."""
     problems: list[Problem] = []
-    loaded: dict[str, object] = {}
+    loaded: dict[str, BaseModel] = {}
     located: dict[str, Located[BaseModel]] = {}
     for name, (filename, model) in FILES.items():
         path = root / "rules" / filename
@@ -74,12 +82,10 @@ def load_rules(root: Path) -> Rules:
         else:
             loaded[name] = located[name].value
     if problems:
-        raise InputError(problems)
+        return None, loaded, problems
     rules = Rules(root=root, **loaded)  # type: ignore[arg-type]
     problems.extend(cross_check(rules, located))
-    if problems:
-        raise InputError(problems)
-    return rules
+    return (None if problems else rules), loaded, problems
 
 
 def _relative(problems: list[Problem], root: Path) -> list[Problem]:
@@ -172,18 +178,15 @@ class Bundle:
 
 def load_bundle(root: Path) -> Bundle:
     """Load and validate every file under ``root``/rules; raise one :class:`InputError` listing every
-    problem of every file, each with its file (relative to ``root``), line and key."""
-    from eage.bank.config import load_bank_config
+    problem of every file, each with its file (relative to ``root``), line and key, and of the checks
+    across files that need no ledger (the group's: services, SIREN, SIRET; the bank's member aliases)."""
+    from eage.bank.config import alias_problems, load_bank_config
     from eage.budget.model import Budget
     from eage.payroll.params import load_payroll_rules
 
-    problems: list[Problem] = []
-    rules = payroll = bank = None
+    payroll = bank = None
     budgets: dict[int, Budget] = {}
-    try:
-        rules = load_rules(root)
-    except InputError as exc:
-        problems += exc.problems
+    rules, valid, problems = _load_rules(root)
     try:
         payroll = load_payroll_rules(root / "rules" / PAYROLL_DIR)
     except InputError as exc:
@@ -199,6 +202,10 @@ def load_bundle(root: Path) -> Bundle:
                 budgets[int(path.stem)] = load_located(path, Budget).value
             except InputError as exc:
                 problems += _relative(exc.problems, root)
+    members = valid.get("members")
+    if isinstance(members, Members) and bank is not None:
+        # The one check across files that needs no ledger: the bank's aliases name members.
+        problems += alias_problems(bank, (m.id for m in members.members), root)
     if problems or rules is None or payroll is None:
         raise InputError(problems)
     return Bundle(rules, payroll, bank, budgets, unknown_files(root, rules.group))
