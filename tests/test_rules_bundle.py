@@ -324,6 +324,18 @@ def test_a_rate_declared_in_percent_or_in_ratio_is_the_same_percent(tmp_path: Pa
     assert two.rates.reference_at(D(2026, 2, 1)) is None
 
 
+def test_rates_dump_to_a_form_that_validates_back_to_the_same_percent(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "r.yaml",
+        "rates: {unit: ratio, values: {2026-01-01: {value: 0.0208, reference: n}}}\nsingle: 0.054\n",
+    )
+    holder = load_model(path, Holder)
+    again = Holder.model_validate(holder.model_dump(by_alias=True))
+    assert dict(again.rates) == dict(holder.rates) == {D(2026, 1, 1): Decimal("2.08")}
+    assert again.rates.reference_at(D(2026, 1, 1)) == "n"
+    assert again.single == holder.single == Decimal("5.4")
+
+
 def test_a_ratio_above_one_is_refused_with_its_line(tmp_path: Path) -> None:
     # 2.08 in a file of ratios is the percent written in the wrong unit: refused, never read as 208 %.
     for text, line, key in (

@@ -24,6 +24,7 @@ from pydantic import (
     Discriminator,
     Field,
     GetCoreSchemaHandler,
+    PlainSerializer,
     PrivateAttr,
     Tag,
     model_validator,
@@ -300,6 +301,19 @@ class Rates(Mapping[dt.date, Decimal]):
             return dict(self._declared)
         return {start: value / PERCENT_PER_RATIO for start, value in self._percents.items()}
 
+    def dumped(self) -> dict[str, object]:
+        """The long form in percent, which validates back to the same rates."""
+        out: dict[str, object] = {"unit": "percent"}
+        if self.reference is not None:
+            out["reference"] = self.reference
+        out["values"] = {
+            start: {"value": value, "reference": self._references[start]}
+            if start in self._references
+            else value
+            for start, value in self._percents.items()
+        }
+        return out
+
     @classmethod
     def _build(cls, parsed: dict[dt.date, Decimal] | RateSchedule) -> Rates:
         if isinstance(parsed, RateSchedule):
@@ -330,7 +344,7 @@ class Rates(Mapping[dt.date, Decimal]):
         return core_schema.no_info_after_validator_function(
             cls._build,
             handler.generate_schema(given),
-            serialization=core_schema.plain_serializer_function_ser_schema(dict),
+            serialization=core_schema.plain_serializer_function_ser_schema(cls.dumped),
         )
 
 
@@ -354,4 +368,6 @@ else:
         | Annotated[RateValue, Tag(LONG_FORM)],
         Discriminator(_rate_value_form),
         AfterValidator(_single_rate),
+        # Dumped in the long form, which validates back to the same percent.
+        PlainSerializer(lambda value: {"unit": "percent", "value": value}),
     ]
