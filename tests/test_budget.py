@@ -112,6 +112,7 @@ def _budget_data(root: Path) -> dict[str, Any]:
 # --- actual figures == beanquery ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("through", [1, 6, 10, 12])
 def test_every_actual_figure_equals_a_beanquery_query(
     loaded: tuple[Rules, Ledger, Budget], through: int
@@ -125,6 +126,7 @@ def test_every_actual_figure_equals_a_beanquery_query(
     assert class_totals(ledger, YEAR, through) == query_class_totals(ledger, YEAR, through)
 
 
+@pytest.mark.slow
 def test_statement_totals_equal_the_ledger_class_6_and_7_totals(loaded: tuple[Rules, Ledger, Budget]) -> None:
     _, ledger, budget = loaded
     for through in (3, 10):
@@ -136,6 +138,7 @@ def test_statement_totals_equal_the_ledger_class_6_and_7_totals(loaded: tuple[Ru
         assert sum(m.actual_charges or 0 for m in statement.months) == charges
 
 
+@pytest.mark.slow
 def test_an_account_no_line_covers_shows_on_a_non_budgete_line(
     group: Path, loaded: tuple[Rules, Ledger, Budget]
 ) -> None:
@@ -155,6 +158,7 @@ def test_an_account_no_line_covers_shows_on_a_non_budgete_line(
     assert statement.total_charges.actual_total == query_class_totals(ledger, YEAR, 10)[0]
 
 
+@pytest.mark.slow
 def test_the_non_budgete_line_is_shown_even_when_empty(loaded: tuple[Rules, Ledger, Budget]) -> None:
     _, ledger, budget = loaded
     statement = _statement(ledger, budget, 10)
@@ -162,6 +166,7 @@ def test_the_non_budgete_line_is_shown_even_when_empty(loaded: tuple[Rules, Ledg
         assert [r.label for r in rows if r.unbudgeted and r.level == "rubric"] == [UNBUDGETED_LABEL]
 
 
+@pytest.mark.slow
 def test_projets_section_and_funder_come_from_metadata(loaded: tuple[Rules, Ledger, Budget]) -> None:
     budget = loaded[2]
     from eage.ledger.actuals import ActualFigure
@@ -193,6 +198,7 @@ def test_projets_section_and_funder_come_from_metadata(loaded: tuple[Rules, Ledg
 # --- member statement --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_member_statement_total_equals_the_7084_revenue(loaded: tuple[Rules, Ledger, Budget]) -> None:
     rules, ledger, budget = loaded
     for through in (2, 10):
@@ -217,6 +223,7 @@ def _bql(ledger: Ledger, account: str, through: int) -> tuple[Any, Decimal]:
     return types, Decimal(rows[0][0])
 
 
+@pytest.mark.slow
 def test_member_hours_come_from_the_7084_postings(loaded: tuple[Rules, Ledger, Budget]) -> None:
     rules, ledger, budget = loaded
     statement = _members(rules, ledger, budget, 10)
@@ -232,6 +239,7 @@ def test_member_hours_come_from_the_7084_postings(loaded: tuple[Rules, Ledger, B
     assert compta.hours_budget == Decimal(270)  # the 12-value phasing, January to October
 
 
+@pytest.mark.slow
 def test_a_member_statement_shows_nothing_of_another_member(
     group: Path, loaded: tuple[Rules, Ledger, Budget]
 ) -> None:
@@ -285,6 +293,7 @@ def scratch(group: Path, tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("edit", "key", "words"),
     [
@@ -316,6 +325,7 @@ def test_a_bad_budget_is_an_input_error_naming_file_and_key(
     assert problems[0].fix
 
 
+@pytest.mark.slow
 def test_the_same_prefix_budgeted_twice_is_refused(
     scratch: Path, loaded: tuple[Rules, Ledger, Budget]
 ) -> None:
@@ -327,6 +337,7 @@ def test_the_same_prefix_budgeted_twice_is_refused(
         _load(scratch, rules, ledger)
 
 
+@pytest.mark.slow
 def test_the_cli_refuses_a_bad_budget_with_exit_1_and_writes_nothing(
     scratch: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -341,6 +352,7 @@ def test_the_cli_refuses_a_bad_budget_with_exit_1_and_writes_nothing(
     assert (scratch / "ledger" / "main.beancount").read_bytes() == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("argv", "code"),
     [
@@ -358,6 +370,7 @@ def test_cli_exit_codes(scratch: Path, argv: list[str], code: int) -> None:
 # --- documents ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_spreadsheet_text_never_starts_like_a_formula(
     loaded: tuple[Rules, Ledger, Budget], tmp_path: Path
 ) -> None:
@@ -414,6 +427,7 @@ def test_two_runs_give_the_same_bytes_and_the_second_writes_nothing(
     assert (group / "ledger" / "main.beancount").read_bytes() == main_before
 
 
+@pytest.mark.slow
 def test_the_ledger_loads_with_the_fava_budget_and_fava_reads_it(
     group: Path, loaded: tuple[Rules, Ledger, Budget]
 ) -> None:
