@@ -2,7 +2,8 @@
 
 The ledger bean-checks clean with the eage plugin; the month's charges equal its re-invoiced revenue
 (7084) to the cent, as the summary said; each employee has a payslip and the gross of their contract in
-6411; the FEC of the year is well formed and balanced; the budget statement's actuals are the ledger's.
+6411; the FEC of the year is well formed and balanced; the budget statement's actuals are the ledger's,
+and each member's statement shows the hours worked for it and its invoice's amount.
 """
 
 from __future__ import annotations
@@ -119,3 +120,14 @@ def test_the_budget_statement_shows_the_ledgers_actuals(
     }
     billed = Decimal(small_group_january[1]["total_billed"])
     assert totals == {"Total charges": billed, "Total produits": billed}
+    # each member's statement: the hours worked for it and the amount of its invoice
+    members = (group / "reports" / "budget" / "2025" / "membres.csv").read_text(encoding="utf-8-sig")
+    shown = {
+        r["Membre"]: (r["Heures réalisées"], r["Montant facturé"])
+        for r in csv.DictReader(members.splitlines(), delimiter=";")
+        if r["Service"] == "Total"
+    }
+    assert shown == {
+        m["member"]: (m["hours"].replace(".", ","), m["amount"].replace(".", ","))
+        for m in small_group_january[1]["members"]
+    }
