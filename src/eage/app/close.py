@@ -58,7 +58,7 @@ def closed_months(inputs: Inputs, year: int) -> list[Month]:
 def _actual_mode_check(inputs: Inputs, months: Sequence[Month]) -> None:
     """In actual mode the monthly billing is the cost: refuse if a month no longer matches its inputs."""
     problems = []
-    documents = inputs.ledger.issued_documents()
+    documents = inputs.books.issued_documents()
     for month in months:
         result = compute_month(inputs, month).result
         month_billed: dict[str, Decimal] = defaultdict(Decimal)
@@ -83,7 +83,7 @@ def _actual_mode_check(inputs: Inputs, months: Sequence[Month]) -> None:
 def plan_close(inputs: Inputs, year: int) -> IssuePlan:
     """The true-up invoices and credit notes of ``year`` (pure: ``inputs`` holds the closed months, see
     :func:`load_close`)."""
-    rules, ledger = inputs.rules, inputs.ledger
+    rules, ledger = inputs.rules, inputs.books
     months = closed_months(inputs, year)
     documents = ledger.issued_documents()
     raise_if(credited_months(documents, [str(m) for m in months]))
@@ -169,7 +169,7 @@ def load_close(root: Path, year: int) -> Inputs:
     actual mode, their payroll variables, to recompute each month)."""
     inputs = load_inputs(root)
     months = closed_months(inputs, year)
-    raise_if(credited_months(inputs.ledger.issued_documents(), [str(m) for m in months]))
+    raise_if(credited_months(inputs.books.issued_documents(), [str(m) for m in months]))
     return with_months(inputs, months, payroll=inputs.rules.allocation.billing_mode == "actual")
 
 

@@ -76,7 +76,7 @@ def load_correction(root: Path, month: Month) -> Inputs:
 def plan_correction(inputs: Inputs, month: Month, day: dt.date | None = None) -> IssuePlan:
     """Credit notes and replacement invoices that bring ``month``'s billing to its recomputed allocation
     (pure: ``inputs`` holds the month, see :func:`load_correction`)."""
-    rules, ledger = inputs.rules, inputs.ledger
+    rules, ledger = inputs.rules, inputs.books
     refuse_uninvoiced(inputs, month)
     computed = compute_month(inputs, month)
     result = computed.result

@@ -23,7 +23,7 @@ def plan_credit_note(inputs: Inputs, number: str, reason: str, day: dt.date | No
     """The credit note of invoice ``number``, planned in memory (pure)."""
     rules = inputs.rules
     reason = clean_reason(reason)
-    documents = inputs.ledger.issued_documents()
+    documents = inputs.books.issued_documents()
     prefix = rules.group.invoicing.credit_note_prefix
     doc = find_invoice(documents, number, prefix)
     if day is None:

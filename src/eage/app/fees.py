@@ -13,7 +13,7 @@ from eage.invoicing.issue import IssuePlan
 
 def plan_fees(inputs: Inputs, year: int, day: dt.date | None = None) -> IssuePlan:
     """The fee invoices of ``year`` not issued yet, with their file (pure)."""
-    plan, day = fee_invoices(inputs.rules, inputs.ledger.issued_documents(), year, day)
+    plan, day = fee_invoices(inputs.rules, inputs.books.issued_documents(), year, day)
     if plan.issued:
         add_issued_file(
             plan, inputs, f"generated/{day.year}/{year}-fees", f"Membership fees {year} (rules/fees.yaml)"

@@ -18,6 +18,7 @@ from pathlib import Path
 from eage.errors import InputError
 from eage.ledger.load import Ledger, load_ledger
 from eage.ledger.store import lock_problems, read_includes, relocate_include_errors, tampered
+from eage.ledger.view import LedgerView
 from eage.month import Month
 from eage.payroll.month import needs_earlier_months
 from eage.payroll.params import PayrollRules, load_payroll_rules
@@ -30,7 +31,7 @@ from eage.timesheets import TimesheetLine, read_timesheet, timesheet_path
 class Inputs:
     """One command's inputs (see the module docstring).
 
-    ``included``: the files main.beancount includes (relative to ledger/); ``generated``: the text on disk
+    ``ledger``: the snapshot, read through :attr:`books`; ``included``: the files main.beancount includes (relative to ledger/); ``generated``: the text on disk
     of each generated file of the loaded months (``generated/YYYY/YYYY-MM-*.beancount``), which a re-run
     compares with what it plans; ``generated_names``: every ``generated/YYYY/*.beancount`` on disk, for
     the next free ``…-N`` file name; ``timesheet_months``: the months with a timesheet file.
@@ -46,6 +47,12 @@ class Inputs:
     timesheets: Mapping[Month, list[TimesheetLine]] = field(default_factory=dict)
     variables: Mapping[Month, MonthVariables] = field(default_factory=dict)
     generated: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def books(self) -> LedgerView:
+        """What the planners read of the ledger: the typed view (the :class:`Ledger` itself is for the
+        checks of new entries against the loaded ones)."""
+        return self.ledger
 
     def timesheet(self, month: Month) -> list[TimesheetLine]:
         """The validated lines of a loaded month (:func:`with_months` loaded it)."""

@@ -49,7 +49,7 @@ def execute(ctx: Inputs, plan: IssuePlan, *, dry_run: bool) -> IssuePlan:
         return plan
     validate_plan(ctx, plan, replaced=plan.replaced)
     plan.documents.update(render_invoice_documents(ctx, plan.invoices))
-    documents = ctx.ledger.issued_documents()
+    documents = ctx.books.issued_documents()
     reasons = {d.number: d.reason for d in documents if d.reason is not None}
     for year in sorted({item.invoice.issue_date.year for item in plan.issued}):
         text = documents_csv(

@@ -134,7 +134,7 @@ def _payroll_cost_lines(txns: Sequence[Txn], rel: str) -> list[CostLine]:
 def compute_month(inputs: Inputs, month: Month) -> MonthComputation:
     """Payroll then allocation of ``month`` from the rules, the month's timesheet and payroll variables
     and the ledger's other costs (pure: ``inputs`` holds the month's files, see :func:`with_months`)."""
-    rules, payroll, ledger = inputs.rules, inputs.payroll, inputs.ledger
+    rules, payroll, ledger = inputs.rules, inputs.payroll, inputs.books
     lines = inputs.timesheet(month)
     payslips = compute_payslips(rules, payroll, month, inputs.variables.get(month, MonthVariables()))
     payroll_rel = generated_path(month, "payroll")
@@ -153,7 +153,7 @@ def compute_month(inputs: Inputs, month: Month) -> MonthComputation:
 
 def plan_month(inputs: Inputs, month: Month) -> MonthPlan:
     """Everything the month's run would write, computed in memory from ``inputs`` (the month loaded)."""
-    rules, ledger = inputs.rules, inputs.ledger
+    rules, ledger = inputs.rules, inputs.books
     issue_date = month.last_day
     computed = compute_month(inputs, month)
     result = computed.result
@@ -209,7 +209,7 @@ def month_status(
     """
     month = Month.parse(plan.month)
     included = inputs.included
-    documents = inputs.ledger.issued_documents()
+    documents = inputs.books.issued_documents()
     month_files = [p for p in plan.files if p != "generated/members.beancount"]
     if not existing and not any(p in included for p in month_files):
         later = [d for d in documents if d.kind == "invoice" and d.period > plan.month]

@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 
 from eage.errors import UsageError
+from eage.month import Month
 
 HELP = "budget vs actual statements of a year (consolidated and per member), and Fava budget directives"
 
@@ -51,9 +52,10 @@ def _parse(year_text: str, through_text: str | None) -> tuple[int, int | None]:
     year = int(year_text)
     if through_text is None:
         return year, None
-    match = re.fullmatch(r"(\d{4})-(\d{2})", through_text)
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise UsageError(f"--through {through_text!r} is not YYYY-MM")
-    if int(match.group(1)) != year:
+    try:
+        through = Month.parse(through_text)
+    except ValueError:
+        raise UsageError(f"--through {through_text!r} is not YYYY-MM") from None
+    if through.year != year:
         raise UsageError(f"--through {through_text} is not in {year}")
-    return year, int(match.group(2))
+    return year, through.number
