@@ -10,7 +10,7 @@ test`` runs everything. Slow tests are marked in their files (``@pytest.mark.slo
 :func:`pytest_collection_modifyitems` marks slow the cases of tests/catalogue/*.yaml run in-process
 (``test_catalogue.py::test_bad_input_is_reported_and_nothing_is_written``, ~250 cases at 0.2 s each, each on
 its own copy of the demo) except the first case of each (area, command) pair, so the fast set still checks
-one located message per area and per command. A case is a line of YAML, where no marker can go.
+one located message per area and per command (27 cases). A case is an entry of YAML, where no marker can go.
 
 Snapshots: :func:`snapshot` compares a text with ``tests/snapshots/NAME`` and shows a unified diff when they
 differ; ``pytest --update-snapshots`` rewrites the files instead (then read the diff in git before
