@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from decimal import Decimal
 
 from rich.console import Console
@@ -9,6 +11,7 @@ from rich.table import Table
 
 from eage.allocation.core import FEE, OVERHEAD
 from eage.app.run import MonthPlan
+from eage.errors import Problem
 from eage.invoicing.issue import IssuePlan
 from eage.money import ZERO, fr_eur, fr_hours
 from eage.month import Month
@@ -76,6 +79,12 @@ def print_plan(console: Console, plan: MonthPlan, *, dry_run: bool) -> None:
         console.print(f"{plan.month} was already run with these inputs: nothing changed.")
     else:
         console.print(f"Wrote {len(plan.changed)} files; {len(plan.invoices)} invoices issued.")
+
+
+def print_warnings(problems: Sequence[Problem]) -> None:
+    """Warnings on stderr, one a line (a --json summary on stdout stays parseable)."""
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
 
 
 def print_issue(console: Console, plan: IssuePlan, *, dry_run: bool) -> None:

@@ -4,7 +4,6 @@ fees, true-ups): the next free file name, then check, render and commit an :clas
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable
 
 from eage.app.commit import commit_plan, validate_plan
@@ -44,8 +43,7 @@ def execute(ctx: Inputs, plan: IssuePlan, *, dry_run: bool) -> IssuePlan:
     if dry_run:
         validate_plan(ctx, plan, replaced=plan.replaced)
         raise_if(invoice_xml_problems(ctx, plan.invoices))
-        for problem in placeholder_problems(ctx.root):
-            print(f"warning: {problem}", file=sys.stderr)
+        plan.warnings = placeholder_problems(ctx.root)
         return plan
     validate_plan(ctx, plan, replaced=plan.replaced)
     plan.documents.update(render_invoice_documents(ctx, plan.invoices))

@@ -17,11 +17,11 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-
     from eage.app.close import close_year
-    from eage.cli_output import console, print_issue
+    from eage.cli_output import console, print_issue, print_warnings
 
     plan = close_year(args.root, args.year, dry_run=args.dry_run)
+    print_warnings(plan.warnings)
     if args.json:
         print(json.dumps(plan.summary(), ensure_ascii=False, indent=2))
     else:

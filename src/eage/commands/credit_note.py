@@ -58,11 +58,11 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-
     from eage.app.credit_note import issue_credit_note
-    from eage.cli_output import console, print_issue
+    from eage.cli_output import console, print_issue, print_warnings
 
     plan = issue_credit_note(args.root, args.invoice, args.reason, day=args.date, dry_run=args.dry_run)
+    print_warnings(plan.warnings)
     if args.json:
         print(json.dumps(plan.summary(), ensure_ascii=False, indent=2))
     else:

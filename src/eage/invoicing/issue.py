@@ -26,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from eage.csvsafe import safe_cell
+from eage.errors import Problem
 from eage.invoicing.build import invoice_entries
 from eage.invoicing.model import Invoice, VatInfo
 from eage.invoicing.numbering import parse_number
@@ -72,6 +73,8 @@ class IssuePlan:
     notes: list[str] = field(default_factory=list)  # what the operator should know (English)
     changed: list[Path] = field(default_factory=list)
     status: str = "new"  # "new" | "nothing"
+    # What a dry run found that the real run refuses (placeholder identities), for the command to print.
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def invoices(self) -> list[Invoice]:
