@@ -34,6 +34,7 @@ from eage.bank.receivables import InvoiceStatus, invoice_statuses
 from eage.budget.model import Budget, load_budget
 from eage.budget.statements import Consolidated, consolidated
 from eage.errors import InputError
+from eage.ledger.load import collector_paused
 from eage.ledger.store import read_manifest, tampered
 from eage.ledger.view import ActualFigure, CostLine, LedgerView
 from eage.money import ZERO
@@ -212,14 +213,16 @@ class LedgerState:
         self.ledger = ledger
         self.expenses_root = ledger.settings.name_expenses
         self.income_root = ledger.settings.name_income
-        self.index = build_index(ledger, rules.accounts.revenue, self.expenses_root)
+        with collector_paused():
+            self.index = build_index(ledger, rules.accounts.revenue, self.expenses_root)
         self._memo: dict[tuple[Any, ...], Any] = {}
         self._lock = threading.RLock()  # Fava serves requests from several threads
 
     def _once(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         with self._lock:
             if key not in self._memo:
-                self._memo[key] = compute()
+                with collector_paused():  # see collector_paused: Fava's heap is the whole ledger
+                    self._memo[key] = compute()
             value: T = self._memo[key]
             return value
 

@@ -6,11 +6,13 @@ This module and its siblings are the only code that imports beancount. The core 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import gc
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -188,6 +190,7 @@ class Ledger:
         self._settings: LedgerOptions | None = None
         self._open: frozenset[str] | None = None
         self._names: dict[str, str] | None = None
+        self._files: dict[str, str] = {}
 
     @property
     def root(self) -> Path:
@@ -268,8 +271,17 @@ class Ledger:
     def transactions(self) -> list[Any]:
         return self._txns
 
+    def _file(self, filename: object) -> str:
+        """An entry's file relative to the group's folder; one dictionary look-up per entry (hashing the
+        root Path on every call, as a cache keyed on it does, cost a second on ten years of costs)."""
+        key = filename if isinstance(filename, str) else ""
+        shown = self._files.get(key)
+        if shown is None:
+            shown = self._files[key] = _relative(key or None, self.root)
+        return shown
+
     def _where(self, txn: Any) -> tuple[str, int]:
-        return _relative(txn.meta.get("filename"), self.root), int(txn.meta.get("lineno", 0) or 0)
+        return self._file(txn.meta.get("filename")), int(txn.meta.get("lineno", 0) or 0)
 
     def costs(self, start: dt.date, end: dt.date, prefix: str) -> list[CostLine]:
         """Postings on accounts under ``prefix`` (e.g. "Charges") dated in [start, end), in EUR.
@@ -278,11 +290,12 @@ class Ledger:
         input error at its entry, never a figure added to euros.
         """
         out = []
+        under = prefix + ":"
         for txn in self._txns:
             if not (start <= txn.date < end):
                 continue
             for posting in txn.postings:
-                if not posting.account.startswith(prefix + ":"):
+                if not posting.account.startswith(under):
                     continue
                 units = posting.units
                 if units is None or units.number is None:
@@ -290,7 +303,7 @@ class Ledger:
                 if units.currency != "EUR":
                     raise InputError.at(
                         f"cost in {units.currency}: eage keeps its books in EUR",
-                        file=_relative(txn.meta.get("filename"), self.root),
+                        file=self._file(txn.meta.get("filename")),
                         line=txn.meta.get("lineno"),
                         fix="convert the amount to EUR",
                     )
@@ -303,7 +316,7 @@ class Ledger:
                         employee=_str_or_none(pmeta.get("employee", txn.meta.get("employee"))),
                         service=_str_or_none(pmeta.get("service", txn.meta.get("cost_service"))),
                         kind=_str_or_none(txn.meta.get("kind")),
-                        file=_relative(txn.meta.get("filename"), self.root),
+                        file=self._file(txn.meta.get("filename")),
                         line=int(txn.meta.get("lineno", 0)),
                     )
                 )
@@ -312,7 +325,8 @@ class Ledger:
     def issued_documents(self) -> list[IssuedDocument]:
         """Invoices and credit notes recorded in the ledger, in ledger order (read once, then kept)."""
         if self._documents is None:
-            self._documents = tuple(self._read_documents())
+            with collector_paused():
+                self._documents = tuple(self._read_documents())
         return list(self._documents)
 
     def _read_documents(self) -> list[IssuedDocument]:
@@ -378,37 +392,41 @@ class Ledger:
     def payments(self) -> list[Payment]:
         """Transactions carrying the link of a document other than their own (see :class:`Payment`)."""
         if self._payments is None:
-            out = []
-            for txn in self._txns:
-                links = txn.links
-                if not links:
-                    continue
-                meta = txn.meta
-                own = str(meta["invoice"]) if meta.get("kind") in DOC_KINDS and "invoice" in meta else None
-                others = tuple(sorted(link for link in links if link != own))
-                if not others:
-                    continue
-                file, line = self._where(txn)
-                out.append(
-                    Payment(
-                        date=txn.date,
-                        own=own,
-                        links=others,
-                        postings=tuple(
-                            PaymentPosting(
-                                p.account,
-                                Decimal(p.units.number),
-                                _str_or_none((p.meta or {}).get("invoice")),
-                            )
-                            for p in txn.postings
-                            if p.units is not None and p.units.number is not None
-                        ),
-                        file=file,
-                        line=line,
-                    )
-                )
-            self._payments = tuple(out)
+            with collector_paused():
+                self._payments = self._read_payments()
         return list(self._payments)
+
+    def _read_payments(self) -> tuple[Payment, ...]:
+        out = []
+        for txn in self._txns:
+            links = txn.links
+            if not links:
+                continue
+            meta = txn.meta
+            own = str(meta["invoice"]) if meta.get("kind") in DOC_KINDS and "invoice" in meta else None
+            others = tuple(sorted(link for link in links if link != own))
+            if not others:
+                continue
+            file, line = self._where(txn)
+            out.append(
+                Payment(
+                    date=txn.date,
+                    own=own,
+                    links=others,
+                    postings=tuple(
+                        PaymentPosting(
+                            p.account,
+                            Decimal(p.units.number),
+                            _str_or_none((p.meta or {}).get("invoice")),
+                        )
+                        for p in txn.postings
+                        if p.units is not None and p.units.number is not None
+                    ),
+                    file=file,
+                    line=line,
+                )
+            )
+        return tuple(out)
 
     def postings(self, accept: Callable[[str], bool]) -> list[PostingLine]:
         """Every posting on an account ``accept`` takes (asked once per account), in ledger order."""
@@ -467,6 +485,23 @@ class Ledger:
                 if posting.account == account_prefix or posting.account.startswith(account_prefix + ":"):
                     total += Decimal(posting.units.number)
         return total
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while the read model builds its values, then as it was.
+
+    The values (tens of thousands per load on a ten-year ledger) hold no cycle, but each batch of new
+    objects counts towards the next collection, and in a process that holds the whole ledger (Fava) a full
+    collection walks every entry: with the collector on, building the documents took three times as long.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _as_view(ledger: Ledger) -> LedgerView:
