@@ -255,6 +255,27 @@ def test_the_demo_pmss_values_carry_their_arrete() -> None:
     assert pmss.reference_at(D(2025, 6, 1)) == "arrêté du 19 décembre 2024 (3 925 EUR)"
 
 
+def test_a_contribution_value_with_its_own_reference_is_validated_and_kept(tmp_path: Path) -> None:
+    from eage.payroll.params import ContributionsFile
+
+    text = (DEMO / "rules/payroll/contributions.yaml").read_text(encoding="utf-8")
+    old = "      2026-01-01: {employer: 13.00}\n"
+    dated = '      2026-01-01: {value: {employer: 13.00}, reference: "CSS D242-3 (2026)"}\n'
+    line = text[: text.index(old)].count("\n") + 1
+    path = write(tmp_path / "contributions.yaml", text.replace(old, dated, 1))
+    maladie = load_model(path, ContributionsFile).contributions[0]
+    (case,) = maladie.cases_on(D(2026, 3, 1))
+    assert case.employer == Decimal("13.00")
+    assert maladie.reference_at(D(2026, 3, 1)) == "CSS D242-3 (2026)"
+    assert maladie.reference_at(D(2025, 3, 1)) == maladie.reference
+    bad = write(tmp_path / "bad.yaml", text.replace(old, dated.replace("13.00", "treize"), 1))
+    with pytest.raises(InputError) as caught:
+        load_model(bad, ContributionsFile)
+    assert [(p.line, p.key) for p in caught.value.problems] == [
+        (line, "contributions[0].values.2026-01-01.value.employer")
+    ]
+
+
 def test_a_misspelt_key_of_a_long_form_value_is_located(tmp_path: Path) -> None:
     path = write(
         tmp_path / "p.yaml",

@@ -28,7 +28,17 @@ from pydantic import (
 
 from eage.errors import InputError, Problem, raise_if
 from eage.rules.base import Strict
-from eage.rules.dated import LONG_FORM, SHORT_FORM, Day, NotInForce, in_force
+from eage.rules.dated import (
+    A_RATE,
+    CASE_LIST,
+    EMPLOYER_RATE,
+    LONG_FORM,
+    ONE_CASE,
+    SHORT_FORM,
+    Day,
+    NotInForce,
+    in_force,
+)
 from eage.rules.loader import Flag, Number, load_model
 from eage.rules.parameters import DatedValue, Parameter, Units, entry_form, plain, reference_in
 
@@ -37,7 +47,12 @@ T = TypeVar("T")
 Percent = Annotated[Number, Field(ge=0, le=100)]
 Positive = Annotated[Number, Field(gt=0)]
 #: A rate in percent, or the name of an employer-specific rate given with the payslip input.
-RateValue = Percent | Literal["atmp_rate", "vm_rate"]
+EMPLOYER_RATES = ("atmp_rate", "vm_rate")
+# Tagged, so that a wrong rate gets one message (a number was expected), not one per member of the union.
+RateValue = Annotated[
+    Annotated[Percent, Tag(A_RATE)] | Annotated[Literal["atmp_rate", "vm_rate"], Tag(EMPLOYER_RATE)],
+    Discriminator(lambda value: EMPLOYER_RATE if value in EMPLOYER_RATES else A_RATE),
+]
 BaseKind = Literal["gross", "t1", "t2", "t1_t2", "pmss_4", "csg", "prevoyance_patronale"]
 Profile = Literal["company", "association"]
 
@@ -134,7 +149,10 @@ class RateCase(Strict):
     employer: RateValue | None = None
 
 
-Cases = RateCase | list[RateCase]
+Cases = Annotated[
+    Annotated[RateCase, Tag(ONE_CASE)] | Annotated[list[RateCase], Tag(CASE_LIST)],
+    Discriminator(lambda value: CASE_LIST if isinstance(value, list) else ONE_CASE),
+]
 CasesEntry = Annotated[
     Annotated[Cases, Tag(SHORT_FORM)] | Annotated[DatedValue[Cases], Tag(LONG_FORM)],
     Discriminator(entry_form),

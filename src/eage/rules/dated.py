@@ -80,4 +80,11 @@ LONG_FORM = "long form"
 #: Likewise for a unit: one for the value, or one per field of a composite value.
 ONE_UNIT = "one unit"
 UNIT_PER_FIELD = "unit per field"
-FORM_TAGS = frozenset({SHORT_FORM, LONG_FORM, ONE_UNIT, UNIT_PER_FIELD})
+#: And for the values of a payroll line: one rate case or a list of them, a rate or the employer's.
+ONE_CASE = "one case"
+CASE_LIST = "list of cases"
+A_RATE = "a rate"
+EMPLOYER_RATE = "employer's rate"
+FORM_TAGS = frozenset(
+    {SHORT_FORM, LONG_FORM, ONE_UNIT, UNIT_PER_FIELD, ONE_CASE, CASE_LIST, A_RATE, EMPLOYER_RATE}
+)
