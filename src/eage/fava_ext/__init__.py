@@ -291,7 +291,10 @@ class Eage(FavaExtensionBase):
         still the bytes the manifest locks (a PDF changed on disk since it was issued is refused, not shown)."""
 
         requested = request.args.get("path", "")
-        manifest = self._manifest()
+        # The state's manifest: read once per reload, and the state is built again when manifest.json
+        # changes on disk (its stamp), so a PDF request never parses the whole manifest again.
+        state = self.state()
+        manifest = self._manifest() if state is None else state.manifest()
         path = safe_invoice_path(self.root, requested, manifest)
         if path is None:
             abort(404)
