@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from eage.app.commit import validate_plan
+from eage.app.commit import validate_plan, with_members_file
 from eage.app.documents import invoice_xml_problems
 from eage.app.inputs import Inputs, load_inputs, with_months
 from eage.app.issue import add_issued_file, execute
@@ -185,6 +185,7 @@ def check_correction(root: Path, month: Month, *, day: dt.date | None = None) ->
     inputs = load_correction(root, month)
     correction = plan_correction(inputs, month, day)
     if correction.status != "nothing":
+        with_members_file(inputs.rules, correction)
         validate_plan(inputs, correction, replaced=correction.replaced)
         raise_if(invoice_xml_problems(inputs, correction.invoices))
     return correction

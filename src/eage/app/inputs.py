@@ -24,7 +24,7 @@ from eage.payroll.month import needs_earlier_months
 from eage.payroll.params import PayrollRules, load_payroll_rules
 from eage.payroll.variables import MonthVariables, load_variables
 from eage.rules.bundle import Rules, load_rules
-from eage.timesheets import TimesheetLine, read_timesheet, timesheet_path
+from eage.timesheets import TimesheetLine, read_timesheet
 
 
 @dataclass(frozen=True)
@@ -90,9 +90,11 @@ def inputs_of(root: Path, rules: Rules, payroll: PayrollRules, ledger: Ledger, *
     months: set[Month] = set()
     for path in folder.glob("*.csv") if folder.is_dir() else []:
         try:
-            months.add(Month.parse(path.stem))
+            month = Month.parse(path.stem)
         except ValueError:
             continue  # not a month's timesheet: eage check reports the name
+        if path.exists():  # a dangling link is no timesheet
+            months.add(month)
     return Inputs(root, rules, payroll, ledger, included, names, frozenset(months))
 
 
@@ -134,7 +136,7 @@ def with_months(inputs: Inputs, months: Iterable[Month], *, payroll: bool = True
 
 def has_timesheet(inputs: Inputs, month: Month) -> bool:
     """Whether ``month`` has a timesheet file (as the run that bills it would read)."""
-    return month in inputs.timesheet_months or timesheet_path(inputs.root, str(month)).exists()
+    return month in inputs.timesheet_months
 
 
 def after_commit(inputs: Inputs, ledger: Ledger) -> Inputs:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from eage.app.commit import commit_plan, validate_plan
+from eage.app.commit import commit_plan, validate_plan, with_members_file
 from eage.app.documents import invoice_xml_problems, render_invoice_documents
 from eage.app.inputs import Inputs
 from eage.app.placeholders import placeholder_problems
@@ -40,6 +40,7 @@ def execute(ctx: Inputs, plan: IssuePlan, *, dry_run: bool) -> IssuePlan:
     """
     if plan.status == "nothing":
         return plan
+    with_members_file(ctx.rules, plan)
     if dry_run:
         validate_plan(ctx, plan, replaced=plan.replaced)
         raise_if(invoice_xml_problems(ctx, plan.invoices))

@@ -19,7 +19,13 @@ from pathlib import Path
 
 from eage.allocation.core import FEE, OVERHEAD, AllocationResult, allocate
 from eage.allocation.rules import allocation_rules
-from eage.app.commit import commit_plan, members_file, unopened_rule_accounts, validate_plan
+from eage.app.commit import (
+    MEMBERS_FILE,
+    commit_plan,
+    members_file,
+    unopened_rule_accounts,
+    validate_plan,
+)
 from eage.app.documents import (
     Progress,
     invoice_xml_problems,
@@ -210,7 +216,7 @@ def month_status(
     month = Month.parse(plan.month)
     included = inputs.included
     documents = inputs.books.issued_documents()
-    month_files = [p for p in plan.files if p != "generated/members.beancount"]
+    month_files = [p for p in plan.files if p != MEMBERS_FILE]
     if not existing and not any(p in included for p in month_files):
         later = [d for d in documents if d.kind == "invoice" and d.period > plan.month]
         if later:
