@@ -55,7 +55,9 @@ PAGES = (
     ("budget", "Budget"),
 )
 INVOICE_DIR = "reports/invoices"
-#: Set to 1 to compute every page's figures at each reload rather than at the first view.
+#: When every page's figures are computed after a reload: "1" in after_load_file itself (a longer reload),
+#: "0" at the first view of each page, otherwise (the default) in a background thread started by
+#: after_load_file, so that neither the reload nor the first views wait for them.
 PRECOMPUTE = "EAGE_FAVA_PRECOMPUTE"
 #: Rows of a long table shown by default (the page links to all of them).
 ROW_LIMIT = 1000
@@ -85,17 +87,26 @@ class Eage(FavaExtensionBase):
     def after_load_file(self) -> None:
         """Fava reloaded the ledger: the derived state of the old entries is dropped, a new one built.
 
-        The new state walks the entries once here; what only some pages need (the hash of every locked
-        file, the costs of every month, receivables) is computed by the first page that asks, then kept.
-        With ``EAGE_FAVA_PRECOMPUTE=1`` in the environment all of it is computed here instead: every
-        reload takes longer, every first page view is fast.
+        The new state walks the entries once here. What the pages show without a time filter (the hash
+        of every locked file, the costs and check of every month, receivables, the budget) is then computed
+        once, in a background thread by default: a page asking for a figure the thread is computing waits
+        for that computation (the state's lock), never computes it twice. ``EAGE_FAVA_PRECOMPUTE=1``
+        computes it here instead (every reload takes longer), ``EAGE_FAVA_PRECOMPUTE=0`` at each page's
+        first view.
         """
         with self._lock:
             self._state = None
             self._state = self._build_state(input_stamp(self.root))
             state = self._state
-        if state is not None and os.environ.get(PRECOMPUTE) == "1":
+        if state is None:
+            return
+        mode = os.environ.get(PRECOMPUTE, "")
+        if mode == "1":
             reports.precompute(state, dt.date.today())
+        elif mode != "0":
+            threading.Thread(
+                target=_precompute_quietly, args=(state,), name="eage-precompute", daemon=True
+            ).start()
 
     def _build_state(self, stamp: Stamp) -> LedgerState | None:
         rules = self._load_rules(stamp)
@@ -309,6 +320,14 @@ class Eage(FavaExtensionBase):
         response = Response(data, mimetype="application/pdf")
         response.headers["Content-Disposition"] = f"inline; filename={quote(path.name)}"
         return response
+
+
+def _precompute_quietly(state: LedgerState) -> None:
+    """:func:`reports.precompute` in the background. A figure that fails here is not kept (the state keeps
+    only what was computed), so the page that shows it computes it again and reports the failure itself;
+    and a state replaced by a newer reload, or a group folder removed meanwhile, only ends the thread."""
+    with contextlib.suppress(Exception):
+        reports.precompute(state, dt.date.today())
 
 
 def error_rows(errors: Iterable[Any], root: Path) -> list[ErrorRow]:
