@@ -489,3 +489,31 @@ def test_precompute_at_reload(demo: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert len(calls) == 1
     assert "✓ Tous les fichiers générés sont conformes au manifeste." in own.page("controles", "")
     assert len(calls) == 1
+
+
+def test_by_default_the_figures_are_computed_in_the_background_once(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No EAGE_FAVA_PRECOMPUTE: after_load_file starts a thread that computes the figures; the pages then
+    compute nothing again (a page asking meanwhile waits for the thread's computation)."""
+    import threading
+
+    import eage.fava_ext.state as state_module
+
+    calls: list[int] = []
+    real_tampered = getattr(state_module, "tampered")  # noqa: B009
+
+    def counting_tampered(*args: Any) -> Any:
+        calls.append(1)
+        return real_tampered(*args)
+
+    monkeypatch.setattr(state_module, "tampered", counting_tampered)
+    monkeypatch.delenv("EAGE_FAVA_PRECOMPUTE", raising=False)
+    own = Client(demo)
+    for thread in threading.enumerate():
+        if thread.name == "eage-precompute":
+            thread.join(timeout=60)
+    assert len(calls) == 1
+    assert "✓ Tous les fichiers générés sont conformes au manifeste." in own.page("controles", "")
+    own.page("factures", "")
+    assert len(calls) == 1
