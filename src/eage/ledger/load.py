@@ -1,7 +1,11 @@
 """Loading the ledger once per command, and reading what the core needs from it as plain values.
 
-This module and its siblings are the only code that imports beancount. The core receives
-:class:`CostLine` and :class:`IssuedDocument` values, never Beancount's types.
+The one loader (:func:`load_ledger`; the FEC and Fava go through it or its :class:`Ledger`), and the one
+implementation of the read model :class:`eage.ledger.view.LedgerView`: cost lines (EUR checked), issued
+documents, payments, postings, accounts and options, each built once per load. This package and the
+plugin are the only code that imports beancount; the core receives the view's values, never Beancount's
+types. :func:`validate_additions` checks a plan's new files against the loaded entries, the eage plugin
+included, before anything is written.
 """
 
 from __future__ import annotations
