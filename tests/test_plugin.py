@@ -650,3 +650,23 @@ def test_new_entries_that_break_an_invariant_are_refused_before_commit(demo_rule
 def next_number(ledger: Any) -> str:
     numbers = [d.number for d in ledger.issued_documents() if d.number.startswith("FAC-2026-")]
     return f"FAC-2026-{max(int(n[-4:]) for n in numbers) + 1:04d}"
+
+
+@pytest.mark.slow
+def test_eage_check_accepts_the_bare_line_and_flags_a_string_that_differs_from_the_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from eage.cli import main
+
+    root = copy_demo(tmp_path / "group")
+    assert main(["check", "--root", str(root)]) == 0  # the bare line: the plugin reads the rules
+    main_file = root / "ledger" / "main.beancount"
+    text = main_file.read_text(encoding="utf-8")
+    main_file.write_text(
+        text.replace(BARE, "plugin \"eage.plugins.invariants\" \"{'billing_mode': 'actual'}\"\n"),
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    main(["check", "--root", str(root)])
+    captured = capsys.readouterr()
+    assert "differs from rules/allocation.yaml" in captured.out + captured.err
