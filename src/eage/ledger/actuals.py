@@ -19,15 +19,30 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from beancount.core import data
 
 from eage.errors import InputError
-from eage.ledger.load import Ledger, _relative
+from eage.ledger.paths import relative as _relative
 from eage.ledger.view import ActualFigure, BilledFigure
 
 __all__ = ["ActualFigure", "BilledFigure", "account_month_totals", "billed_by_member", "class_totals"]
+
+
+class Ledger(Protocol):
+    """What these functions read of a loaded ledger (:class:`eage.ledger.load.Ledger`), declared rather
+    than imported: the loader calls them (``Ledger.actual_figures``) without an import circle."""
+
+    entries: list[Any]
+    options: dict[str, Any]
+
+    @property
+    def root(self) -> Path: ...
+
+    def transactions(self) -> list[Any]: ...
+
 
 SECTIONS = ("fonctionnement", "projets")
 OVERHEAD = "overhead"

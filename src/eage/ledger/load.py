@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import gc
 import os
 import re
@@ -27,6 +26,7 @@ from beancount.ops import validation
 from beancount.parser import booking, parser
 
 from eage.errors import InputError, Problem
+from eage.ledger.paths import relative as _relative
 from eage.ledger.view import (
     DOC_KINDS,
     ActualFigure,
@@ -51,22 +51,6 @@ __all__ = [
 ]
 
 os.environ.setdefault("BEANCOUNT_DISABLE_LOAD_CACHE", "1")
-
-
-def _relative(filename: str | None, root: Path) -> str:
-    if not filename:
-        return "?"
-    return _relative_cached(filename, root)
-
-
-@functools.lru_cache(maxsize=4096)
-def _relative_cached(filename: str, root: Path) -> str:
-    # Cached: every entry of a file shares its filename, and resolving a path costs system calls
-    # (tens of thousands of entries per command on a ten-year ledger).
-    try:
-        return str(Path(filename).resolve().relative_to(root.resolve()))
-    except ValueError:
-        return filename
 
 
 def format_errors(errors: Iterable[Any], root: Path) -> list[Problem]:
