@@ -1,7 +1,6 @@
 """The layers of src/eage, read from the imports themselves (``ast``, nothing is imported).
 
-- no import circle among eage's modules (a function-level import counts: it is a dependency too; the
-  circles already known are listed and expected to fail until they are broken);
+- no import circle among eage's modules (a function-level import counts: it is a dependency too);
 - ``eage.commands.*`` only parse, call the application layer and print: of eage they import the app
   layer, errors, output, money and months (and each other, for shared argument parsers);
 - the functional core never imports the application layer or the command line;
@@ -117,16 +116,7 @@ def _cycles() -> list[list[str]]:
     return found
 
 
-#: Circles known when this test was written, outside the app layer and the commands: reported, to break.
-KNOWN_CYCLES = [["eage.ledger.actuals", "eage.ledger.load"]]
-
-
 def test_there_is_no_import_circle() -> None:
-    assert [c for c in _cycles() if c not in KNOWN_CYCLES] == []
-
-
-@pytest.mark.xfail(reason=f"known circles: {KNOWN_CYCLES}", strict=False)
-def test_the_known_circles_are_broken() -> None:
     assert _cycles() == []
 
 
