@@ -4,7 +4,7 @@
 in a few hundred milliseconds: the law copied from the repository's ``rules/``, fictitious members and
 staff drawn from the seed, the group's running costs, and timesheets for ``months`` months from January
 2025. **No month is run**: the test runs the months it needs through the ``eage`` command, so the group
-never depends on eage's internals (``generate.run_history`` drives the batch module directly).
+never depends on eage's internals (``generate.run_history`` calls eage's planners directly).
 
 The helpers below read what a test asserts on: the ``--json`` summary of ``eage run``, the billable hours
 of a timesheet, and the invoice lines posted in the ledger.
