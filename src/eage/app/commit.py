@@ -10,17 +10,17 @@ rules/members.yaml, so that a member added there can be billed at once.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 from eage.app.inputs import Inputs
 from eage.errors import InputError, Problem
-from eage.ledger.load import Ledger, validate_additions
+from eage.ledger.load import validate_additions
 from eage.ledger.model import Entry, GeneratedFile, Open, meta
 from eage.ledger.render import render_file
 from eage.ledger.store import commit_generated
+from eage.ledger.view import LedgerView
 from eage.payroll.params import PayrollRules
 from eage.rules.bundle import Rules
 
@@ -42,7 +42,7 @@ def members_file(rules: Rules) -> GeneratedFile:
     return GeneratedFile(MEMBERS_FILE, "Member receivable accounts (rules/members.yaml)", tuple(entries))
 
 
-def unopened_rule_accounts(rules: Rules, payroll: PayrollRules | None, ledger: Ledger) -> list[Problem]:
+def unopened_rule_accounts(rules: Rules, payroll: PayrollRules | None, ledger: LedgerView) -> list[Problem]:
     """Accounts the rules post to that the ledger does not open, named in their rules file.
 
     Checked before the new entries: Beancount would otherwise blame a generated file never written.
@@ -107,16 +107,7 @@ def validate_plan(ctx: Inputs, plan: WritePlan, *, replaced: Sequence[str] = ())
     new_texts = {p: t for p, t in plan.files.items() if p not in ctx.included or p in replaced}
     ledger = ctx.ledger
     if replaced:
-        # Beancount's filenames are absolute; --root may be relative ("."): compare absolute, resolved paths.
-        gone = {os.path.realpath(ctx.root / "ledger" / p) for p in replaced}
-        names = {str(e.meta.get("filename")) for e in ledger.entries if getattr(e, "meta", None) is not None}
-        dropped = {name for name in names if os.path.realpath(name) in gone}
-        kept = [
-            e
-            for e in ledger.entries
-            if getattr(e, "meta", None) is None or str(e.meta.get("filename")) not in dropped
-        ]
-        ledger = Ledger(ctx.root, kept, ledger.options)
+        ledger = ledger.without_files(ctx.root / "ledger" / p for p in replaced)
     problems = validate_additions(ledger, new_texts)
     if problems:
         raise InputError(problems)

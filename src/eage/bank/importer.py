@@ -15,19 +15,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from beancount.core import data
 
 from eage.bank.config import BANK_RULES, BankConfig
 from eage.bank.matching import Accounts, Match, Payers, match_lines
 from eage.bank.reader import Statement
 from eage.bank.receivables import invoice_statuses
 from eage.errors import InputError, Problem
-from eage.ledger.load import Ledger
 from eage.ledger.model import GeneratedFile
 from eage.ledger.render import HEADER, render_entry, render_file
 from eage.ledger.store import sha256
+from eage.ledger.view import LedgerView
 from eage.rules.bundle import Rules
 
 
@@ -57,7 +54,7 @@ def bank_file(month: str) -> str:
 
 
 def match_statement(
-    rules: Rules, bank_rules: BankConfig, statement: Statement, ledger: Ledger, shown: str
+    rules: Rules, bank_rules: BankConfig, statement: Statement, ledger: LedgerView, shown: str
 ) -> ImportResult:
     """The statement's lines not booked yet, each matched (to invoices, a debit rule, or the suspense
     account); refused when a line is dated outside an account it posts to."""
@@ -80,7 +77,9 @@ def match_statement(
     )
     result = ImportResult(statement, matches, already=len(statement.lines) - len(fresh))
     if matches:
-        raise_problems(_dates_outside_accounts(matches, ledger.entries, shown, bank_rules.layout.date_format))
+        raise_problems(
+            _dates_outside_accounts(matches, ledger.account_dates(), shown, bank_rules.layout.date_format)
+        )
     return result
 
 
@@ -166,21 +165,17 @@ def _on_statement(problem: Problem, spans: dict[str, list[tuple[int, int, Match]
 
 
 def _dates_outside_accounts(
-    matches: Iterable[Match], entries: Iterable[Any], shown: str, date_format: str
+    matches: Iterable[Match],
+    account_dates: Mapping[str, tuple[dt.date | None, dt.date | None]],
+    shown: str,
+    date_format: str,
 ) -> list[Problem]:
     """Lines dated before an account they post to was opened (or after it was closed)."""
-    opened: dict[str, dt.date] = {}
-    closed: dict[str, dt.date] = {}
-    for entry in entries:
-        if isinstance(entry, data.Open):
-            opened[entry.account] = min(entry.date, opened.get(entry.account, entry.date))
-        elif isinstance(entry, data.Close):
-            closed[entry.account] = entry.date
     problems = []
     for match in matches:
         date = match.line.date
         for account in dict.fromkeys(p.account for p in match.txn.postings):
-            start, end = opened.get(account), closed.get(account)
+            start, end = account_dates.get(account, (None, None))
             if start is not None and date < start:
                 why = f"dated {date}, before the account {account} was opened ({start})"
             elif end is not None and date >= end:
