@@ -1,11 +1,11 @@
 """The monthly run on small synthetic groups (tests/groups.py), through the ``eage`` command.
 
-What the month must hold, whatever the group: ``eage check`` is clean on a fresh group; what is billed
-equals the cost, pool by pool, to the cent; each member's share of a pool is within one cent of its
-pro-rata value (hours of the member / billable hours of the pool); a second run of the month adds
-nothing; the same inputs give the same bytes. One group is run for real (PDFs and all) once per test process (``small_group_january``);
-the property over random groups uses ``--dry-run``, which plans and validates everything but renders and
-writes nothing.
+What the month must hold, whatever the group: what is billed equals the cost, pool by pool, to the cent;
+each member's share of a pool is within one cent of its pro-rata value (hours of the member / billable
+hours of the pool); a second run of the month adds nothing; the same inputs give the same bytes. One group
+is run for real (PDFs and all) once per test process (``small_group_january``); the property over random
+groups uses ``--dry-run``, which plans and validates everything but renders and writes nothing. ``eage
+check`` on a small group: test_small_group_check.py.
 """
 
 from __future__ import annotations
@@ -44,13 +44,6 @@ def exact_shares(
             )
             exact[(member, pool["service"])] = cost * member_hours / pool_hours
     return exact
-
-
-def test_a_fresh_group_checks_clean(small_group_root: Path) -> None:
-    outcome = run_eage(["check", "--root", str(small_group_root)])
-    assert outcome.code == 0, outcome.out + outcome.err
-    assert "OK: no problem found" in outcome.out
-    assert "3 invoice(s), Factur-X XML validated" in outcome.out
 
 
 def test_billed_equals_cost_for_each_pool(small_group_january: tuple[Path, dict[str, Any]]) -> None:
