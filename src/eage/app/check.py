@@ -122,11 +122,12 @@ PLUGIN = "eage.plugins.invariants"
 
 
 def plugin_config_problems(root: Path, ledger: Ledger, rules: Rules) -> list[Problem]:
-    """The eage plugin's configuration in main.beancount must say what rules/allocation.yaml says (the
-    plugin reads no file, so the billing mode and the excluded accounts are repeated there)."""
+    """A configuration string given to the eage plugin in main.beancount must say what
+    rules/allocation.yaml says (the billing mode, the excluded accounts); a bare plugin line reads the
+    rules file itself, so it never differs."""
     from eage.plugins.invariants import Config, parse_config
 
-    configs = [config for name, config in ledger.options.get("plugin", []) if name == PLUGIN]
+    configs = [config for name, config in ledger.settings.plugins if name == PLUGIN]
     main_rel = "ledger/main.beancount"
     if not configs:
         return []  # without the plugin, bean-check and Fava do not see eage's invariants: allowed
