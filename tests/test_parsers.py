@@ -152,6 +152,8 @@ def test_a_plain_yaml_number_reads_back_exactly(
 @settings(max_examples=80, deadline=None)
 @given(near_text.filter(lambda t: t.strip() == t and t != ""))
 @example("1_000")
+@example("010")
+@example("00.5")
 @example("0x1F")
 @example("1:30")
 @example(".5")
@@ -163,8 +165,14 @@ def test_a_yaml_number_not_written_plainly_is_refused(
     tmp_path_factory: pytest.TempPathFactory, text: str
 ) -> None:
     folder = tmp_path_factory.mktemp("loose")
-    if NUMBER.fullmatch(text):
+    if NUMBER.fullmatch(text) and not re.fullmatch(r"-?0[0-9]+", text):
         assert _load(folder, text) == Decimal(text)
+        return
+    if NUMBER.fullmatch(text) and "." not in text:
+        # A leading zero: YAML 1.1 reads 010 as octal (8), so it is refused unquoted; quoted, it is 10.
+        assert _load(folder, f'"{text}"') == Decimal(text)
+        with pytest.raises(InputError, match="not a plain number"):
+            _load(folder, text)
         return
     for scalar in (text, f'"{text}"'):
         try:

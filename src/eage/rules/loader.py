@@ -169,6 +169,8 @@ def _refuse_duplicate_keys(node: yaml.Node | None, path: Path) -> None:
 #: also reads ``1_000``, ``0x1F``, ``0o17``, ``1:30`` (sexagesimal: 90), ``.5``, ``1.0e3`` and ``.inf`` as
 #: numbers: a silent misreading of an amount or a number of hours, hence refused.
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+#: An integer with a leading zero: YAML 1.1 reads ``010`` as octal (8).
+_OCTAL = re.compile(r"-?0[0-9]+")
 
 
 def plain_number(value: object) -> object:
@@ -276,7 +278,9 @@ def _loose_scalars(node: yaml.Node | None, path: Path) -> list[Problem]:
         value, tag = scalar.value, scalar.tag
         if tag == _TAG + "timestamp" and not DAY_PATTERN.fullmatch(value):
             bad(loc, scalar, f"{value!r} is not a day", "write the date as YYYY-MM-DD, without a time")
-        elif tag in (_TAG + "int", _TAG + "float") and not _NUMBER.fullmatch(value):
+        elif tag in (_TAG + "int", _TAG + "float") and (
+            not _NUMBER.fullmatch(value) or (tag == _TAG + "int" and _OCTAL.fullmatch(value))
+        ):
             bad(
                 loc,
                 scalar,
