@@ -317,3 +317,15 @@ def test_init_fills_an_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert sorted(p.name for p in tmp_path.iterdir()) == ["vide"]
     capsys.readouterr()
     assert main(["check", "--root", str(target)]) == 0
+
+
+@pytest.mark.slow
+def test_a_file_under_rules_that_eage_does_not_read_is_a_warning(
+    demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A misspelt copy would otherwise be ignored without a word: its rules would not apply.
+    (demo / "rules" / "fess.yaml").write_bytes((demo / "rules" / "fees.yaml").read_bytes())
+    assert main(["check", "--root", str(demo)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: rules/fess.yaml: eage does not read this file" in out
+    assert out.rstrip().endswith("OK: no problem found; 1 warning(s)")

@@ -373,7 +373,7 @@ def test_a_ratio_above_one_is_refused_with_its_line(tmp_path: Path) -> None:
 def test_the_demo_employer_rates_are_in_percent() -> None:
     employer = load_model(DEMO / "rules/group.yaml", Group).employer
     assert employer.atmp.at(D(2026, 1, 31)) == Decimal("2.08")
-    assert employer.atmp_rate == {D(2025, 1, 1): Decimal("0.0208"), D(2026, 1, 1): Decimal("0.0208")}
+    assert employer.atmp.ratios() == {D(2025, 1, 1): Decimal("0.0208"), D(2026, 1, 1): Decimal("0.0208")}
     assert employer.vm.at(D(2026, 1, 31), default=Decimal(0)) == 0
     assert employer.pas_default_rate == 0
 

@@ -62,7 +62,7 @@ def collect(root: Path) -> Report:
     from eage.ledger.load import load_ledger
     from eage.ledger.store import lock_problems, relocate_include_errors
     from eage.payroll.params import load_payroll_rules
-    from eage.rules.bundle import load_rules
+    from eage.rules.bundle import load_rules, unknown_files
 
     report = Report()
     rules = None
@@ -106,7 +106,7 @@ def collect(root: Path) -> Report:
     blocked = not ledger_ok or lock or unopened
     if rules is not None and payroll is not None and ledger is not None and not blocked:
         _build_next_month(root, rules, payroll, ledger, report)
-    report.warnings = placeholder_problems(root)
+    report.warnings = placeholder_problems(root) + unknown_files(root, rules.group if rules else None)
     seen: set[str] = set()
     unique = []
     for problem in relocate_include_errors(report.problems):
@@ -147,14 +147,13 @@ def plugin_config_problems(root: Path, ledger: Ledger, rules: Rules) -> list[Pro
         wanted.excluded_accounts,
     ):
         return []  # an unreadable configuration is reported by the plugin itself
-    said = f"{{'billing_mode': {wanted.billing_mode!r}, 'excluded_accounts': {list(wanted.excluded_accounts)!r}}}"
     return [
         Problem(
             f"the eage plugin's configuration ({parsed.billing_mode}, {len(parsed.excluded_accounts)} excluded "
             "account(s)) differs from rules/allocation.yaml",
             file=main_rel,
             line=line,
-            fix=f'write plugin "{PLUGIN}" "{said}"',
+            fix=f'write the bare line plugin "{PLUGIN}": the plugin then reads rules/allocation.yaml itself',
         )
     ]
 

@@ -27,18 +27,17 @@ def group_defaults(root: Path, month: dt.date) -> tuple[str, int, Decimal, Decim
     path = root / "rules" / "group.yaml"
     if not path.exists():
         return DEFAULT_PROFILE, DEFAULT_HEADCOUNT, DEFAULT_ATMP_PERCENT, DEFAULT_VM_PERCENT
-    from eage.rules.dated import NotInForce, in_force
+    from eage.rules.dated import NotInForce
     from eage.rules.loader import load_model
     from eage.rules.models import Group
 
     employer = load_model(path, Group).employer
-    hundred = Decimal(100)
     try:
-        atmp = in_force(employer.atmp_rate, month) * hundred
+        atmp = employer.atmp.at(month)
     except NotInForce:
         atmp = DEFAULT_ATMP_PERCENT
     try:
-        vm = in_force(employer.vm_rate, month) * hundred
+        vm = employer.vm.at(month)
     except NotInForce:
         vm = DEFAULT_VM_PERCENT
     return employer.profile, employer.headcount, atmp, vm

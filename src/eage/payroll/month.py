@@ -43,12 +43,12 @@ def compute_payslips(
             continue
         try:
             gross = emp.gross_on(last)
-            atmp = in_force(employer.atmp_rate, last)
+            atmp = employer.atmp.at(last)
         except NotInForce as exc:
             raise InputError.at(
                 f"{exc}", file="rules/staff.yaml", key=f"{emp.id}.gross_salary", fix="add a dated value"
             ) from None
-        vm = in_force(employer.vm_rate, last) if employer.vm_rate and min(employer.vm_rate) <= last else ZERO
+        vm = employer.vm.at(last, default=ZERO)
         pas = (
             in_force(emp.pas_rate, last)
             if emp.pas_rate and min(emp.pas_rate) <= last
@@ -69,8 +69,8 @@ def compute_payslips(
                 pas_rate=pas,
                 employer_profile=employer.profile,
                 headcount=employer.headcount,
-                atmp_rate=atmp * 100,
-                vm_rate=vm * 100,
+                atmp_rate=atmp,
+                vm_rate=vm,
                 contract_kind=contract.kind,
             ),
         )

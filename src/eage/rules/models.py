@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from eage.ledger.view import receivable_account
 from eage.rules.base import Strict
 from eage.rules.dated import Day, in_force
 from eage.rules.loader import Flag, Number
@@ -100,17 +101,6 @@ class Employer(Strict):
     vm: Annotated[Rates, Field(alias="vm_rate", default_factory=Rates.empty)]
     #: The withholding rate of an employee without one, in percent.
     pas_default_rate: RateInPercent = Decimal(0)
-
-    # AT/MP and versement mobilité as ratios, for the callers that still multiply them by 100
-    # (eage.app.payslip, eage.payroll.month.compute_payslips): to be removed once they read ``atmp`` and
-    # ``vm``, in percent.
-    @property
-    def atmp_rate(self) -> dict[dt.date, Decimal]:
-        return self.atmp.ratios()
-
-    @property
-    def vm_rate(self) -> dict[dt.date, Decimal]:
-        return self.vm.ratios()
 
 
 class Invoicing(Strict):
@@ -310,7 +300,8 @@ class Accounts(Strict):
     suspense: str
 
     def receivable(self, member_id: str) -> str:
-        return f"{self.receivable_parent}:411-{member_id}"
+        """The member's receivable account, named by the one builder (:func:`receivable_account`)."""
+        return receivable_account(self.receivable_parent, member_id)
 
 
 class VatRegime(Strict):
