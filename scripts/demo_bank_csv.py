@@ -22,6 +22,7 @@ from pathlib import Path
 
 from eage.bank.reader import normalize
 from eage.ledger.load import load_ledger
+from eage.month import Month
 from eage.rules.bundle import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +87,8 @@ def write(root: Path, through: dt.date) -> Path:
                 owed[(txn.date.strftime("%Y-%m"), suffix)] -= Decimal(posting.units.number)
     for (month, suffix), amount in sorted(owed.items()):
         label, day = PAYROLL[suffix]
-        year, mon = int(month[:4]), int(month[5:])
+        parsed = Month.parse(month)
+        year, mon = parsed.year, parsed.number
         if day == 0:
             when = (dt.date(year + mon // 12, mon % 12 + 1, 1)) - dt.timedelta(days=1)
         else:

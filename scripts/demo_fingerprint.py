@@ -20,6 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from eage.month import Month
+
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ("rules", "ledger", "reports")
 
@@ -44,7 +46,8 @@ def main() -> int:
     )
     parser.add_argument("--out", type=Path, help="write the lines to FILE rather than to standard output")
     args = parser.parse_args()
-    year, last = args.through[:4], int(args.through[5:7])
+    through = Month.parse(args.through)
+    year, last = str(through.year), through.number
     env = {**os.environ, "BEANCOUNT_DISABLE_LOAD_CACHE": "1"}
     with tempfile.TemporaryDirectory(prefix="eage-fingerprint-") as scratch:
         group = Path(scratch) / "group"

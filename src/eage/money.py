@@ -100,4 +100,7 @@ MONTHS_FR = (
 
 def fr_month(month: str) -> str:
     """``"2026-11"`` -> ``"novembre 2026"``."""
-    return f"{MONTHS_FR[int(month[5:7]) - 1]} {month[:4]}"
+    from eage.month import Month  # here: money is imported by month's users, not the reverse
+
+    parsed = Month.parse(month)
+    return f"{MONTHS_FR[parsed.number - 1]} {parsed.year}"

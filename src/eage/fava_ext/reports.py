@@ -10,7 +10,6 @@ outside the period on screen.
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import datetime as dt
 from collections import defaultdict
@@ -25,6 +24,7 @@ from eage.errors import InputError
 from eage.fava_ext.state import BilledLine, Document, ErrorRow, LedgerState, fee_and_total, month_of
 from eage.ledger.view import LedgerView
 from eage.money import ZERO, fr_month
+from eage.month import Month
 
 # Payroll liabilities checked for settlement, by the PCG number that leads the account's last component.
 PAYROLL_LIABILITIES = ("421", "431", "437", "4421")
@@ -485,7 +485,8 @@ def budget(state: LedgerState, begin: dt.date | None, end: dt.date | None) -> Bu
             end = min(end, dt.date(last_day_.year + 1, 1, 1))
     invoiced = state.index.last_invoiced
     if invoiced is not None:
-        default_year, default_through = int(invoiced[:4]), int(invoiced[5:7])
+        last = Month.parse(invoiced)
+        default_year, default_through = last.year, last.number
     else:
         default_year = (dates[1] if dates is not None else dt.date.today()).year
         default_through = 12
@@ -521,5 +522,4 @@ def precompute(state: LedgerState, as_of: dt.date) -> None:
 
 
 def last_day(month: str) -> dt.date:
-    year, mon = int(month[:4]), int(month[5:7])
-    return dt.date(year, mon, calendar.monthrange(year, mon)[1])
+    return Month.parse(month).last_day

@@ -27,6 +27,7 @@ from beancount.core import data
 from eage.errors import InputError
 from eage.ledger.paths import relative as _relative
 from eage.ledger.view import ActualFigure, BilledFigure
+from eage.month import Month
 
 __all__ = ["ActualFigure", "BilledFigure", "account_month_totals", "billed_by_member", "class_totals"]
 
@@ -195,11 +196,18 @@ def query_class_totals(ledger: Ledger, year: int, through: int) -> tuple[Decimal
 def last_invoiced_month(ledger: Ledger, year: int) -> int | None:
     """The latest month of ``year`` with a member invoice: the default end of the statements' period."""
     months = [
-        int(str(t.meta["period"])[5:7])
+        month.number
         for t in ledger.transactions()
-        if isinstance(t, data.Transaction)
-        and t.meta.get("kind") == "invoice"
-        and str(t.meta.get("period", "")).startswith(f"{year}-")
-        and len(str(t.meta.get("period", ""))) == 7
+        if isinstance(t, data.Transaction) and t.meta.get("kind") == "invoice"
+        for month in _month_of(t.meta.get("period"))
+        if month.year == year
     ]
     return max(months) if months else None
+
+
+def _month_of(period: object) -> list[Month]:
+    """The monthly invoice's period as a Month, or nothing (a fee's period is a year)."""
+    try:
+        return [Month.parse(str(period))]
+    except ValueError:
+        return []

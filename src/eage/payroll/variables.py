@@ -12,7 +12,6 @@ amounts and hours are bounded, and an absence cannot be longer than the employee
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Annotated
 from pydantic import Field
 
 from eage.errors import InputError, Problem, raise_if
+from eage.month import Month
 from eage.rules.base import Strict
 from eage.rules.dated import NotInForce, in_force
 from eage.rules.loader import Located, Number, load_located, load_model
@@ -116,8 +116,8 @@ def _absence_problems(
 
     try:
         params = load_model(root / "rules" / "payroll" / PARAMETERS_FILE, ParametersFile)
-        duree = in_force(params.duree_legale.values, dt.date(int(month[:4]), int(month[5:7]), 1))
-    except (InputError, NotInForce):
+        duree = in_force(params.duree_legale.values, Month.parse(month).first_day)
+    except (InputError, NotInForce, ValueError):
         return []  # reported by the payroll rules' own loader, or by the payslip of that month
     weekly = staff.by_id()[emp].contract.weekly_hours
     month_hours = (weekly * duree.weeks_per_year / duree.months_per_year).quantize(Decimal("0.01"))
