@@ -46,3 +46,20 @@ def test_in_process_jobs_run_when_read_in_order_and_once(monkeypatch: pytest.Mon
         assert [p.result() for p in pending] == [1, 4, 9]
         assert pending[1].result() == 4
     assert calls == [1, 2, 3]
+
+
+def test_workers_start_at_once_and_collect_garbage_between_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers are spawned with the pool (they warm up while the caller goes on); in a worker the
+    automatic collector is off during a job, what the warm-up built is frozen, and each job's garbage is
+    collected when it ends."""
+    import gc
+
+    monkeypatch.setenv("EAGE_RENDER_WORKERS", "2")
+    with RenderPool(2) as pool:
+        assert pool.workers == 2
+        executor = pool._executor  # what the pool spawned, before any job
+        assert executor is not None and len(executor._processes) == 2
+        assert pool.submit(gc.isenabled).result() is False
+        assert pool.submit(gc.get_freeze_count).result() > 0
+        assert pool.submit(sorted, [3, 1, 2]).result() == [1, 2, 3]
+    assert gc.isenabled()  # the calling process is untouched

@@ -1,4 +1,8 @@
-"""Human output of the commands (rich tables). English for the operator; amounts in French format."""
+"""Human output of the commands (rich tables). English for the operator; amounts in French format.
+
+A month's tables are drawn by :func:`_fast_table`, in rich's default table style, line by line: rich's
+``Table`` measured and laid out each of the month's 1 500 cells one by one (1.7 s for 300 members).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ import sys
 from collections.abc import Sequence
 from decimal import Decimal
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from eage.allocation.core import FEE, OVERHEAD
 from eage.app.run import MonthPlan
@@ -23,45 +29,138 @@ def console(*, stderr: bool = False) -> Console:
     return out if out.is_terminal else Console(stderr=stderr, width=120)
 
 
+#: A cell: its text, and whether it is bold (as rich markup ``[bold]…[/]`` would print it).
+Cell = tuple[str, bool]
+
+
+def _fast_table(
+    console: Console,
+    title: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[Cell] | None],
+    *,
+    no_wrap: bool = True,
+) -> None:
+    """Print a table exactly as rich's default ``Table`` (box ``HEAVY_HEAD``, title in italic on the left,
+    header in bold) prints it when it fits the console, in one write. ``columns``: (header, "left" or
+    "right"); ``rows``: cells, or None for a section line (``Table.add_section``).
+
+    A table wider than the console is handed to rich's ``Table`` itself, which shrinks its columns
+    (``no_wrap``: its cells are cut with an ellipsis, not wrapped).
+    """
+    widths = [cell_len(header) for header, _ in columns]
+    for row in rows:
+        for index, (text, _) in enumerate(row or ()):
+            widths[index] = max(widths[index], cell_len(text))
+    total = sum(widths) + 3 * len(widths) + 1
+    if total > console.width:
+        table = Table(title=title, title_justify="left")
+        for header, justify in columns:
+            table.add_column(header, justify="right" if justify == "right" else "left", no_wrap=no_wrap)
+        for row in rows:
+            if row is None:
+                table.add_section()
+            else:
+                table.add_row(*(f"[bold]{text}[/]" if bold else Text(text) for text, bold in row))
+        console.print(table)
+        return
+
+    def rule(left: str, fill: str, cross: str, right: str) -> str:
+        return left + cross.join(fill * (w + 2) for w in widths) + right + "\n"
+
+    def line(out: Text, cells: Sequence[Cell], edge: str, header: bool = False) -> None:
+        out.append(edge)
+        for (text, bold), width, (_, justify) in zip(cells, widths, columns, strict=True):
+            pad = " " * (width - cell_len(text))
+            out.append(" " + pad if justify == "right" else " ")
+            out.append(text, style="bold" if bold or header else None)
+            out.append(" " + edge if justify == "right" else pad + " " + edge)
+        out.append("\n")
+
+    out = Text(no_wrap=True, overflow="ignore", end="")
+    out.append(title, style="italic")
+    out.append(" " * max(total - cell_len(title), 0) + "\n")
+    out.append(rule("┏", "━", "┳", "┓"))
+    line(out, [(header, True) for header, _ in columns], "┃", header=True)
+    out.append(rule("┡", "━", "╇", "┩"))
+    for row in rows:
+        if row is None:
+            out.append(rule("├", "─", "┼", "┤"))
+        else:
+            line(out, row, "│")
+    out.append(rule("└", "─", "┴", "┘")[:-1])  # console.print ends the last line
+    console.print(out, soft_wrap=True, highlight=False)
+
+
 def print_plan(console: Console, plan: MonthPlan, *, dry_run: bool) -> None:
     result = plan.result
-    pools = Table(title=f"Cost pools — {plan.month}", title_justify="left")
-    for col in ("pool", "cost", "billable h", "internal h", "rate / h"):
-        pools.add_column(col, justify="left" if col == "pool" else "right")
-    for pool in result.pools:
-        pools.add_row(
-            pool.label,
-            fr_eur(pool.cost),
-            fr_hours(pool.billable_hours),
-            fr_hours(pool.internal_hours),
-            fr_eur(pool.rate),
-        )
-    console.print(pools)
+    pool_rows: list[Sequence[Cell] | None] = [
+        [
+            (pool.label, False),
+            (fr_eur(pool.cost), False),
+            (fr_hours(pool.billable_hours), False),
+            (fr_hours(pool.internal_hours), False),
+            (fr_eur(pool.rate), False),
+        ]
+        for pool in result.pools
+    ]
+    _fast_table(
+        console,
+        f"Cost pools — {plan.month}",
+        [
+            (col, "left" if col == "pool" else "right")
+            for col in ("pool", "cost", "billable h", "internal h", "rate / h")
+        ],
+        pool_rows,
+        no_wrap=False,
+    )
 
-    table = Table(title=f"Re-invoicing — {plan.month}", title_justify="left")
-    for col in ("member", "service", "hours", "rate / h", "amount", "invoice"):
-        table.add_column(
-            col, justify="right" if col in ("hours", "rate / h", "amount") else "left", no_wrap=True
-        )
     by_member = {inv.member_id: inv for inv in plan.invoices}
+    rows: list[Sequence[Cell] | None] = []
     for member in result.members():
         inv = by_member.get(member)
         for index, share in enumerate(result.member_shares(member)):
-            table.add_row(
-                member if index == 0 else "",
-                share.service,
-                fr_hours(share.hours) if share.service not in (OVERHEAD, FEE) else "",
-                fr_eur(share.rate) if share.rate else "",
-                fr_eur(share.amount),
-                (inv.number if inv else "") if index == 0 else "",
+            rows.append(
+                [
+                    (member if index == 0 else "", False),
+                    (share.service, False),
+                    (fr_hours(share.hours) if share.service not in (OVERHEAD, FEE) else "", False),
+                    (fr_eur(share.rate) if share.rate else "", False),
+                    (fr_eur(share.amount), False),
+                    ((inv.number if inv else "") if index == 0 else "", False),
+                ]
             )
-        table.add_row("", "[bold]total[/]", "", "", f"[bold]{fr_eur(result.member_total(member))}[/]", "")
-        table.add_section()
+        rows.append(
+            [
+                ("", False),
+                ("total", True),
+                ("", False),
+                ("", False),
+                (fr_eur(result.member_total(member)), True),
+                ("", False),
+            ]
+        )
+        rows.append(None)
     billable = sum((p.billable_hours for p in result.pools if p.service != OVERHEAD), ZERO)
-    table.add_row(
-        "[bold]all members[/]", "", fr_hours(billable), "", f"[bold]{fr_eur(result.total_billed)}[/]", ""
+    rows.append(
+        [
+            ("all members", True),
+            ("", False),
+            (fr_hours(billable), False),
+            ("", False),
+            (fr_eur(result.total_billed), True),
+            ("", False),
+        ]
     )
-    console.print(table)
+    _fast_table(
+        console,
+        f"Re-invoicing — {plan.month}",
+        [
+            (col, "right" if col in ("hours", "rate / h", "amount") else "left")
+            for col in ("member", "service", "hours", "rate / h", "amount", "invoice")
+        ],
+        rows,
+    )
     if result.mode == "standard_rate":
         # Standard rates bill the budget, not the month's cost: the year-end close settles the difference.
         console.print(

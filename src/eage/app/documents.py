@@ -9,7 +9,9 @@ instead, :func:`invoice_xml_problems`, builds and validates each XML in memory a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eage.app.inputs import Inputs
 from eage.app.placeholders import refuse_placeholders
@@ -22,6 +24,9 @@ from eage.month import Month
 from eage.payroll.engine import Payslip
 from eage.payroll.journal import payslip_id
 from eage.render_pool import Pending, RenderPool
+
+if TYPE_CHECKING:
+    from eage.invoicing.pdf import RenderedInvoice
 
 Progress = Callable[[str, int, int], None]
 
@@ -42,25 +47,60 @@ def render_invoice_documents(
     These are real documents: refused while an identity is still a placeholder (see
     :func:`refuse_placeholders`), for every command that issues invoices or credit notes.
     """
-    from eage.invoicing.pdf import render_invoices
+    from eage.invoicing.pdf import warm_up_documents
 
+    if pool is None:
+        check_before_rendering(ctx, invoices)  # before any worker is started
+        with RenderPool(len(invoices), warm_up=warm_up_documents) as own:
+            return queue_invoice_documents(ctx, invoices, own, checked=True).collect(progress)
+    return queue_invoice_documents(ctx, invoices, pool).collect(progress)
+
+
+@dataclass
+class QueuedInvoices:
+    """Invoices queued in a render pool (:func:`queue_invoice_documents`); :meth:`collect` reads them."""
+
+    invoices: Sequence[Invoice]
+    jobs: list[Pending[RenderedInvoice]]
+
+    def collect(self, progress: Progress = no_progress) -> dict[str, bytes]:
+        """Each invoice's PDF and XML by root-relative path, read in order; the first invalid invoice stops
+        the rest (in process, nothing after it is rendered)."""
+        documents: dict[str, bytes] = {}
+        total = len(self.invoices)
+        for index, (inv, job) in enumerate(zip(self.invoices, self.jobs, strict=True)):
+            xml, failed, pdf = job.result()
+            if failed or pdf is None:
+                raise InputError(invalid_xml_problems(inv, failed))
+            pdf_rel = pdf_relpath(inv)
+            documents[pdf_rel] = pdf
+            documents[pdf_rel[:-4] + ".xml"] = xml
+            progress("invoices", index + 1, total)
+        return documents
+
+
+def queue_invoice_documents(
+    ctx: Inputs, invoices: Sequence[Invoice], pool: RenderPool, *, checked: bool = False
+) -> QueuedInvoices:
+    """Queue each invoice's XML, validation and PDF in ``pool`` (see :func:`render_invoice_documents`),
+    after :func:`check_before_rendering` (``checked``: the caller has just made it). Rendered in order, in
+    a pool of processes for a large month: the same bytes.
+    """
+    from eage.invoicing.pdf import queue_invoices
+
+    if not checked:
+        check_before_rendering(ctx, invoices)
+    return QueuedInvoices(invoices, queue_invoices(invoices, template_dir_of(ctx), pool))
+
+
+def check_before_rendering(ctx: Inputs, invoices: Sequence[Invoice]) -> None:
+    """What stops invoices before any page is laid out: an identity still a placeholder
+    (:func:`refuse_placeholders`), or a group's template that does not render (named in its file)."""
     refuse_placeholders(ctx.root)
     template_dir = template_dir_of(ctx)
     if template_dir is not None and invoices:
         # A group's template that does not render is the group's input: say where, before any page.
         raise_if(template_problems(template_dir, invoices[0]))
-    documents: dict[str, bytes] = {}
-    total = len(invoices)
-    # Rendered in order, in a pool of processes for a large month (see render_invoices): same bytes.
-    rendered = render_invoices(invoices, template_dir=template_dir, pool=pool)
-    for index, (inv, (xml, failed, pdf)) in enumerate(zip(invoices, rendered, strict=True)):
-        if failed or pdf is None:
-            raise InputError(invalid_xml_problems(inv, failed))
-        pdf_rel = pdf_relpath(inv)
-        documents[pdf_rel] = pdf
-        documents[pdf_rel[:-4] + ".xml"] = xml
-        progress("invoices", index + 1, total)
-    return documents
 
 
 def invoice_xml_problems(ctx: Inputs, invoices: Sequence[Invoice]) -> list[Problem]:

@@ -28,13 +28,15 @@ from eage.app.commit import (
 )
 from eage.app.documents import (
     Progress,
+    QueuedInvoices,
+    check_before_rendering,
     invoice_xml_problems,
     no_progress,
     payslip_jobs,
-    render_invoice_documents,
+    queue_invoice_documents,
 )
 from eage.app.inputs import Inputs, has_timesheet, load_inputs, with_months
-from eage.app.placeholders import placeholder_problems, refuse_placeholders
+from eage.app.placeholders import placeholder_problems
 from eage.errors import InputError, Problem, raise_if
 from eage.invoicing.build import invoice_entries
 from eage.invoicing.model import Invoice
@@ -55,7 +57,7 @@ from eage.month import Month
 from eage.payroll.engine import Payslip
 from eage.payroll.month import compute_payslips, earlier_payslips, payroll_journal
 from eage.payroll.variables import MonthVariables
-from eage.render_pool import RenderPool
+from eage.render_pool import Pending, RenderPool
 
 
 @dataclass
@@ -274,15 +276,41 @@ def render_documents(
     month, from :func:`render_pool_for`.
     """
     if pool is None:
+        check_before_rendering(inputs, plan.invoices)  # before any worker is started
         with render_pool_for(plan) as own:
-            render_documents(inputs, plan, progress, pool=own)
+            queue_documents(inputs, plan, own, checked=True).collect(progress)
         return
-    # Every job is queued before the first result is read: the payslips (the longest jobs) first, then
-    # the invoices, so the two workers finish together. In process, each renders when it is read.
+    queue_documents(inputs, plan, pool).collect(progress)
+
+
+@dataclass
+class QueuedMonth:
+    """A month's documents queued in a render pool (:func:`queue_documents`)."""
+
+    plan: MonthPlan
+    payslips: list[tuple[str, Pending[bytes]]]
+    invoices: QueuedInvoices
+
+    def collect(self, progress: Progress = no_progress) -> None:
+        """Read every document, in order, into ``plan.documents`` (the first invalid invoice stops)."""
+        plan = self.plan
+        plan.documents.update(self.invoices.collect(progress))
+        plan.documents.update({rel: job.result() for rel, job in self.payslips})
+        plan.documents[f"reports/{plan.month}/invoices.csv"] = invoices_csv(plan.invoices).encode("utf-8")
+
+
+def queue_documents(
+    inputs: Inputs, plan: MonthPlan, pool: RenderPool, *, checked: bool = False
+) -> QueuedMonth:
+    """Queue every document of the month in ``pool``; ``checked``: :func:`check_before_rendering` was made.
+
+    Every job is queued before the first result is read: the payslips (the longest jobs) first, then
+    the invoices, so the two workers finish together. In process, each renders when it is read.
+    """
+    if not checked:
+        check_before_rendering(inputs, plan.invoices)
     payslips = payslip_jobs(inputs, Month.parse(plan.month), plan.payslips, pool)
-    plan.documents.update(render_invoice_documents(inputs, plan.invoices, progress, pool=pool))
-    plan.documents.update({rel: job.result() for rel, job in payslips})
-    plan.documents[f"reports/{plan.month}/invoices.csv"] = invoices_csv(plan.invoices).encode("utf-8")
+    return QueuedMonth(plan, payslips, queue_invoice_documents(inputs, plan.invoices, pool, checked=True))
 
 
 def render_pool_for(plan: MonthPlan) -> RenderPool:
@@ -313,11 +341,15 @@ def run_month(
         raise_if(invoice_xml_problems(inputs, plan.invoices))
         plan.warnings = placeholder_problems(root)
         return plan
-    refuse_placeholders(root)
-    # The workers start now and warm up while the new entries are checked against the ledger.
+    # Placeholders and a group's own template are refused before any worker is started.
+    check_before_rendering(inputs, plan.invoices)
     with render_pool_for(plan) as pool:
+        # Every document is queued before the new entries are checked against the ledger, so the workers
+        # render while this process checks. A failed check leaves the pool (the jobs not started are
+        # dropped): the documents are bytes in memory until the commit, so nothing is written.
+        queued = queue_documents(inputs, plan, pool, checked=True)
         validate_plan(inputs, plan)
-        render_documents(inputs, plan, progress, pool=pool)
+        queued.collect(progress)
     commit_plan(inputs, plan)
     return plan
 

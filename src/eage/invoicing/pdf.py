@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 import jinja2
 
 from eage.money import NBSP, cents, fr_eur, fr_hours, fr_number, fr_percent
-from eage.render_pool import RenderPool
+from eage.render_pool import Pending, RenderPool
 
 from .facturx_xml import DEFAULT_DISCOUNT_TEXT, DEFAULT_LATE_PAYMENT_TEXT
 from .model import Invoice, InvoiceLine
@@ -364,6 +364,13 @@ def render_invoices(
         with RenderPool(len(invoices), warm_up=warm_up_documents) as own:
             yield from render_invoices(invoices, template_dir, pool=own)
         return
-    pending = [pool.submit(render_invoice, inv, template_dir) for inv in invoices]
-    for job in pending:
+    for job in queue_invoices(invoices, template_dir, pool):
         yield job.result()
+
+
+def queue_invoices(
+    invoices: Sequence[Invoice], template_dir: Path | None, pool: RenderPool
+) -> list[Pending[RenderedInvoice]]:
+    """:func:`render_invoice` of each invoice queued in ``pool`` now, to be read in order (in process:
+    each is rendered when read)."""
+    return [pool.submit(render_invoice, inv, template_dir) for inv in invoices]
