@@ -11,7 +11,7 @@ only: they read no file.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,14 +59,19 @@ class Inputs:
         return self.timesheets[month]
 
 
-def load_inputs(root: Path, *, check_lock: bool = True) -> Inputs:
+def load_inputs(
+    root: Path, *, check_lock: bool = True, after_rules: Callable[[Rules], None] | None = None
+) -> Inputs:
     """The rules, the payroll rules, the ledger and what main.beancount includes; the lock checked.
 
     ``check_lock``: False where the caller has just checked it (``eage check``), or for a read-only
-    command that reports it itself.
+    command that reports it itself. ``after_rules``: called with the rules once they are loaded, before
+    the ledger (``eage run`` starts its render workers there).
     """
     rules = load_rules(root)
     payroll = load_payroll_rules(root / "rules" / "payroll")
+    if after_rules is not None:
+        after_rules(rules)
     try:
         ledger, _ = load_ledger(root)
     except InputError as exc:

@@ -12,7 +12,7 @@ nothing; a month already invoiced whose inputs changed is refused, naming what c
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -57,7 +57,8 @@ from eage.month import Month
 from eage.payroll.engine import Payslip
 from eage.payroll.month import compute_payslips, earlier_payslips, payroll_journal
 from eage.payroll.variables import MonthVariables
-from eage.render_pool import Pending, RenderPool
+from eage.render_pool import Pending, RenderPool, render_workers
+from eage.rules.bundle import Rules
 
 
 @dataclass
@@ -315,14 +316,49 @@ def queue_documents(
 
 def render_pool_for(plan: MonthPlan) -> RenderPool:
     """A pool sized for the month's documents: its invoices and its payslips."""
+    return _documents_pool(len(plan.invoices) + len(plan.payslips))
+
+
+def _documents_pool(count: int) -> RenderPool:
     from eage.invoicing.pdf import warm_up_documents
 
-    return RenderPool(len(plan.invoices) + len(plan.payslips), warm_up=warm_up_documents)
+    return RenderPool(count, warm_up=warm_up_documents)
 
 
-def load_month(root: Path, month: Month) -> Inputs:
-    """The inputs of ``month``'s run: rules, ledger (lock checked), the month's timesheet and variables."""
-    return with_months(load_inputs(root), [month])
+def load_month(root: Path, month: Month, *, after_rules: Callable[[Rules], None] | None = None) -> Inputs:
+    """The inputs of ``month``'s run: rules, ledger (lock checked), the month's timesheet and variables
+    (``after_rules``: see :func:`load_inputs`)."""
+    return with_months(load_inputs(root, after_rules=after_rules), [month])
+
+
+class _EarlyPool:
+    """The render pool of a real run, started as soon as the rules say how large the month can be (one
+    invoice per member, one payslip per employee), so that the workers warm up while the ledger loads.
+
+    :meth:`for_plan` keeps it when it has the number of workers the planned month needs, else replaces it
+    (a month with fewer documents than the estimate renders in process, as it always did).
+    """
+
+    def __init__(self) -> None:
+        self.pool: RenderPool | None = None
+
+    def start(self, rules: Rules) -> None:
+        estimate = len(rules.members.members) + len(rules.staff.employees)
+        if render_workers(estimate) > 1:
+            self.pool = _documents_pool(estimate)
+
+    def for_plan(self, plan: MonthPlan) -> RenderPool:
+        count = len(plan.invoices) + len(plan.payslips)
+        if self.pool is not None and self.pool.workers == render_workers(count):
+            pool, self.pool = self.pool, None
+            return pool
+        self.close()
+        return _documents_pool(count)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close(wait=False)  # nothing was queued: its workers exit once warmed up
+            self.pool = None
 
 
 def run_month(
@@ -331,19 +367,29 @@ def run_month(
     """The month's run; ``dry_run``: every check the real run makes, in memory, and nothing written."""
     if isinstance(month, str):
         month = Month.parse(month)
-    inputs = load_month(root, month)
-    plan = plan_month(inputs, month)
-    if plan.status == "unchanged":
-        return plan
-    raise_if(unopened_rule_accounts(inputs.rules, inputs.payroll, inputs.ledger))
     if dry_run:
+        inputs = load_month(root, month)
+        plan = plan_month(inputs, month)
+        if plan.status == "unchanged":
+            return plan
+        raise_if(unopened_rule_accounts(inputs.rules, inputs.payroll, inputs.ledger))
         validate_plan(inputs, plan)
         raise_if(invoice_xml_problems(inputs, plan.invoices))
         plan.warnings = placeholder_problems(root)
         return plan
-    # Placeholders and a group's own template are refused before any worker is started.
-    check_before_rendering(inputs, plan.invoices)
-    with render_pool_for(plan) as pool:
+    early = _EarlyPool()
+    try:
+        inputs = load_month(root, month, after_rules=early.start)
+        plan = plan_month(inputs, month)
+        if plan.status == "unchanged":
+            return plan
+        raise_if(unopened_rule_accounts(inputs.rules, inputs.payroll, inputs.ledger))
+        # Placeholders and a group's own template are refused before any document is queued.
+        check_before_rendering(inputs, plan.invoices)
+        pool = early.for_plan(plan)
+    finally:
+        early.close()
+    with pool:
         # Every document is queued before the new entries are checked against the ledger, so the workers
         # render while this process checks. A failed check leaves the pool (the jobs not started are
         # dropped): the documents are bytes in memory until the commit, so nothing is written.
