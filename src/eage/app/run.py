@@ -12,7 +12,9 @@ nothing; a month already invoiced whose inputs changed is refused, naming what c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+import gc
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -367,6 +369,24 @@ def run_month(
     """The month's run; ``dry_run``: every check the real run makes, in memory, and nothing written."""
     if isinstance(month, str):
         month = Month.parse(month)
+    with _fewer_collections():
+        return _run_month(root, month, dry_run=dry_run, progress=progress)
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Python's cyclic garbage collector less often while a run loads and plans: the ledger's load
+    allocates millions of objects that live as long as the command, and the collections they triggered
+    (every 700 allocations, each generation walked again and again) cost a fifth of the load."""
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _run_month(root: Path, month: Month, *, dry_run: bool, progress: Progress) -> MonthPlan:
     if dry_run:
         inputs = load_month(root, month)
         plan = plan_month(inputs, month)
