@@ -253,3 +253,41 @@ def test_no_source_binds_all_interfaces() -> None:
         text = path.read_text(encoding="utf-8")
         assert "0.0.0.0" not in text, path
         assert not re.search(r"""host\s*=\s*["']::["']""", text), path
+
+
+class _Planted:
+    """Unpickling this object writes a file: what a hostile pickle cache would do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        return (Path.write_text, (str(self.marker), "pickle ran"))
+
+
+@pytest.mark.slow
+def test_a_pickle_cache_in_the_group_folder_is_never_loaded(demo: Path, tmp_path: Path) -> None:
+    """Beancount's ``load_file`` reads ``.main.beancount.picklecache`` beside the main file (code run on
+    load, and a copied folder's cache holds the original's paths): eage loads uncached, whatever the
+    environment says."""
+    import os
+    import pickle
+    import subprocess
+    import sys
+    import time
+
+    marker = tmp_path / "pwned"
+    cache = demo / "ledger" / ".main.beancount.picklecache"
+    cache.write_bytes(pickle.dumps(_Planted(marker)))
+    future = time.time() + 3600
+    os.utime(cache, (future, future))  # newer than every ledger file: Beancount would trust it
+    env = {k: v for k, v in os.environ.items() if k != "BEANCOUNT_DISABLE_LOAD_CACHE"}
+    done = subprocess.run(
+        [sys.executable, "-m", "eage.cli", "check", "--root", str(demo)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert not marker.exists()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert cache.read_bytes() == pickle.dumps(_Planted(marker))  # neither read nor rewritten

@@ -542,7 +542,10 @@ def load_ledger(root: Path, *, allow_errors: bool = False) -> tuple[Ledger, list
     if not main.exists():
         raise InputError.at("the ledger is missing", file="ledger/main.beancount", fix="run `eage init DIR`")
     try:
-        entries, errors, options = loader.load_file(str(main))
+        # Beancount's loader.load_file would read (and write) ``ledger/.main.beancount.picklecache``: a
+        # pickle in the group's folder is code run by whoever loads it, and a copied folder's cache holds
+        # the original's paths. eage loads uncached, as Fava does (fava.beans.load.load_uncached).
+        entries, errors, options = loader._load([(str(main), True)], None, None, None)
     except OSError as exc:
         raise _io_problem(exc, root) from None
     fatal = [e for e in errors if not isinstance(e, BillingError)]
