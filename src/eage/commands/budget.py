@@ -1,16 +1,4 @@
-"""``eage budget YYYY [--through YYYY-MM]``: budget vs actual statements under reports/budget/YYYY/.
-
-Writes, atomically and in one commit:
-
-- ``consolide.{html,pdf,csv,xlsx}``: the board's consolidated statement (charges and produits by rubric);
-- ``membres.{html,pdf,csv,xlsx}``: hours and billing of every member (for the board);
-- ``membres/<member>.{html,pdf,csv,xlsx}``: one statement per member, showing that member only;
-- ``ledger/generated/budget-YYYY.beancount``: the budget as Fava ``custom "budget"`` directives, added
-  to main.beancount's include block (main.beancount is written last).
-
-The period runs from January to ``--through`` (default: the latest month invoiced in the year, else
-December). Same ledger and rules, same bytes: no clock is read.
-"""
+"""``eage budget YYYY [--through YYYY-MM]``: parse the arguments, call :mod:`eage.app.budget`, print what was written."""
 
 from __future__ import annotations
 

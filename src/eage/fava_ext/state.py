@@ -34,10 +34,10 @@ from eage.bank.receivables import InvoiceStatus, invoice_statuses
 from eage.budget.model import Budget, load_budget
 from eage.budget.statements import Consolidated, consolidated
 from eage.errors import InputError
-from eage.ledger.load import collector_paused
 from eage.ledger.store import read_manifest, tampered
 from eage.ledger.view import ActualFigure, CostLine, LedgerView
 from eage.money import ZERO
+from eage.plugins.invariants import collector_paused
 from eage.rules.bundle import Rules
 from eage.timesheets import TimesheetLine, month_bounds, read_timesheet, timesheet_path
 

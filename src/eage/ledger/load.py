@@ -10,12 +10,10 @@ included, before anything is written.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -39,6 +37,7 @@ from eage.ledger.view import (
     PaymentPosting,
     PostingLine,
 )
+from eage.plugins.invariants import collector_paused
 
 __all__ = [
     "DOC_KINDS",
@@ -473,23 +472,6 @@ class Ledger:
                 if posting.account == account_prefix or posting.account.startswith(account_prefix + ":"):
                     total += Decimal(posting.units.number)
         return total
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while the read model builds its values, then as it was.
-
-    The values (tens of thousands per load on a ten-year ledger) hold no cycle, but each batch of new
-    objects counts towards the next collection, and in a process that holds the whole ledger (Fava) a full
-    collection walks every entry: with the collector on, building the documents took three times as long.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _as_view(ledger: Ledger) -> LedgerView:
