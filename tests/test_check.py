@@ -329,3 +329,13 @@ def test_a_file_under_rules_that_eage_does_not_read_is_a_warning(
     out = capsys.readouterr().out
     assert "warning: rules/fess.yaml: eage does not read this file" in out
     assert out.rstrip().endswith("OK: no problem found; 1 warning(s)")
+
+
+def test_a_relative_root_is_the_same_group(
+    demo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `make run` and a user in the group's folder pass a relative root ("." by default).
+    monkeypatch.chdir(demo)
+    assert main(["check"]) == 0, capsys.readouterr().out
+    monkeypatch.chdir(demo / "ledger")
+    assert main(["run", "2026-11", "--dry-run", "--root", ".."]) == 0, capsys.readouterr().out

@@ -527,7 +527,8 @@ def load_ledger(root: Path, *, allow_errors: bool = False) -> tuple[Ledger, list
         # Beancount's loader.load_file would read (and write) ``ledger/.main.beancount.picklecache``: a
         # pickle in the group's folder is code run by whoever loads it, and a copied folder's cache holds
         # the original's paths. eage loads uncached, as Fava does (fava.beans.load.load_uncached).
-        entries, errors, options = loader._load([(str(main), True)], None, None, None)
+        # abspath as load_file does (normalised, symlinks kept: entries name files as the user reached them).
+        entries, errors, options = loader._load([(os.path.abspath(main), True)], None, None, None)  # noqa: PTH100
     except OSError as exc:
         raise _io_problem(exc, root) from None
     fatal = [e for e in errors if not isinstance(e, BillingError)]
