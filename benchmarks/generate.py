@@ -47,6 +47,8 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from eage.month import Month
+
 REPO = Path(__file__).resolve().parent.parent
 SKELETON = REPO / "src" / "eage" / "skeleton"
 LAW_FILES = ("payroll", "vat.yaml", "accounts.yaml", "allocation.yaml", "fees.yaml")
@@ -112,13 +114,14 @@ class Spec:
     def budget_year(self) -> int:
         """The year of ``rules/budget/YYYY.yaml``: the last history year (the one ``eage budget`` and
         ``eage fec`` are benchmarked on), or the benchmarked month's year without history."""
-        return int((self.history[-1] if self.history else self.bench_month)[:4])
+        return Month.parse(self.history[-1] if self.history else self.bench_month).year
 
 
 def add_months(month: str, count: int) -> str:
     """``add_months("2025-11", 3) == "2026-02"``."""
-    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + count
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    start = Month.parse(month)
+    index = start.year * 12 + start.number - 1 + count
+    return str(Month(index // 12, index % 12 + 1))
 
 
 def luhn_complete(digits: str) -> str:
@@ -273,7 +276,8 @@ invoicing:
 
 def working_days(month: str) -> list[dt.date]:
     """Weekdays of the month that are not fixed public holidays."""
-    year, mon = int(month[:4]), int(month[5:7])
+    parsed = Month.parse(month)
+    year, mon = parsed.year, parsed.number
     days = []
     for day_number in range(1, calendar.monthrange(year, mon)[1] + 1):
         day = dt.date(year, mon, day_number)
@@ -563,7 +567,6 @@ def run_history(root: Path, spec: Spec, *, log: bool = False) -> None:
     from eage.app.run import plan_month
     from eage.invoicing.build import pdf_relpath
     from eage.ledger.load import load_ledger
-    from eage.month import Month
 
     ctx = load_inputs(root)
     members_loaded = False
