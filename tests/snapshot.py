@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,13 +21,14 @@ SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 
 _ASSET_QUERY = re.compile(r"\?mtime=\d+")
 _TIMESTAMP = re.compile(r"\b\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?\b")
-_TMP_PATH = re.compile(r"/tmp/[^\s\"'<>&]*")  # a temporary path that no root below named
+# A path in this machine's temporary folder (TMPDIR, else /tmp) that no root below named.
+_TMP_PATH = re.compile(re.escape(tempfile.gettempdir().rstrip("/") + "/") + r"[^\s\"'<>&]*")
 _SPACES = re.compile(r"[ \t]{2,}")  # spaces only: no-break spaces are French formatting, kept
 
 
 def normalise(text: str, roots: Iterable[Path] = (), *, timestamps: bool = True) -> str:
-    """``text`` with the volatile parts replaced: each of ``roots`` by ``{root}``, any other ``/tmp/...``
-    path by ``{tmp}``, Fava's ``?mtime=N`` by ``?mtime=…``, timestamps by ``{timestamp}`` (unless
+    """``text`` with the volatile parts replaced: each of ``roots`` by ``{root}``, any other path in the temporary
+    folder by ``{tmp}``, Fava's ``?mtime=N`` by ``?mtime=…``, timestamps by ``{timestamp}`` (unless
     ``timestamps`` is false: where a timestamp is derived from the ledger, it is content); lines stripped,
     blank lines dropped, runs of blanks made one space."""
     for root in sorted({str(r) for r in roots}, key=len, reverse=True):
