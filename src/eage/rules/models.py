@@ -263,8 +263,23 @@ class ManagementFee(Strict):
     rate: dict[Day, Rate]
 
 
+RateMethodName = Literal["monthly", "year_to_date"]
+
+
+class RateMethod(Strict):
+    """How the hourly rate of each kind of pool is set in billing_mode actual (see allocation/core.py).
+
+    ``monthly``: the month's cost / the month's billable hours (billed = cost each month);
+    ``year_to_date``: the cost of the year to date / its billable hours, trued up by ``eage close``.
+    """
+
+    services: RateMethodName = "monthly"
+    overhead: RateMethodName = "monthly"
+
+
 class Allocation(Strict):
     billing_mode: Literal["actual", "standard_rate"] = "actual"
+    rate_method: RateMethod = Field(default_factory=RateMethod)
     services: dict[Slug, Service]
     staff_accounts: list[str]
     overhead: Overhead
@@ -281,6 +296,11 @@ class Allocation(Strict):
                 raise ValueError(f"standard_rates of {start}: unknown services {sorted(unknown)}")
         if self.billing_mode == "standard_rate" and not self.standard_rates:
             raise ValueError("billing_mode standard_rate needs standard_rates")
+        if self.billing_mode == "standard_rate" and "year_to_date" in (
+            self.rate_method.services,
+            self.rate_method.overhead,
+        ):
+            raise ValueError("rate_method year_to_date applies to billing_mode actual only")
         return self
 
 
