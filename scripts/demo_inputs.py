@@ -1,4 +1,5 @@
-"""Write the demo group's hand-kept inputs: 2026 timesheets and running costs (deterministic).
+"""Write the demo group's hand-kept inputs: 2026 timesheets, payroll variables (leave, overtime,
+bonuses) and running costs (deterministic).
 
 The demo group "L'équipe associée" (see rules/): three shared employees (2.5 FTE) working for 14
 members. Re-running this script rewrites the same bytes.
@@ -23,7 +24,29 @@ HOLIDAYS = {
     dt.date(2026, 5, 14), dt.date(2026, 5, 25), dt.date(2026, 7, 14), dt.date(2026, 11, 11),
     dt.date(2026, 12, 25),
 }  # fmt: skip
-LEAVE = [(dt.date(2026, 8, 3), dt.date(2026, 8, 21)), (dt.date(2026, 12, 24), dt.date(2026, 12, 31))]
+# Paid leave taken in 2026 (congés payés), per employee: (first day, last day), Monday to Saturday, as the
+# month's payroll variables declare it (ledger/payroll/YYYY-MM.yaml, one range per month). The staff
+# stagger their leave so that each service keeps running: winter or spring, three summer weeks, Toussaint,
+# and the office closes between Christmas and New Year.
+LEAVE: dict[str, list[tuple[dt.date, dt.date]]] = {
+    "cmartin": [
+        (dt.date(2026, 2, 23), dt.date(2026, 2, 28)),
+        (dt.date(2026, 8, 3), dt.date(2026, 8, 22)),
+        (dt.date(2026, 10, 26), dt.date(2026, 10, 31)),
+        (dt.date(2026, 12, 24), dt.date(2026, 12, 31)),
+    ],
+    "lpetit": [
+        (dt.date(2026, 4, 13), dt.date(2026, 4, 18)),
+        (dt.date(2026, 7, 20), dt.date(2026, 7, 31)),
+        (dt.date(2026, 8, 1), dt.date(2026, 8, 8)),
+        (dt.date(2026, 12, 24), dt.date(2026, 12, 31)),
+    ],
+    "sbernard": [
+        (dt.date(2026, 2, 16), dt.date(2026, 2, 21)),
+        (dt.date(2026, 8, 10), dt.date(2026, 8, 29)),
+        (dt.date(2026, 12, 24), dt.date(2026, 12, 31)),
+    ],
+}
 
 # member -> (relative weight of work, joined, left)
 MEMBERS = {
@@ -48,13 +71,18 @@ INTERNAL_NOTES = ["réunion d'équipe", "formation interne", "gestion du groupem
 
 
 def working_days(month: int) -> list[dt.date]:
+    """The office's working days of the month: Monday to Friday, not a public holiday."""
     days = []
     for d in range(1, calendar.monthrange(YEAR, month)[1] + 1):
         day = dt.date(YEAR, month, d)
-        if day.weekday() >= 5 or day in HOLIDAYS or any(a <= day <= b for a, b in LEAVE):
+        if day.weekday() >= 5 or day in HOLIDAYS:
             continue
         days.append(day)
     return days
+
+
+def on_leave(employee: str, day: dt.date) -> bool:
+    return any(a <= day <= b for a, b in LEAVE[employee])
 
 
 def active(member: str, day: dt.date) -> bool:
@@ -67,6 +95,8 @@ def timesheet(month: int) -> str:
     rows = ["date,employee,member,service,hours,note"]
     for day in working_days(month):
         for emp, (daily, services, internal_share) in STAFF.items():
+            if on_leave(emp, day):
+                continue
             half_hours = int(daily * 2)
             slots: dict[tuple[str, str], int] = {}
             for _ in range(half_hours):
@@ -133,11 +163,68 @@ OPENING = f""";; Opening balances on 1 January {YEAR} (à-nouveaux).
 """
 
 
+# The months' other variable elements (overtime, bonuses, unpaid absence), beside the leave above.
+VARIABLES: dict[int, tuple[str, dict[str, list[str]]]] = {
+    3: ("closing of the 2025 accounts: overtime", {
+        "cmartin": ["overtime_25_hours: 6"],
+        "lpetit": ["overtime_25_hours: 4"],
+    }),
+    6: ("", {
+        "lpetit": ["bonus: 300.00", 'bonus_label: "Prime exceptionnelle"'],
+        "sbernard": ["unpaid_absence_hours: 7"],
+    }),
+    12: ("year-end bonuses", {
+        "cmartin": ["bonus: 500.00"],
+        "sbernard": ["bonus: 200.00"],
+        "lpetit": ["bonus: 350.00"],
+    }),
+}  # fmt: skip
+
+
+def payroll_variables(month: int) -> str | None:
+    """ledger/payroll/YYYY-MM.yaml: the month's leave taken and other variable elements, or None."""
+    why, extra = VARIABLES.get(month, ("", {}))
+    first, last = dt.date(YEAR, month, 1), dt.date(YEAR, month, calendar.monthrange(YEAR, month)[1])
+    per_employee: dict[str, list[str]] = {}
+    for emp in STAFF:
+        lines = list(extra.get(emp, []))
+        ranges = [(a, b) for a, b in LEAVE[emp] if a <= last and b >= first]
+        if ranges:
+            lines.append("leave:")
+            lines += [
+                f"  - {{from: {max(a, first).isoformat()}, to: {min(b, last).isoformat()}}}"
+                for a, b in ranges
+            ]
+        if lines:
+            per_employee[emp] = lines
+    if not per_employee:
+        return None
+    title = f"# Variable elements of {YEAR}-{month:02d}'s payroll" + (f" ({why})" if why else "") + "."
+    out = [
+        title,
+        "# leave: paid leave taken (congés payés), first and last day, within the month.",
+        "employees:",
+    ]
+    for emp, lines in per_employee.items():
+        out.append(f"  {emp}:")
+        out += [f"    {line}" for line in lines]
+    return "\n".join(out) + "\n"
+
+
 def main(root: Path) -> None:
     ts_dir = root / "ledger" / "timesheets"
     ts_dir.mkdir(parents=True, exist_ok=True)
     for month in range(1, 13):
         (ts_dir / f"{YEAR}-{month:02d}.csv").write_text(timesheet(month), encoding="utf-8")
+    payroll_dir = root / "ledger" / "payroll"
+    payroll_dir.mkdir(parents=True, exist_ok=True)
+    for month in range(1, 13):
+        path = payroll_dir / f"{YEAR}-{month:02d}.yaml"
+        text = payroll_variables(month)
+        if text is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_text(text, encoding="utf-8")
     (root / "ledger" / "entries.beancount").write_text(entries(11), encoding="utf-8")
     (root / "ledger" / "opening.beancount").write_text(OPENING, encoding="utf-8")
 
