@@ -42,6 +42,39 @@ TSS_CODE_PREFIX = "tss_"
 
 
 @dataclass(frozen=True)
+class Headcounts:
+    """The employer's headcount for each threshold that depends on it.
+
+    CSS L130-1 III: the staff a groupement d'employeurs makes available to its members are not counted in
+    the GE's headcount (docs/research/issue-14-law.md point 9), so one threshold may see fewer employees
+    than the payroll has. A contribution names its headcount with ``threshold:`` in contributions.yaml.
+    """
+
+    fnal: int
+    peec: int
+    rgdu: int
+    overtime_deduction: int
+    forfait_social: int
+
+    @classmethod
+    def uniform(cls, headcount: int) -> Headcounts:
+        return cls(headcount, headcount, headcount, headcount, headcount)
+
+
+@dataclass(frozen=True)
+class YearToDate:
+    """Sums over the year's payslips before this one, for the same employer (part C builds it)."""
+
+    months: int = 0
+    gross: Decimal = ZERO
+    rgdu_smic: Decimal = ZERO  # sum of the monthly SMIC references of the RGDU
+    rgdu: Decimal = ZERO  # reduction already applied
+    net_taxable: Decimal = ZERO
+    hours: Decimal = ZERO  # hours paid
+    overtime_exempt: Decimal = ZERO  # overtime pay already exempt of income tax (CGI 81 quater cap)
+
+
+@dataclass(frozen=True)
 class PayslipInput:
     """One employee's month. Rates (``pas_rate``, ``atmp_rate``, ``vm_rate``) are in percent.
 
@@ -63,6 +96,22 @@ class PayslipInput:
     atmp_rate: Decimal = ZERO
     vm_rate: Decimal = ZERO
     contract_kind: str = "CDI"
+    complementary_hours: Decimal = ZERO  # part time: hours beyond the contract (10 % / 25 %)
+    leave_days: Decimal = ZERO  # jours ouvrables of paid leave taken this month
+    leave_absence: Decimal = ZERO  # salary deducted for the leave taken (>= 0)
+    leave_indemnity: Decimal = ZERO  # indemnité de congés payés paid this month (>= 0)
+    mutuelle_total: Decimal = ZERO  # monthly health contribution, employer + employee, EUR
+    mutuelle_employer_share: Decimal = Decimal(50)  # percent of mutuelle_total paid by the employer
+    prevoyance_rate: Decimal | None = None  # overrides contributions.yaml's prévoyance rate when set
+    headcounts: Headcounts | None = None  # per threshold; None = ``headcount`` for all
+    ytd: YearToDate | None = None  # the year's earlier payslips, summed
+
+    def headcount_of(self, threshold: str) -> int:
+        """The headcount the named threshold uses (``headcount`` when no per-threshold counts are given)."""
+        if self.headcounts is None:
+            return self.headcount
+        value: int = getattr(self.headcounts, threshold)
+        return value
 
 
 @dataclass(frozen=True)
@@ -88,6 +137,7 @@ class PayslipLine:
     amount: Decimal
     organisation: str
     charge: str
+    group: str = ""  # the payslip heading (contributions.yaml ``group``)
 
 
 @dataclass(frozen=True)
@@ -113,7 +163,16 @@ class Payslip:
     pas_rate: Decimal
     pas: Decimal
     net_paid: Decimal
-    employer_cost: Decimal
+    employer_cost: Decimal  # gross + every employer line, the taxe sur les salaires included
+    net_social: Decimal = ZERO  # montant net social (arrêté of 31 January 2023)
+    leave_indemnity: Decimal = ZERO  # the cp_indemnite amount (6412), also inside gross
+    leave_days: Decimal = ZERO
+    hours: Decimal = ZERO  # hours paid this month
+    overtime_exempt: Decimal = ZERO  # overtime pay exempt of income tax this month
+    employer_total: Decimal = ZERO  # gross + employer contributions after reductions, without the TSS
+    tss: Decimal = ZERO  # taxe sur les salaires on this payslip (0 for a company)
+    cumulative: YearToDate = field(default_factory=YearToDate)  # the year to date including this month
+    leave: object | None = None  # LeaveCounters, set by part C (payroll.leave) with dataclasses.replace
     references: tuple[str, ...] = field(default=())
 
     def lines_of(self, side: Side) -> tuple[PayslipLine, ...]:
@@ -244,6 +303,7 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
                     amount=cents(base * rate / HUNDRED),
                     organisation=contribution.organisation,
                     charge=contribution.charge,
+                    group=contribution.group,
                 )
 
     order = [c.code for c in contributions]
@@ -275,6 +335,7 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
                         cents(base * bracket.rate / HUNDRED),
                         tss.organisation,
                         tss.charge,
+                        tss.group,
                     )
                 )
             if upper is None or tss_base <= upper:
@@ -299,6 +360,7 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
                 -rgdu,
                 reduction.organisation,
                 reduction.organisation,
+                reduction.group,
             )
         )
     split = _split_reduction(rgdu, reduction, inp.headcount)
@@ -312,6 +374,17 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
     # same way (health cover) is a taxable benefit. Employer prévoyance within the legal limits is not.
     net_taxable = net_before_tax + sum((line.amount for line in lines if line.code in taxable_codes), ZERO)
     pas = cents(net_taxable * inp.pas_rate / HUNDRED)
+    tss_total = sum((line.amount for line in lines if line.code.startswith(TSS_CODE_PREFIX)), ZERO)
+    ytd = inp.ytd or YearToDate()
+    cumulative = YearToDate(
+        months=ytd.months + 1,
+        gross=ytd.gross + gross,
+        rgdu_smic=ytd.rgdu_smic + smic_reference,
+        rgdu=ytd.rgdu + rgdu,
+        net_taxable=ytd.net_taxable + net_taxable,
+        hours=ytd.hours + paid_hours,
+        overtime_exempt=ytd.overtime_exempt,
+    )
     return Payslip(
         month=day,
         cadre=inp.cadre,
@@ -335,6 +408,14 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
         pas=pas,
         net_paid=net_before_tax - pas,
         employer_cost=gross + employer_total,
+        net_social=net_before_tax,
+        leave_indemnity=cents(inp.leave_indemnity),
+        leave_days=inp.leave_days,
+        hours=paid_hours,
+        overtime_exempt=ZERO,
+        employer_total=gross + employer_total - tss_total,
+        tss=tss_total,
+        cumulative=cumulative,
         references=tuple(references),
     )
 

@@ -162,6 +162,8 @@ CasesEntry = Annotated[
 class Contribution(Strict):
     code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,40}$")]
     label: str
+    #: The payslip heading the line is printed under (model of the arrêté of 25 February 2016 as amended).
+    group: Annotated[str, Field(min_length=1)]
     organisation: str
     charge: str
     base: BaseKind
@@ -208,6 +210,7 @@ class ContributionsFile(Strict):
 
 class _Reduction(Strict):
     label: str
+    group: Annotated[str, Field(min_length=1)]
     headcount_threshold: Annotated[int, Field(ge=1)]
     smic_multiple: Positive
     smic_reference: Positive
@@ -273,6 +276,7 @@ class Bracket(Strict):
 
 class TaxeSalaires(Strict):
     label: str
+    group: Annotated[str, Field(min_length=1)]
     assiette: str
     brackets: Annotated[list[Bracket], Field(min_length=1)]
     abattement_annuel: Annotated[Number, Field(ge=0)]
