@@ -1,8 +1,17 @@
 """The monthly split of the mutualised costs across members, pro rata to hours, exact to the cent.
 
 Pure functions from plain values (cost lines read from the ledger, timesheet lines, the rules) to an
-:class:`AllocationResult`. Every split is a largest-remainder split, so what is billed for a pool equals
-the pool's cost to the cent.
+:class:`AllocationResult`.
+
+How a pool is billed (``rate_method`` of rules/allocation.yaml, per kind of pool, in ``actual`` mode):
+- ``monthly``: the month's cost split by largest remainder over the members' billable hours, so what is
+  billed for the pool equals its cost to the cent every month;
+- ``year_to_date``: the rate of the month is the pool's cost from 1 January to the end of the month over
+  its billable hours in the same months (4 decimals), each member billed cents(rate x hours). A holiday
+  month then does not bill its fixed costs (rent, software) over few hours; what is billed differs from
+  the cost by month, and ``eage close`` trues the year up so that billed = cost over the year to the cent
+  (:mod:`eage.invoicing.trueup`). The rate of a month is a weighted mean of the monthly rates to date, so
+  it lies between their smallest and largest.
 
 How a cost reaches a pool (first match wins):
 1. an account listed in ``excluded_accounts``: not re-invoiced (shown as excluded);
@@ -19,7 +28,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from eage.errors import InputError, Problem
@@ -29,6 +38,9 @@ from eage.timesheets import TimesheetLine
 
 OVERHEAD = "overhead"
 FEE = "management_fee"
+MONTHLY = "monthly"
+YEAR_TO_DATE = "year_to_date"
+RATE_PLACES = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,23 @@ class AllocationRules:
     standard_rates: Mapping[str, Decimal]  # service -> hourly rate in force (standard_rate mode)
     fee_rate: Decimal = ZERO
     fee_label: str = "Frais de gestion"
+    # The pools (service slugs, "overhead") billed at the year-to-date rate; the others monthly.
+    year_to_date: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class ToDate:
+    """A pool's cost and billable hours over the year's earlier months (those before the one allocated)."""
+
+    cost: Decimal = ZERO
+    billable_hours: Decimal = ZERO
+
+
+def hourly_rate(cost: Decimal, hours: Decimal) -> Decimal:
+    """Cost per hour, 4 decimals (0 without hours)."""
+    if hours == 0:
+        return ZERO
+    return (cost / hours).quantize(RATE_PLACES)
 
 
 @dataclass(frozen=True)
@@ -53,13 +82,25 @@ class Pool:
     cost: Decimal
     billable_hours: Decimal
     internal_hours: Decimal
+    # Year-to-date pools: the earlier months' cost and hours (the month's own are added to them).
+    before: ToDate | None = None
+
+    @property
+    def method(self) -> str:
+        return MONTHLY if self.before is None else YEAR_TO_DATE
+
+    @property
+    def month_rate(self) -> Decimal:
+        """The month's own cost per billable hour (4 decimals)."""
+        return hourly_rate(self.cost, self.billable_hours)
 
     @property
     def rate(self) -> Decimal:
-        """Cost per billable hour (4 decimals), shown on invoices."""
-        if self.billable_hours == 0:
-            return ZERO
-        return (self.cost / self.billable_hours).quantize(Decimal("0.0001"))
+        """The rate billed (4 decimals), shown on invoices: the month's for a monthly pool, the year to
+        date's (cost to date / hours to date) for a year-to-date pool."""
+        if self.before is None:
+            return self.month_rate
+        return hourly_rate(self.before.cost + self.cost, self.before.billable_hours + self.billable_hours)
 
 
 @dataclass(frozen=True)
@@ -174,10 +215,59 @@ def pool_costs(
     return {k: cents(v) for k, v in pools.items()}, cents(excluded)
 
 
+def member_hours_by_pool(
+    lines: Sequence[TimesheetLine], services: Iterable[str]
+) -> dict[str, dict[str, Decimal]]:
+    """Pool -> member -> the billable hours :func:`allocate` weighs the member's share by (each service's
+    hours; for the overhead pool, the member's hours of every service), members without hours left out."""
+    per_service: dict[str, dict[str, Decimal]] = {s: defaultdict(Decimal) for s in services}
+    for line in lines:
+        if line.member is not None:
+            per_service.setdefault(line.service, defaultdict(Decimal))[line.member] += line.hours
+    overhead: dict[str, Decimal] = defaultdict(Decimal)
+    out: dict[str, dict[str, Decimal]] = {}
+    for service, members in per_service.items():
+        for member, hours in members.items():
+            overhead[member] += hours
+        out[service] = {m: h for m, h in members.items() if h > 0}
+    out[OVERHEAD] = {m: h for m, h in overhead.items() if h > 0}
+    return out
+
+
+def month_to_date(
+    costs: Sequence[CostLine], lines: Sequence[TimesheetLine], rules: AllocationRules
+) -> dict[str, ToDate]:
+    """One month's cost and billable hours of each year-to-date pool (what the next months add it to)."""
+    pools, _ = pool_costs(costs, lines, rules)
+    hours = member_hours_by_pool(lines, rules.services)
+    return {
+        pool: ToDate(pools.get(pool, ZERO), sum(hours.get(pool, {}).values(), ZERO))
+        for pool in sorted(rules.year_to_date)
+    }
+
+
+def add_to_date(total: Mapping[str, ToDate], month: Mapping[str, ToDate]) -> dict[str, ToDate]:
+    """Two stretches of months added, pool by pool."""
+    out = dict(total)
+    for pool, value in month.items():
+        before = out.get(pool, ToDate())
+        out[pool] = ToDate(before.cost + value.cost, before.billable_hours + value.billable_hours)
+    return out
+
+
 def allocate(
-    month: str, costs: Sequence[CostLine], lines: Sequence[TimesheetLine], rules: AllocationRules
+    month: str,
+    costs: Sequence[CostLine],
+    lines: Sequence[TimesheetLine],
+    rules: AllocationRules,
+    earlier: Mapping[str, ToDate] | None = None,
 ) -> AllocationResult:
-    """Split the month's pools across members pro rata to their billable hours."""
+    """Split the month's pools across members pro rata to their billable hours.
+
+    ``earlier``: per year-to-date pool (``rules.year_to_date``), its cost and billable hours over the
+    year's earlier months (none: the month is the year's first).
+    """
+    earlier = earlier or {}
     costs_by_pool, excluded = pool_costs(costs, lines, rules)
     billable: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     internal: dict[str, Decimal] = defaultdict(Decimal)
@@ -198,7 +288,12 @@ def allocate(
         cost = costs_by_pool[service]
         hours: dict[str, Decimal] = {m: h for m, h in billable.get(service, {}).items() if h > 0}
         total_hours = sum(hours.values(), ZERO)
-        pool = Pool(service, label, cost, total_hours, internal.get(service, ZERO))
+        before = _before(service, rules, earlier)
+        pool = Pool(service, label, cost, total_hours, internal.get(service, ZERO), before)
+        if before is not None:
+            pools.append(pool)
+            shares += _at_rate(service, label, hours, pool.rate)
+            continue
         if rules.mode == "standard_rate":
             rate = rules.standard_rates.get(service, ZERO)
             for member in sorted(hours):
@@ -225,10 +320,18 @@ def allocate(
     overhead_cost = costs_by_pool[OVERHEAD]
     total_member_hours = sum(member_hours.values(), ZERO)
     overhead = Pool(
-        OVERHEAD, rules.overhead_label, overhead_cost, total_member_hours, sum(internal.values(), ZERO)
+        OVERHEAD,
+        rules.overhead_label,
+        overhead_cost,
+        total_member_hours,
+        sum(internal.values(), ZERO),
+        _before(OVERHEAD, rules, earlier),
     )
     pools.append(overhead)
-    if rules.mode == "actual" and overhead_cost != 0:
+    if overhead.before is not None:
+        member_weights = {m: h for m, h in member_hours.items() if h > 0}
+        shares += _at_rate(OVERHEAD, rules.overhead_label, member_weights, overhead.rate)
+    elif rules.mode == "actual" and overhead_cost != 0:
         if total_member_hours == 0:
             problems.append(
                 Problem(
@@ -266,3 +369,21 @@ def allocate(
     order = {name: i for i, name in enumerate([*rules.services, OVERHEAD, FEE])}
     shares.sort(key=lambda s: (s.member, order[s.service]))
     return AllocationResult(month, rules.mode, tuple(pools), tuple(shares), excluded)
+
+
+def _before(pool: str, rules: AllocationRules, earlier: Mapping[str, ToDate]) -> ToDate | None:
+    """The earlier months of a year-to-date pool (None for a monthly pool)."""
+    if rules.mode != "actual" or pool not in rules.year_to_date:
+        return None
+    return earlier.get(pool, ToDate())
+
+
+def _at_rate(pool: str, label: str, hours: Mapping[str, Decimal], rate: Decimal) -> list[Share]:
+    """Each member billed cents(rate x hours). A rate of 0 (no cost, or no hours yet this year) bills
+    nothing: a cost before the year's first hours waits for them, and the close refuses a year without."""
+    if rate == 0:
+        return []
+    return [
+        Share(member, pool, label, hours[member], rate, cents(hours[member] * rate))
+        for member in sorted(hours)
+    ]

@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from eage.allocation.core import FEE, OVERHEAD, AllocationResult, allocate
+from eage.allocation.core import (
+    FEE,
+    OVERHEAD,
+    AllocationResult,
+    ToDate,
+    add_to_date,
+    allocate,
+    month_to_date,
+)
 from eage.allocation.rules import allocation_rules
 from eage.app.commit import (
     MEMBERS_FILE,
@@ -158,8 +166,40 @@ def compute_month(inputs: Inputs, month: Month) -> MonthComputation:
         if c.file != f"ledger/{payroll_rel}"
     ]
     costs += _payroll_cost_lines([e for e in journal.entries if isinstance(e, Txn)], payroll_rel)
-    result = allocate(str(month), costs, lines, allocation_rules(rules, month.last_day))
+    alloc_rules = allocation_rules(rules, month.last_day)
+    to_date = pools_before(inputs, month) if alloc_rules.year_to_date else {}
+    result = allocate(str(month), costs, lines, alloc_rules, to_date)
     return MonthComputation(str(month), result, payslips, payroll_rel, render_file(journal))
+
+
+def year_to_date_months(inputs: Inputs, month: Month) -> list[Month]:
+    """The year's months before ``month`` that a year-to-date pool counts: those with a timesheet (the
+    months billed, since months are billed in order)."""
+    return [m for m in month.earlier_in_year() if m in inputs.timesheet_months]
+
+
+def with_year_to_date(inputs: Inputs, month: Month) -> Inputs:
+    """``inputs`` with the hours of the year's earlier months when a pool is billed at the year-to-date
+    rate (rules/allocation.yaml ``rate_method``), else as they are."""
+    if not allocation_rules(inputs.rules, month.last_day).year_to_date:
+        return inputs
+    return with_months(inputs, year_to_date_months(inputs, month), payroll=False)
+
+
+def pools_before(inputs: Inputs, month: Month) -> dict[str, ToDate]:
+    """Each year-to-date pool's cost and billable hours over the year's months before ``month``: the
+    costs as the ledger holds them (those months are posted), the hours of their timesheets (read here if
+    the caller did not load them, see :func:`with_year_to_date`)."""
+    months = year_to_date_months(inputs, month)
+    if any(m not in inputs.timesheets for m in months):
+        inputs = with_months(inputs, months, payroll=False)
+    ledger = inputs.books
+    total: dict[str, ToDate] = {}
+    for earlier in months:
+        costs = ledger.costs(earlier.first_day, earlier.end, ledger.settings.name_expenses)
+        rules = allocation_rules(inputs.rules, earlier.last_day)
+        total = add_to_date(total, month_to_date(costs, inputs.timesheet(earlier), rules))
+    return total
 
 
 def plan_month(inputs: Inputs, month: Month) -> MonthPlan:
@@ -328,9 +368,9 @@ def _documents_pool(count: int) -> RenderPool:
 
 
 def load_month(root: Path, month: Month, *, after_rules: Callable[[Rules], None] | None = None) -> Inputs:
-    """The inputs of ``month``'s run: rules, ledger (lock checked), the month's timesheet and variables
-    (``after_rules``: see :func:`load_inputs`)."""
-    return with_months(load_inputs(root, after_rules=after_rules), [month])
+    """The inputs of ``month``'s run: rules, ledger (lock checked), the month's timesheet and variables,
+    the year's earlier hours for a year-to-date pool (``after_rules``: see :func:`load_inputs`)."""
+    return with_year_to_date(with_months(load_inputs(root, after_rules=after_rules), [month]), month)
 
 
 class _EarlyPool:
