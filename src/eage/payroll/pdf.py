@@ -1,4 +1,16 @@
-"""The payslip as a French PDF (WeasyPrint), for the group's records.
+"""The payslip as a French PDF (WeasyPrint): the document an employer hands out (C. trav. R3243-1).
+
+Page 1 is the official simplified layout (présentation simplifiée, C. trav. R3243-2 and the model of the
+arrêté of 25 February 2016 as amended by the arrêté of 31 January 2023): the earnings and the gross, the
+contributions grouped by risk, one line per heading, in the model's order (``templates/layout.yaml``, the
+heading of each line comes from the rules: ``group``), their total, the exemptions, the net before tax,
+the montant net social, the net taxable, the income tax withheld, the net paid and its date, the total paid
+by the employer (gross + employer contributions after reductions, the taxe sur les salaires apart), the
+year's cumulated figures and the paid-leave counters. Page 2 is the detail the law allows beside the
+model: every contribution line with its base and rates.
+
+A field another part of the payroll has not filled (the leave counters, the year to date, an identity
+field of the group) prints nothing: the payslip never shows an invented value.
 
 The bytes depend only on the inputs: the PDF creation and modification dates are the last day of the
 payslip's month (never the clock), and the document identifier is derived from the content, so that
@@ -11,15 +23,256 @@ import calendar
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from pydantic import Field, model_validator
 
-from eage.money import MONTHS_FR, fr_eur, fr_number
-from eage.payroll.engine import EMPLOYEUR, SALARIE, Payslip
+from eage.errors import InputError
+from eage.money import MONTHS_FR, ZERO, fr_eur, fr_number
+from eage.payroll.engine import EMPLOYEUR, SALARIE, Payslip, PayslipLine
+from eage.rules.base import Strict
+from eage.rules.loader import load_model
+
+LAYOUT_FILE = Path(__file__).with_name("templates") / "layout.yaml"
+#: Where a line's heading comes from, for the message when it is not one of the model's.
+GROUP_SOURCES = "rules/payroll/contributions.yaml (or reductions.yaml, taxe_sur_salaires.yaml)"
+
+GroupKind = Literal["mandatory", "exemption", "optional", "information"]
+
+
+class LayoutGroup(Strict):
+    label: str
+    kind: GroupKind
+    aliases: list[str] = Field(default_factory=list)
+
+
+class Layout(Strict):
+    """The model's headings in order (``templates/layout.yaml``)."""
+
+    reference: str
+    total_label: str
+    groups: list[LayoutGroup]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Layout:
+        seen: set[str] = set()
+        for group in self.groups:
+            for name in (group.label, *group.aliases):
+                if name in seen:
+                    raise ValueError(f"heading {name!r} appears twice")
+                seen.add(name)
+        return self
+
+    def find(self, name: str) -> tuple[int, LayoutGroup] | None:
+        """The position and heading of a line's ``group`` (its label or one of its aliases)."""
+        for index, group in enumerate(self.groups):
+            if name == group.label or name in group.aliases:
+                return index, group
+        return None
+
+
+@functools.cache
+def layout() -> Layout:
+    return load_model(LAYOUT_FILE, Layout)
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One heading of the simplified layout: the sums of its lines, employee and employer.
+
+    ``base`` is shown when every line of the heading has the same base; a side's ``rate`` is the sum of its
+    lines' rates when they all apply to that base (else the detail page has them).
+    """
+
+    label: str
+    kind: GroupKind
+    base: Decimal | None
+    employee_rate: Decimal | None
+    employee: Decimal
+    employer_rate: Decimal | None
+    employer: Decimal
+    has_employee: bool
+    has_employer: bool
+
+
+def grouped_lines(slip: Payslip) -> list[GroupRow]:
+    """The payslip's lines summed per heading, in the model's order; unknown heading -> InputError."""
+    model = layout()
+    by_index: dict[int, list[PayslipLine]] = {}
+    for line in slip.lines:
+        found = model.find(line.group)
+        if found is None:
+            known = ", ".join(f"« {g.label} »" for g in model.groups)
+            raise InputError.at(
+                f"the payslip line {line.code!r} ({line.label}) has the heading {line.group!r}, which is not "
+                "one of the simplified payslip model's",
+                file=GROUP_SOURCES,
+                key=f"{line.code}.group",
+                fix=f"use one of {known}",
+            )
+        by_index.setdefault(found[0], []).append(line)
+    rows = []
+    for index in sorted(by_index):
+        heading = model.groups[index]
+        lines = by_index[index]
+        bases = {line.base for line in lines}
+        base = next(iter(bases)) if len(bases) == 1 else None
+        ee = [line for line in lines if line.side == SALARIE]
+        er = [line for line in lines if line.side == EMPLOYEUR]
+        rows.append(
+            GroupRow(
+                label=heading.label,
+                kind=heading.kind,
+                base=base,
+                employee_rate=_sum_rates(ee) if base is not None else None,
+                employee=sum((line.amount for line in ee), ZERO),
+                employer_rate=_sum_rates(er) if base is not None else None,
+                employer=sum((line.amount for line in er), ZERO),
+                has_employee=bool(ee),
+                has_employer=bool(er),
+            )
+        )
+    return rows
+
+
+def _sum_rates(lines: Sequence[PayslipLine]) -> Decimal | None:
+    return sum((line.rate for line in lines), ZERO) if lines else None
+
+
+def employer_total(slip: Payslip) -> Decimal:
+    """Total versé par l'employeur: gross + employer contributions after reductions, without the
+    information headings (the taxe sur les salaires). The engine's ``employer_total`` when it has one."""
+    if slip.employer_total:
+        return slip.employer_total
+    return slip.gross + sum(
+        (
+            row.employer
+            for row in grouped_lines(slip)
+            if row.kind != "information"  # the TSS is a tax (CGI 231), not a contribution
+        ),
+        ZERO,
+    )
+
+
+# --- the parties: what the payslip says of the employer and the employee ---------------------------
+
+
+def employer_info(group: Any, pay_date: dt.date | None = None) -> dict[str, Any]:
+    """The employer block from ``rules/group.yaml`` (a :class:`~eage.rules.models.Group`).
+
+    Fields another part has not added to the rules yet (NAF, URSSAF number, collective agreement, payment
+    day) are read with ``getattr`` and left empty when absent: nothing is invented.
+    """
+    ident = group.identity
+    address = ident.address
+    lines = [address.line1]
+    if getattr(address, "line2", None):
+        lines.append(address.line2)
+    lines.append(f"{address.postcode} {address.city}")
+    info: dict[str, Any] = {
+        "name": ident.name,
+        "legal_form": ident.legal_form or "",
+        "address_lines": lines,
+        "siret": ident.siret or "",
+        "naf": _text(getattr(ident, "naf", None)),
+        "urssaf": _text(getattr(ident, "urssaf", None)),
+    }
+    agreement = _first_attr(group, ("agreement", "convention", "collective_agreement"))
+    if agreement is None:
+        agreement = _first_attr(ident, ("agreement", "convention", "collective_agreement"))
+    if agreement is not None:
+        if isinstance(agreement, str):
+            info["convention"] = agreement
+        else:
+            info["convention"] = _text(_first_attr(agreement, ("name", "label", "title")))
+            info["idcc"] = _text(getattr(agreement, "idcc", None))
+    if pay_date is not None:
+        info["pay_date"] = pay_date
+    return info
+
+
+def employee_info(employee: Any, classification: str | None = None) -> dict[str, Any]:
+    """The employee block from ``rules/staff.yaml`` (an :class:`~eage.rules.models.Employee`).
+
+    ``classification``: the position in the agreement's grid as printed (level, coefficient), when the
+    caller has it; else the employee's ``classification`` field if it is a plain text.
+    """
+    contract = employee.contract
+    if classification is None:
+        own = getattr(employee, "classification", None)
+        if own is None:
+            own = getattr(contract, "classification", None)
+        classification = own if isinstance(own, str) else _describe(own)
+    rates = getattr(employee, "pas_rate", None)
+    personalised = bool(getattr(rates, "values", None))
+    return {
+        "id": employee.id,
+        "name": employee.name,
+        "post": employee.post,
+        "classification": classification or "",
+        "contract": contract.kind,
+        "start": contract.start,
+        "end": getattr(contract, "end", None),
+        "pas_kind": "taux personnalisé" if personalised else "taux non personnalisé",
+    }
+
+
+def _first_attr(obj: Any, names: Iterable[str]) -> Any:
+    for name in names:
+        value = getattr(obj, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def _describe(value: Any) -> str:
+    """A classification object as text: its label, level and coefficient, those it has."""
+    if value is None:
+        return ""
+    parts = []
+    for name, prefix in (
+        ("label", ""),
+        ("level", "niveau "),
+        ("position", "position "),
+        ("coefficient", "coefficient "),
+    ):
+        part = getattr(value, name, None)
+        if part not in (None, ""):
+            parts.append(f"{prefix}{part}")
+    return ", ".join(parts) if parts else str(value)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+# --- rendering -------------------------------------------------------------------------------------
+
+
+def _rate(value: Decimal | None) -> str:
+    """A percent rate with its significant decimals (0,016 %), at least two; empty for None."""
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f")
+    whole, _, frac = text.partition(".")
+    return f"{whole},{frac.ljust(2, '0')}\u00a0%"
+
+
+def _day(value: Any) -> str:
+    """A date as on a payslip, 31/03/2026; a text is kept as it is."""
+    if isinstance(value, dt.date):
+        return f"{value:%d/%m/%Y}"
+    return _text(value)
+
+
+def _days(value: Decimal) -> str:
+    """A number of days of leave: 2,50."""
+    return fr_number(value)
 
 
 @dataclass
@@ -30,13 +283,17 @@ class _Row:
     ee_amount: str = ""
     er_rate: str = ""
     er_amount: str = ""
+    heading: str = ""
 
 
-def _rate(value: Decimal) -> str:
-    """A percent rate with its significant decimals (0,016 %), at least two."""
-    text = format(value.normalize(), "f")
-    whole, _, frac = text.partition(".")
-    return f"{whole},{frac.ljust(2, '0')}\u00a0%"
+def _heading_label(model: Layout, line: PayslipLine) -> str:
+    found = model.find(line.group)
+    return line.group if found is None else found[1].label
+
+
+def _heading_index(model: Layout, line: PayslipLine) -> int:
+    found = model.find(line.group)
+    return len(model.groups) if found is None else found[0]
 
 
 @functools.cache
@@ -50,43 +307,137 @@ def _environment() -> Environment:
     )
 
 
-def payslip_html(slip: Payslip, employee: Mapping[str, Any], employer: Mapping[str, Any]) -> str:
-    """The payslip as HTML (what the PDF is rendered from).
-
-    ``employee``: name (required), id, post, contract, start. ``employer``: name (required), legal_form,
-    address_lines, siret, naf, convention, urssaf; optional ``pay_day``.
-    """
+def _detail_rows(lines: Iterable[PayslipLine]) -> list[_Row]:
+    """Every line, one row per code (employee and employer side by side), in the model's heading order."""
+    model = layout()
+    ordered = sorted(lines, key=lambda line: _heading_index(model, line))  # stable: the rules' order within
     rows: dict[str, _Row] = {}
-    for line in slip.lines:
-        row = rows.setdefault(line.code, _Row(line.label, fr_number(line.base)))
+    for line in ordered:
+        row = rows.setdefault(
+            line.code, _Row(line.label, fr_number(line.base), heading=_heading_label(model, line))
+        )
         if line.side == SALARIE:
             row.ee_rate, row.ee_amount = _rate(line.rate), fr_number(line.amount)
         elif line.side == EMPLOYEUR:
             row.er_rate, row.er_amount = _rate(line.rate), fr_number(line.amount)
-    last_day = calendar.monthrange(slip.month.year, slip.month.month)[1]
-    created = dt.datetime(slip.month.year, slip.month.month, last_day, tzinfo=dt.UTC)
-    employer_data = {
+    return list(rows.values())
+
+
+def _group_row(row: GroupRow) -> dict[str, str]:
+    return {
+        "label": row.label,
+        "base": "" if row.base is None else fr_number(row.base),
+        "ee_rate": _rate(row.employee_rate) if row.has_employee else "",
+        "ee_amount": fr_number(row.employee) if row.has_employee else "",
+        "er_rate": _rate(row.employer_rate) if row.has_employer else "",
+        "er_amount": fr_number(row.employer) if row.has_employer else "",
+    }
+
+
+def _leave_context(slip: Payslip) -> dict[str, Any] | None:
+    """The paid-leave block from ``slip.leave`` (part C's LeaveCounters), None when it is not set."""
+    leave = getattr(slip, "leave", None)
+    if leave is None:
+        return None
+    counters = []
+    for suffix, title in (("n1", "N-1"), ("n", "N")):
+        acquired = getattr(leave, f"acquired_{suffix}", None)
+        if acquired is None:
+            continue
+        period = _text(getattr(leave, f"period_{suffix}", None))
+        start, _, end = period.partition("/")
+        counters.append(
+            {
+                "title": title,
+                "period": f"du {_day(dt.date.fromisoformat(start))} au {_day(dt.date.fromisoformat(end))}"
+                if start and end
+                else period,
+                "acquired": _days(acquired),
+                "taken": _days(getattr(leave, f"taken_{suffix}", ZERO)),
+                "balance": _days(getattr(leave, f"balance_{suffix}", ZERO)),
+            }
+        )
+    ranges = getattr(leave, "taken_this_month", ()) or ()
+    return {
+        "counters": counters,
+        "ranges": [
+            f"du {_day(first)} au {_day(last)}" if first != last else f"le {_day(first)}"
+            for first, last in ranges
+        ],
+    }
+
+
+def payslip_html(slip: Payslip, employee: Mapping[str, Any], employer: Mapping[str, Any]) -> str:
+    """The payslip as HTML (what the PDF is rendered from).
+
+    ``employee`` (see :func:`employee_info`): name (required), id, post, classification, contract, start,
+    end, pas_kind. ``employer`` (see :func:`employer_info`): name (required), legal_form, address_lines
+    (or one ``address`` text), siret, naf, urssaf, convention, idcc, pay_date (a date; the last day of the
+    month when absent).
+    """
+    year, month = slip.month.year, slip.month.month
+    last_day = dt.date(year, month, calendar.monthrange(year, month)[1])
+    created = dt.datetime(year, month, last_day.day, tzinfo=dt.UTC)
+    employer_data: dict[str, Any] = {
         "legal_form": "",
         "address_lines": [],
         "siret": "",
         "naf": "",
         "convention": "",
+        "idcc": "",
         "urssaf": "",
     }
     employer_data.update(employer)
-    employee_data = {"id": "", "post": "", "contract": "", "start": ""}
+    if not employer_data["address_lines"] and employer_data.get("address"):
+        employer_data["address_lines"] = [employer_data["address"]]
+    employee_data: dict[str, Any] = {
+        "id": "",
+        "post": "",
+        "classification": "",
+        "contract": "",
+        "start": "",
+        "end": None,
+        "pas_kind": "",
+    }
     employee_data.update(employee)
+    employee_data["start"] = _day(employee_data["start"])
+    employee_data["end"] = _day(employee_data["end"]) if employee_data["end"] else ""
+    pay_date = employer_data.get("pay_date") or employer_data.get("pay_day") or last_day
+
+    groups = grouped_lines(slip)
+    mandatory = [row for row in groups if row.kind == "mandatory"]
+    exemptions = [row for row in groups if row.kind == "exemption"]
+    optional = [row for row in groups if row.kind == "optional"]
+    information = [row for row in groups if row.kind == "information"]
+    total_ee = sum((row.employee for row in mandatory), ZERO)
+    total_er = sum((row.employer for row in mandatory), ZERO)
+    relief_employer = -sum((row.employer for row in exemptions), ZERO)
+    tss = slip.tss or sum((row.employer for row in information), ZERO)
+    cumulative = slip.cumulative
+    cumul = None
+    if cumulative.months:  # 0: the caller computed no year to date
+        cumul = {
+            "gross": fr_eur(cumulative.gross),
+            "net_taxable": fr_eur(cumulative.net_taxable),
+            "hours": fr_number(cumulative.hours) if cumulative.hours else "",
+        }
+    hours, leave_indemnity, leave_days = slip.hours, slip.leave_indemnity, slip.leave_days
     return (
         _environment()
         .get_template("payslip.html.j2")
         .render(
             slip=slip,
+            layout=layout(),
             employee=employee_data,
             employer=employer_data,
             period=f"{slip.month:%Y-%m}",
-            period_label=f"{MONTHS_FR[slip.month.month - 1]} {slip.month.year}",
+            period_label=f"{MONTHS_FR[month - 1]} {year}",
+            period_start=_day(dt.date(year, month, 1)),
+            period_end=_day(last_day),
+            pay_date=_day(pay_date),
             created=created.isoformat(),
-            hours=fr_number(slip.weekly_hours),
+            weekly_hours=fr_number(slip.weekly_hours),
+            hours=fr_number(hours) if hours else "",
             earnings=[
                 {
                     "label": e.label,
@@ -97,23 +448,41 @@ def payslip_html(slip: Payslip, employee: Mapping[str, Any], employer: Mapping[s
                 for e in slip.earnings
             ],
             gross=fr_eur(slip.gross),
-            rows=list(rows.values()),
-            employee_total=fr_eur(slip.employee_contributions),
-            employer_total=fr_eur(slip.employer_contributions),
+            mandatory=[_group_row(row) for row in mandatory],
+            total_ee=fr_number(total_ee),
+            total_er=fr_number(total_er),
+            exemptions=[_group_row(row) for row in exemptions],
+            optional=[_group_row(row) for row in optional],
+            detail=_detail_rows(line for line in slip.lines if _kind(line.group) != "information"),
+            information_detail=_detail_rows(
+                line for line in slip.lines if _kind(line.group) == "information"
+            ),
+            employee_contributions=fr_eur(slip.employee_contributions),
             net_before_tax=fr_eur(slip.net_before_tax),
+            net_social=fr_eur(slip.net_social),
             net_taxable=fr_eur(slip.net_taxable),
+            pas_base=fr_number(slip.net_taxable),
             pas_rate=_rate(slip.pas_rate),
-            pas=fr_eur(slip.pas),
-            pay_day=employer_data.get("pay_day", ""),
+            pas=fr_number(slip.pas),
             net_paid=fr_eur(slip.net_paid),
-            employer_cost=fr_eur(slip.employer_cost),
+            employer_total=fr_eur(employer_total(slip)),
+            relief_employer=fr_eur(relief_employer),
+            tss=fr_eur(tss) if tss else "",
             rgdu_label=slip.rgdu_label,
             rgdu_coefficient=fr_number(slip.rgdu_coefficient, 4),
             rgdu=fr_eur(slip.rgdu),
             pss=fr_eur(slip.pss),
-            smic=fr_eur(slip.smic_month),
+            cumul=cumul,
+            leave=_leave_context(slip),
+            leave_days=_days(leave_days) if leave_days else "",
+            leave_indemnity=fr_eur(leave_indemnity) if leave_indemnity else "",
         )
     )
+
+
+def _kind(name: str) -> GroupKind | None:
+    found = layout().find(name)
+    return None if found is None else found[1].kind
 
 
 def render_payslip_pdf(slip: Payslip, employee: Mapping[str, Any], employer: Mapping[str, Any]) -> bytes:
