@@ -2,7 +2,8 @@
 
 Every file is read and every problem is collected before raising, so that ``eage check`` lists them all.
 :func:`load_bundle` is the one entry point for every file under rules/: the group's rules
-(:func:`load_rules`), rules/payroll/ (:func:`~eage.payroll.params.load_payroll_rules`), rules/bank.yaml
+(:func:`load_rules`), rules/payroll/ (:func:`~eage.payroll.params.load_payroll_rules`; the group's
+contracts, :func:`~eage.payroll.contracts.load_contracts`, checked against the staff), rules/bank.yaml
 (:func:`~eage.bank.config.load_bank_config`) and each rules/budget/YYYY.yaml (its model; the checks
 against the ledger's accounts are :func:`~eage.budget.model.load_budget`'s). Every one is read by
 :mod:`eage.rules.loader`, which keeps the lines. A file under rules/ that eage does not read is a warning
@@ -27,6 +28,7 @@ from eage.rules.models import Accounts, Allocation, Fees, Group, Members, Staff,
 if TYPE_CHECKING:
     from eage.bank.config import BankConfig
     from eage.budget.model import Budget
+    from eage.payroll.contracts import Contracts
     from eage.payroll.params import PayrollRules
 
 FILES: dict[str, tuple[str, type[BaseModel]]] = {
@@ -160,6 +162,11 @@ PAYROLL_DIR = "payroll"
 BUDGET_DIR = "budget"
 TEMPLATES_DIR = "templates"
 _BUDGET_FILE = re.compile(r"[0-9]{4}\.yaml")
+#: The group's own payroll files of rules/payroll/, beside the law's (PAYROLL_FILES): its contracts
+#: (agreement, health, prévoyance; eage.payroll.contracts) and its paid-leave rules (eage.payroll.leave).
+CONTRACTS_FILE = "contracts.yaml"
+CONGES_FILE = "conges.yaml"
+GROUP_PAYROLL_FILES = (CONTRACTS_FILE, CONGES_FILE)
 
 
 @dataclass(frozen=True)
@@ -174,21 +181,31 @@ class Bundle:
     budgets: dict[int, Budget]
     #: Files under rules/ that eage does not read (not errors: nothing is wrong with what is read).
     warnings: list[Problem] = dataclass_field(default_factory=list)
+    #: rules/payroll/contracts.yaml (None only for a bundle built by hand).
+    contracts: Contracts | None = None
 
 
 def load_bundle(root: Path) -> Bundle:
     """Load and validate every file under ``root``/rules; raise one :class:`InputError` listing every
     problem of every file, each with its file (relative to ``root``), line and key, and of the checks
-    across files that need no ledger (the group's: services, SIREN, SIRET; the bank's member aliases)."""
+    across files that need no ledger (the group's: services, SIREN, SIRET; the bank's member aliases;
+    the staff against the contracts: health cover or exemption, classification)."""
     from eage.bank.config import alias_problems, load_bank_config
     from eage.budget.model import Budget
+    from eage.payroll.contracts import contracts_problems, load_contracts
     from eage.payroll.params import load_payroll_rules
 
-    payroll = bank = None
+    payroll = bank = contracts = None
     budgets: dict[int, Budget] = {}
     rules, valid, problems = _load_rules(root)
     try:
         payroll = load_payroll_rules(root / "rules" / PAYROLL_DIR)
+    except InputError as exc:
+        problems += _relative(exc.problems, root)
+    try:
+        contracts = load_contracts(
+            root / "rules" / PAYROLL_DIR, shown=f"rules/{PAYROLL_DIR}/{CONTRACTS_FILE}"
+        )
     except InputError as exc:
         problems += _relative(exc.problems, root)
     if (root / "rules" / BANK_FILE).exists():
@@ -206,9 +223,14 @@ def load_bundle(root: Path) -> Bundle:
     if isinstance(members, Members) and bank is not None:
         # The one check across files that needs no ledger: the bank's aliases name members.
         problems += alias_problems(bank, (m.id for m in members.members), root)
+    if rules is not None and contracts is not None:
+        week = None
+        if payroll is not None:
+            week = {d: v.weekly_hours for d, v in payroll.parameters.duree_legale.values.items()}
+        problems += contracts_problems(rules, contracts, legal_weekly_hours=week[max(week)] if week else None)
     if problems or rules is None or payroll is None:
         raise InputError(problems)
-    return Bundle(rules, payroll, bank, budgets, unknown_files(root, rules.group))
+    return Bundle(rules, payroll, bank, budgets, unknown_files(root, rules.group), contracts)
 
 
 def known_files(root: Path, group: Group | None = None) -> set[Path]:
@@ -218,7 +240,7 @@ def known_files(root: Path, group: Group | None = None) -> set[Path]:
 
     base = root / "rules"
     known = {base / filename for filename, _ in FILES.values()} | {base / BANK_FILE}
-    known |= {base / PAYROLL_DIR / filename for filename in PAYROLL_FILES}
+    known |= {base / PAYROLL_DIR / filename for filename in (*PAYROLL_FILES, *GROUP_PAYROLL_FILES)}
     known |= {p for p in (base / BUDGET_DIR).glob("*.yaml") if _BUDGET_FILE.fullmatch(p.name)}
     known |= {p for p in (base / TEMPLATES_DIR).rglob("*") if p.is_file()}
     logo = group.invoicing.logo if group is not None else None
@@ -261,7 +283,8 @@ def _unknown_fix(rel: Path) -> str:
 
     parts = rel.parts
     if len(parts) == 2 and parts[0] == PAYROLL_DIR:
-        return f"rules/payroll/ holds {', '.join(PAYROLL_FILES)}: rename the file, or move it out of rules/"
+        held = ", ".join((*PAYROLL_FILES, *GROUP_PAYROLL_FILES))
+        return f"rules/payroll/ holds {held}: rename the file, or move it out of rules/"
     if len(parts) == 2 and parts[0] == BUDGET_DIR:
         return (
             "a budget is named after its year (rules/budget/2026.yaml): rename it, or move it out of rules/"

@@ -7,10 +7,16 @@ group's payroll rates (``atmp_rate``, ``vm_rate``, ``pas_default_rate``, each em
 are ratios when written as a bare mapping or number (0.0208 for 2.08 %), or declare their unit
 (``{unit: ratio, values: {...}}``); they are held in percent, the unit of the payroll rules
 (:class:`~eage.rules.parameters.Rates`).
+
+What a payslip must name (C. trav. R3243-1) is here too: the employer's NAF code (on its identity), its
+URSSAF account and the day the net pay is paid (on ``employer``), each employee's classification, job
+and health-cover exemption (checked against rules/payroll/contracts.yaml by
+:func:`eage.payroll.contracts.contracts_problems`).
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from decimal import Decimal
@@ -63,16 +69,35 @@ class Address(Strict):
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "FR"
 
 
+#: A NAF (APE) code of the INSEE's NAF rév. 2 as a payslip prints it (C. trav. R3243-1 2°): four digits and
+#: a letter, ``7830Z``; ``78.30Z`` is read the same.
+NAF_PATTERN = re.compile(r"[0-9]{4}[A-Z]")
+
+
 class Identity(Strict):
-    """What makes a legal person identifiable on an invoice."""
+    """What makes a legal person identifiable on an invoice (and, for the group, on a payslip)."""
 
     name: str
     legal_form: str
     siren: str
     siret: str | None = None
     vat_number: str | None = None
+    #: The NAF (APE) code of the establishment (R3243-1 2°), e.g. ``7830Z``.
+    naf: str | None = None
     address: Address
     fictitious: Flag = False
+
+    @field_validator("naf")
+    @classmethod
+    def _naf(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        compact = value.replace(".", "").replace(" ", "").upper()
+        if not NAF_PATTERN.fullmatch(compact):
+            raise ValueError(
+                f"{value!r} is not a NAF code: four digits and a letter, e.g. 7830Z (see your INSEE notice)"
+            )
+        return compact
 
     @field_validator("siren")
     @classmethod
@@ -91,11 +116,75 @@ class Identity(Strict):
         return self
 
 
+class Urssaf(Strict):
+    """The employer's account at the URSSAF it pays (printed on the payslip, R3243-1)."""
+
+    #: The URSSAF the establishment pays, e.g. "Urssaf Rhône-Alpes".
+    office: Annotated[str, Field(min_length=1)]
+    #: The employer's account number there (numéro de compte cotisant), digits as the URSSAF writes them.
+    account: Annotated[str, Field(pattern=r"^[0-9A-Z][0-9A-Z ]{4,28}[0-9A-Z]$")]
+
+
+SATURDAY = 5  # datetime.date.weekday() of a Saturday
+
+
+class Payment(Strict):
+    """The day the net pay of a month is paid (the payslip's payment date, R3243-1).
+
+    ``last_working_day``: the last Monday-to-Friday of the month (eage knows no calendar of public
+    holidays: a month whose last weekday is one, such as an Ascension on 30 April, is the group's to
+    correct on that payslip); ``fixed_day``: that day of the month (the month's last day when shorter),
+    moved back to the Friday when it falls on a weekend.
+    """
+
+    rule: Literal["last_working_day", "fixed_day"] = "last_working_day"
+    day: Annotated[int, Field(ge=1, le=31)] | None = None
+
+    @model_validator(mode="after")
+    def _day_given(self) -> Payment:
+        if self.rule == "fixed_day" and self.day is None:
+            raise ValueError("rule fixed_day needs day (1 to 31)")
+        if self.rule == "last_working_day" and self.day is not None:
+            raise ValueError("day applies to rule fixed_day only: remove it, or write rule: fixed_day")
+        return self
+
+    def date_for(self, year: int, month: int) -> dt.date:
+        """The payment date of the pay of ``month`` of ``year``."""
+        last = calendar.monthrange(year, month)[1]
+        day = dt.date(year, month, last if self.rule == "last_working_day" else min(self.day or last, last))
+        while day.weekday() >= SATURDAY:
+            day -= dt.timedelta(days=1)
+        return day
+
+
+class Headcounts(Strict):
+    """The group's headcount for each threshold, when they differ (CSS L130-1 III).
+
+    The staff a groupement d'employeurs makes available, even partly, to its members are not counted in
+    its headcount, except for the pricing of the AT/MP risk (CSS L130-1 III, in force from 1 January 2025;
+    docs/research/issue-14-law.md point 9). A GE whose staff are all made available counts 0 for these
+    thresholds (the annual average of R130-1 over staff not made available). The PEEC's import of the rule
+    is not confirmed (the CCH refers to L130-1): the group states its own figure.
+    """
+
+    fnal: Annotated[int, Field(ge=0)]
+    peec: Annotated[int, Field(ge=0)]
+    rgdu: Annotated[int, Field(ge=0)]
+    overtime_deduction: Annotated[int, Field(ge=0)]
+    forfait_social: Annotated[int, Field(ge=0)]
+    reference: Annotated[str, Field(min_length=1)]
+
+
 class Employer(Strict):
     """The group as an employer: what payroll needs."""
 
     profile: Literal["company", "association"]
+    #: The staff employed (the AT/MP pricing and the thresholds without their own figure in ``headcounts``).
     headcount: Annotated[int, Field(ge=0)]
+    #: The headcount for each threshold (CSS L130-1 III); None: ``headcount`` for every one.
+    headcounts: Headcounts | None = None
+    urssaf: Urssaf | None = None
+    payment: Payment = Field(default_factory=Payment)
     #: AT/MP and versement mobilité, in percent (the file's ``atmp_rate`` and ``vm_rate``).
     atmp: Annotated[Rates, Field(alias="atmp_rate")]
     vm: Annotated[Rates, Field(alias="vm_rate", default_factory=Rates.empty)]
@@ -213,16 +302,48 @@ class Contract(Strict):
         return self.start <= day and (self.end is None or day <= self.end)
 
 
+class HealthDispense(Strict):
+    """An employee's exemption from the group's mandatory health cover (dispense d'adhésion, CSS L911-7 III
+    and D911-2): its code (one of rules/payroll/contracts.yaml ``dispenses``), from when, until when when it
+    ends (the end of the individual contract, of the CDD...), and the proof the employer keeps."""
+
+    dispense: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+    since: Day
+    until: Day | None = None
+    proof: Annotated[str, Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _dates(self) -> HealthDispense:
+        if self.until is not None and self.until < self.since:
+            raise ValueError("until is before since")
+        return self
+
+    def on(self, day: dt.date) -> bool:
+        """True when the exemption applies on ``day``."""
+        return self.since <= day and (self.until is None or day <= self.until)
+
+
 class Employee(Strict):
     id: Slug
     name: str
     post: str
+    #: The job as the payslip names it (R3243-1 4°), when it differs from ``post``.
+    job: Annotated[str, Field(min_length=1)] | None = None
+    #: A code of the collective agreement's classification grid (rules/payroll/contracts.yaml).
+    classification: Annotated[str, Field(min_length=1)] | None = None
     service: Slug
     services: list[Slug] = Field(default_factory=list)
     contract: Contract
     gross_salary: Annotated[dict[Day, Salary], Field(min_length=1)]
     #: The withholding rates (prélèvement à la source), in percent.
     pas_rate: Annotated[Rates, Field(default_factory=Rates.empty)]
+    #: The employee's exemption from the health cover, when they have one.
+    health: HealthDispense | None = None
+
+    @property
+    def job_label(self) -> str:
+        """The job the payslip prints: ``job``, else ``post``."""
+        return self.job or self.post
 
     def all_services(self) -> list[str]:
         return [self.service, *[s for s in self.services if s != self.service]]
