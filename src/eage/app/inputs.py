@@ -3,8 +3,10 @@
 :func:`load_inputs` reads, in this order (so that a user sees the same first problem as before): every
 rules file (``load_rules``, rules/payroll/), the ledger (Beancount, the plugin), the lock manifest (a
 generated file or a document that differs from what was issued stops every writer); then
-:func:`with_months` adds the period's timesheets and payroll variables, and those of the year's earlier
-months that an association's taxe-sur-salaires abattement needs. Planners then compute from these values
+:func:`with_months` adds the period's timesheets and payroll variables, and those of every earlier month
+the year's payroll sequence computes (:func:`eage.payroll.month.sequence_months`: from the leave counters'
+reprise date, ledger/payroll/leave-balances.yaml, or January). The leave rules and the counters taken
+over are read with the ledger (:attr:`Inputs.leave_opening`). Planners then compute from these values
 only: they read no file.
 """
 
@@ -20,7 +22,8 @@ from eage.ledger.load import Ledger, load_ledger
 from eage.ledger.store import lock_problems, read_includes, relocate_include_errors, tampered
 from eage.ledger.view import LedgerView
 from eage.month import Month
-from eage.payroll.month import needs_earlier_months
+from eage.payroll.leave import BALANCES_REL, LeaveOpening, load_conges, load_leave_opening
+from eage.payroll.month import sequence_months
 from eage.payroll.params import PayrollRules, load_payroll_rules
 from eage.payroll.variables import MonthVariables, load_variables
 from eage.rules.bundle import Rules, load_rules
@@ -31,7 +34,7 @@ from eage.timesheets import TimesheetLine, read_timesheet
 class Inputs:
     """One command's inputs (see the module docstring).
 
-    ``ledger``: the snapshot, read through :attr:`books`; ``included``: the files main.beancount includes (relative to ledger/); ``generated``: the text on disk
+    ``ledger``: the snapshot, read through :attr:`books`; ``leave_opening``: see :func:`read_leave_opening`; ``included``: the files main.beancount includes (relative to ledger/); ``generated``: the text on disk
     of each generated file of the loaded months (``generated/YYYY/YYYY-MM-*.beancount``), which a re-run
     compares with what it plans; ``generated_names``: every ``generated/YYYY/*.beancount`` on disk, for
     the next free ``…-N`` file name; ``timesheet_months``: the months with a timesheet file.
@@ -47,6 +50,8 @@ class Inputs:
     timesheets: Mapping[Month, list[TimesheetLine]] = field(default_factory=dict)
     variables: Mapping[Month, MonthVariables] = field(default_factory=dict)
     generated: Mapping[str, str] = field(default_factory=dict)
+    #: The leave rules and the counters taken over (None: the group keeps no leave counters in eage).
+    leave_opening: LeaveOpening | None = None
 
     @property
     def books(self) -> LedgerView:
@@ -100,7 +105,27 @@ def inputs_of(root: Path, rules: Rules, payroll: PayrollRules, ledger: Ledger, *
             continue  # not a month's timesheet: eage check reports the name
         if path.exists():  # a dangling link is no timesheet
             months.add(month)
-    return Inputs(root, rules, payroll, ledger, included, names, frozenset(months))
+    return Inputs(
+        root,
+        rules,
+        payroll,
+        ledger,
+        included,
+        names,
+        frozenset(months),
+        leave_opening=read_leave_opening(root, rules),
+    )
+
+
+def read_leave_opening(root: Path, rules: Rules) -> LeaveOpening | None:
+    """The counters of ledger/payroll/leave-balances.yaml with the rules of rules/payroll/conges.yaml, or
+    None when the group has no such file (then no month may declare paid leave)."""
+    path = root / BALANCES_REL
+    if not path.exists() and not path.is_symlink():
+        return None
+    conges = load_conges(root / "rules" / "payroll")
+    contracts = {e.id: (e.contract.start, e.contract.end) for e in rules.staff.employees}
+    return load_leave_opening(root, conges, contracts)
 
 
 def refuse_tampered(root: Path) -> None:
@@ -113,7 +138,7 @@ def refuse_tampered(root: Path) -> None:
 
 def with_months(inputs: Inputs, months: Iterable[Month], *, payroll: bool = True) -> Inputs:
     """``inputs`` with each month's timesheet (which must exist), its payroll variables and its generated
-    files' text; for an association, the payroll variables of the year's earlier months too.
+    files' text, and the payroll variables of every earlier month its payroll sequence computes.
 
     ``payroll``: False for a command that reads the hours only (a standard-rate close): no variables.
     """
@@ -131,9 +156,9 @@ def with_months(inputs: Inputs, months: Iterable[Month], *, payroll: bool = True
         for name in sorted(inputs.generated_names):
             if name.startswith(f"generated/{month.year}/{month}-") and name not in generated:
                 generated[name] = (inputs.root / "ledger" / name).read_text(encoding="utf-8")
-    if payroll and needs_earlier_months(inputs.rules):
+    if payroll:
         for month in wanted:
-            for earlier in month.earlier_in_year():
+            for earlier in sequence_months(month, inputs.leave_opening):
                 if earlier not in variables:
                     variables[earlier] = load_variables(inputs.root, str(earlier), known)
     return dataclasses.replace(inputs, timesheets=timesheets, variables=variables, generated=generated)

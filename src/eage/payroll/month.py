@@ -1,81 +1,292 @@
 """The payroll of a month: every employee's payslip and the month's payroll journal (pure).
 
-Everything here is a function of values already loaded (the rules, the payroll rules, the month's payroll
-variables, and for an association the payslips of the year's earlier months): no file is read. The app
-layer (:mod:`eage.app.inputs`) loads those once per command.
+Everything here is a function of values already loaded (the rules, the payroll rules, the payroll
+variables of each month, the leave counters taken over): no file is read. The app layer
+(:mod:`eage.app.inputs`) loads those once per command.
+
+A month's payslips depend on the months before it: the year to date (the RGDU's annual regularisation,
+the cumulated figures on the payslip, the income-tax cap of overtime) and the paid-leave counters. So
+:func:`compute_payslips` computes the sequence of months, in order, from the leave counters' reprise date
+(ledger/payroll/leave-balances.yaml) or from January of the month's year when that is later, each
+month's year to date being the sum of the same calendar year's earlier payslips (reset on 1 January),
+each month's leave state the previous month's. The earlier months are recomputed from the same rules and
+each month's own variables, never read back from the ledger, so a corrected month and a first run agree.
+The last sequence computed is kept (keyed by the very objects it was computed from), so that a caller
+going month after month extends it instead of recomputing the year.
 
 For an association the journal also carries the month's share of the annual abattement on the taxe sur
-les salaires (CGI art. 1679 A), which needs the tax provisioned on the year's earlier payslips: they are
-recomputed from the same rules and each month's own variables, never read back from the ledger, so a
-corrected month and a first run agree.
+les salaires (CGI art. 1679 A), which needs the tax provisioned on the year's earlier payslips: they come
+from the same sequence (:func:`earlier_payslips`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from eage.errors import InputError
 from eage.ledger.model import GeneratedFile, Txn
-from eage.money import ZERO
+from eage.money import ZERO, cents
 from eage.month import Month
-from eage.payroll.engine import TSS_CODE_PREFIX, Payslip, PayslipInput, compute_payslip
+from eage.payroll.engine import TSS_CODE_PREFIX, Payslip, PayslipInput, YearToDate, compute_payslip
 from eage.payroll.journal import payroll_transactions, tss_relief_transaction
+from eage.payroll.leave import (
+    BALANCES_REL,
+    BeyondBalance,
+    LeaveOpening,
+    LeaveState,
+    close_month,
+    employer_rate,
+    plan_month,
+    valued_balance,
+)
 from eage.payroll.params import TAXE_SALAIRES_FILE, PayrollRules
 from eage.payroll.variables import EmployeeVariables, MonthVariables
 from eage.rules.bundle import Rules
 from eage.rules.dated import NotInForce, in_force
+from eage.rules.models import Employee
 
 Payslips = list[tuple[str, Payslip]]  # (employee id, payslip), in rules/staff.yaml's order
+#: The payroll variables of each month (a month absent has none); a bare MonthVariables is read as the
+#: variables of the month asked, the other months having none (the callers of before the sequence).
+VariablesByMonth = Mapping[Month, MonthVariables] | MonthVariables
+_NO_VARIABLES = MonthVariables()
+
+
+@dataclass(frozen=True)
+class MonthResult:
+    """One month of the sequence: its payslips, and each employee's state after it."""
+
+    month: Month
+    variables: MonthVariables | None  # as given (None: the month had none), to reuse the sequence
+    payslips: Payslips
+    leave: Mapping[str, LeaveState]
+    cumulative: Mapping[str, YearToDate]
+
+
+@dataclass
+class _Memo:
+    rules: Rules
+    payroll: PayrollRules
+    opening: LeaveOpening | None
+    steps: list[MonthResult]
+
+
+_memo: _Memo | None = None
+
+
+def sequence_start(month: Month, opening: LeaveOpening | None) -> Month:
+    """The first month the sequence of ``month`` computes: the leave counters' reprise month when it is
+    not after ``month``, else (or when later) January of ``month``'s year."""
+    january = Month(month.year, 1)
+    if opening is not None and opening.month <= month:
+        return min(january, opening.month)
+    return january
+
+
+def sequence_months(month: Month, opening: LeaveOpening | None) -> list[Month]:
+    """Every month the payslips of ``month`` depend on, in order, ``month`` last."""
+    out = [sequence_start(month, opening)]
+    while out[-1] < month:
+        out.append(out[-1].next())
+    return out
 
 
 def compute_payslips(
-    rules: Rules, payroll: PayrollRules, month: Month, variables: MonthVariables
+    rules: Rules,
+    payroll: PayrollRules,
+    month: Month,
+    variables_by_month: VariablesByMonth,
+    leave_opening: LeaveOpening | None = None,
 ) -> Payslips:
-    """Payslips of every employee under contract during ``month``, with the month's ``variables``."""
+    """Payslips of every employee under contract during ``month``, each with its year to date and, from
+    the reprise date of ``leave_opening``, its leave counters (``Payslip.leave``)."""
+    return payroll_sequence(rules, payroll, month, variables_by_month, leave_opening)[-1].payslips
+
+
+def payroll_sequence(
+    rules: Rules,
+    payroll: PayrollRules,
+    month: Month,
+    variables_by_month: VariablesByMonth,
+    leave_opening: LeaveOpening | None = None,
+) -> list[MonthResult]:
+    """The months of :func:`sequence_months`, computed in order (the module docstring says how)."""
+    global _memo
+    by_month: Mapping[Month, MonthVariables] = (
+        {month: variables_by_month} if isinstance(variables_by_month, MonthVariables) else variables_by_month
+    )
+    months = sequence_months(month, leave_opening)
+    steps: list[MonthResult] = []
+    memo = _memo
+    if memo is not None and memo.rules is rules and memo.payroll is payroll and memo.opening is leave_opening:
+        for wanted, done in zip(months, memo.steps, strict=False):
+            if done.month != wanted or by_month.get(wanted) is not done.variables:
+                break
+            steps.append(done)
+    for current in months[len(steps) :]:
+        steps.append(
+            _month(
+                rules, payroll, current, by_month.get(current), leave_opening, steps[-1] if steps else None
+            )
+        )
+    if memo is None or len(steps) >= len(memo.steps) or memo.rules is not rules:
+        _memo = _Memo(rules, payroll, leave_opening, steps)
+    return steps
+
+
+def _month(
+    rules: Rules,
+    payroll: PayrollRules,
+    month: Month,
+    variables: MonthVariables | None,
+    opening: LeaveOpening | None,
+    before: MonthResult | None,
+) -> MonthResult:
+    """One month of the sequence, from the state after ``before`` (None: the first month)."""
     start, last = month.first_day, month.last_day
-    employer = rules.group.employer
+    known = variables if variables is not None else _NO_VARIABLES
+    leave_on = opening is not None and month >= opening.month
+    leave_states = dict(before.leave) if before is not None else {}
+    cumulative = dict(before.cumulative) if before is not None and before.month.year == month.year else {}
     out = []
     for emp in rules.staff.employees:
         contract = emp.contract
         if contract.start > last or (contract.end is not None and contract.end < start):
             continue
-        try:
-            gross = emp.gross_on(last)
-            atmp = employer.atmp.at(last)
-        except NotInForce as exc:
-            raise InputError.at(
-                f"{exc}", file="rules/staff.yaml", key=f"{emp.id}.gross_salary", fix="add a dated value"
-            ) from None
-        vm = employer.vm.at(last, default=ZERO)
-        pas = (
-            in_force(emp.pas_rate, last)
-            if emp.pas_rate and min(emp.pas_rate) <= last
-            else employer.pas_default_rate
-        )
-        extra = variables.employees.get(emp.id, EmployeeVariables())
-        slip = compute_payslip(
-            payroll,
-            PayslipInput(
-                month=start,
-                base_gross=gross,
-                overtime_25_hours=extra.overtime_25_hours,
-                overtime_50_hours=extra.overtime_50_hours,
-                bonus=extra.bonus,
-                unpaid_absence_hours=extra.unpaid_absence_hours,
-                weekly_hours=contract.weekly_hours,
-                cadre=contract.cadre,
-                pas_rate=pas,
-                employer_profile=employer.profile,
-                headcount=employer.headcount,
-                atmp_rate=atmp,
-                vm_rate=vm,
-                contract_kind=contract.kind,
-            ),
-        )
+        extra = known.employees.get(emp.id, EmployeeVariables())
+        inp = _input(rules, emp, month, extra, cumulative.get(emp.id))
+        if not leave_on or opening is None:
+            if extra.leave:
+                file, line = known.where(emp.id, "leave")
+                raise InputError.at(
+                    f"{emp.id} takes paid leave in {month}, but eage keeps no leave counters then",
+                    file=file,
+                    line=line,
+                    key=f"employees.{emp.id}.leave",
+                    fix=f"take the counters over in {BALANCES_REL} (date: the first month eage computes)",
+                )
+            slip = compute_payslip(payroll, inp)
+        else:
+            slip, leave_states[emp.id] = _with_leave(
+                payroll, opening, month, emp, extra, known, inp, leave_states.get(emp.id)
+            )
+        cumulative[emp.id] = slip.cumulative
         out.append((emp.id, slip))
-    return out
+    return MonthResult(month, variables, out, leave_states, cumulative)
+
+
+def _input(
+    rules: Rules, emp: Employee, month: Month, extra: EmployeeVariables, ytd: YearToDate | None
+) -> PayslipInput:
+    start, last = month.first_day, month.last_day
+    employer = rules.group.employer
+    contract = emp.contract
+    try:
+        gross = emp.gross_on(last)
+        atmp = employer.atmp.at(last)
+    except NotInForce as exc:
+        raise InputError.at(
+            f"{exc}", file="rules/staff.yaml", key=f"{emp.id}.gross_salary", fix="add a dated value"
+        ) from None
+    vm = employer.vm.at(last, default=ZERO)
+    pas = (
+        in_force(emp.pas_rate, last)
+        if emp.pas_rate and min(emp.pas_rate) <= last
+        else employer.pas_default_rate
+    )
+    return PayslipInput(
+        month=start,
+        base_gross=gross,
+        overtime_25_hours=extra.overtime_25_hours,
+        overtime_50_hours=extra.overtime_50_hours,
+        bonus=extra.bonus,
+        unpaid_absence_hours=extra.unpaid_absence_hours,
+        weekly_hours=contract.weekly_hours,
+        cadre=contract.cadre,
+        pas_rate=pas,
+        employer_profile=employer.profile,
+        headcount=employer.headcount,
+        atmp_rate=atmp,
+        vm_rate=vm,
+        contract_kind=contract.kind,
+        ytd=ytd,
+    )
+
+
+def _with_leave(
+    payroll: PayrollRules,
+    opening: LeaveOpening,
+    month: Month,
+    emp: Employee,
+    extra: EmployeeVariables,
+    variables: MonthVariables,
+    inp: PayslipInput,
+    state: LeaveState | None,
+) -> tuple[Payslip, LeaveState]:
+    """The payslip of a month under leave counters, and the employee's state after it."""
+    conges = opening.conges
+    contract = emp.contract
+    salary = inp.base_gross
+    initial = state is None
+    if state is None:
+        state = opening.state_of(emp.id, contract.start)
+        if emp.id in opening.states:
+            # The dette the books carried at the reprise: the counters valued on its eve.
+            eve = opening.date - dt.timedelta(days=1)
+            state = dataclasses.replace(state, provision=valued_balance(conges, state, salary, eve))
+    ranges = [item.span for item in extra.leave]
+    try:
+        plan = plan_month(
+            conges,
+            state,
+            month,
+            monthly_salary=salary,
+            contract_start=contract.start,
+            contract_end=contract.end,
+            leave=ranges,
+            sick=[(item.start, item.end, item.kind) for item in extra.sick_leave],
+        )
+    except BeyondBalance as exc:
+        index, running = 0, 0
+        for index, (a, b) in enumerate(ranges):  # noqa: B007  (the range that crosses the balance)
+            running += conges.ouvrables(a, b)
+            if running > exc.available:
+                break
+        file, line = variables.where(emp.id, "leave", index)
+        raise InputError.at(
+            f"{emp.id} takes {exc.wanted} jours ouvrables of paid leave in {month} but has "
+            f"{exc.available} left of the previous reference period (N-1); leave of the current period "
+            "cannot be taken in advance (rules/payroll/conges.yaml, anticipation: false)",
+            file=file,
+            line=line,
+            key=f"employees.{emp.id}.leave[{index}]",
+            fix=f"shorten the leave, correct {BALANCES_REL}, or allow anticipated leave in conges.yaml",
+        ) from None
+    slip = compute_payslip(
+        payroll,
+        dataclasses.replace(
+            inp, leave_days=plan.days_taken, leave_absence=plan.absence, leave_indemnity=plan.indemnity
+        ),
+    )
+    if initial:
+        rate = employer_rate(slip.employer_contributions, slip.gross)
+        plan = dataclasses.replace(
+            plan,
+            state=dataclasses.replace(plan.state, provision_charges=cents(plan.state.provision * rate)),
+        )
+    after, counters = close_month(
+        conges,
+        plan,
+        month,
+        monthly_salary=salary,
+        gross=slip.gross,
+        employer_contributions=slip.employer_contributions,
+    )
+    return dataclasses.replace(slip, leave=counters), after
 
 
 def tss_tax(payslips: Iterable[tuple[str, Payslip]]) -> dict[str, Decimal]:
@@ -124,15 +335,16 @@ def tss_relief(
 
 
 def earlier_payslips(
-    rules: Rules, payroll: PayrollRules, month: Month, variables: Mapping[Month, MonthVariables]
+    rules: Rules,
+    payroll: PayrollRules,
+    month: Month,
+    variables: VariablesByMonth,
+    leave_opening: LeaveOpening | None = None,
 ) -> list[Payslips]:
-    """The payslips of the year's months before ``month``, each with its own variables (none when absent)."""
-    if not needs_earlier_months(rules):
-        return []
-    return [
-        compute_payslips(rules, payroll, earlier, variables.get(earlier, MonthVariables()))
-        for earlier in month.earlier_in_year()
-    ]
+    """The payslips of the year's months before ``month``, January first, from the same sequence as
+    :func:`compute_payslips` (computed once for both)."""
+    steps = payroll_sequence(rules, payroll, month, variables, leave_opening)
+    return [step.payslips for step in steps[:-1] if step.month.year == month.year]
 
 
 def payroll_journal(

@@ -1,35 +1,71 @@
-"""A month's payroll variables: overtime, bonuses, unpaid absence (ledger/payroll/YYYY-MM.yaml).
+"""A month's payroll variables: overtime, bonuses, unpaid absence, paid leave and sick leave
+(ledger/payroll/YYYY-MM.yaml).
 
 Optional: a month without the file has no variable element. Like the timesheets, these are the month's
 facts, not rules; the file is validated like the rules (unknown keys and unknown employees rejected),
 amounts and hours are bounded, and an absence cannot be longer than the employee's month of work.
+Leave and sick leave are date ranges inside the month (``to`` is the last day away, included: for a
+return on a Monday, the Saturday before, as leave is counted in jours ouvrables), never overlapping.
 
     employees:
       lpetit: {overtime_25_hours: 4, bonus: 150.00}
+      cmartin:
+        leave: [{from: 2026-08-03, to: 2026-08-22}]
+        sick_leave: [{from: 2026-08-24, to: 2026-08-26, kind: non_professional}]
 
-:func:`load_payroll_variables` is the one entry point (``eage run`` and ``eage check`` both use it).
+:func:`load_payroll_variables` is the one entry point (``eage run`` and ``eage check`` both use it). The
+balance of leave is checked by the year's payroll sequence (:mod:`eage.payroll.month`), which knows the
+counters, and a leave day with hours in the timesheet by :func:`leave_timesheet_problems`. The pay during
+sick leave is out of scope: the engine pays the contract's salary; sick leave only changes what is
+acquired (:mod:`eage.payroll.leave`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr, model_validator
 
 from eage.errors import InputError, Problem, raise_if
 from eage.month import Month
 from eage.rules.base import Strict
-from eage.rules.dated import NotInForce, in_force
+from eage.rules.dated import Day, NotInForce, in_force
 from eage.rules.loader import Located, Number, load_located, load_model
 from eage.rules.models import Staff
+from eage.timesheets import TimesheetLine
 
 Hours = Annotated[Number, Field(ge=0, le=200, decimal_places=2)]
 #: A bonus of one month: below ten million euros (a longer figure is a typing error, and would overflow
 #: the payslip's arithmetic).
 Bonus = Annotated[Number, Field(ge=0, max_digits=9, decimal_places=2)]
+
+
+class DateRange(Strict):
+    """Days away, ``from`` to ``to`` included."""
+
+    start: Annotated[Day, Field(alias="from")]
+    end: Annotated[Day, Field(alias="to")]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if self.end < self.start:
+            raise ValueError(f"to ({self.end}) is before from ({self.start})")
+        return self
+
+    @property
+    def span(self) -> tuple[dt.date, dt.date]:
+        return self.start, self.end
+
+
+class SickLeave(DateRange):
+    """A sick leave: ``professional`` (accident du travail, maladie professionnelle) or not."""
+
+    kind: Literal["non_professional", "professional"]
 
 
 class EmployeeVariables(Strict):
@@ -38,10 +74,22 @@ class EmployeeVariables(Strict):
     bonus: Bonus = Decimal(0)
     bonus_label: Annotated[str, Field(max_length=200)] | None = None
     unpaid_absence_hours: Hours = Decimal(0)
+    leave: Annotated[list[DateRange], Field(max_length=31)] = Field(default_factory=list)
+    sick_leave: Annotated[list[SickLeave], Field(max_length=31)] = Field(default_factory=list)
 
 
 class MonthVariables(Strict):
     employees: dict[str, EmployeeVariables] = Field(default_factory=dict)
+    #: Where the values were read (set by :func:`load_payroll_variables`), to locate a later refusal.
+    _located: Located[MonthVariables] | None = PrivateAttr(default=None)
+    _file: str | None = PrivateAttr(default=None)
+
+    def where(self, *loc: int | str) -> tuple[str | None, int | None]:
+        """The file (relative to the group's folder) and the line of ``loc`` (``("employees", id, "leave",
+        0)``), or Nones for variables not read from a file."""
+        if self._located is None:
+            return self._file, None
+        return self._file, self._located.line(("employees", *loc))
 
 
 def variables_path(root: Path, month: str) -> Path:
@@ -89,8 +137,83 @@ def load_payroll_variables(root: Path, month: str, known: set[str] | None = None
             )
             continue
         problems.extend(_absence_problems(root, month, emp, values, staff, located, rel))
+        problems.extend(_range_problems(Month.parse(month), emp, values, located, rel))
     raise_if(problems)
+    located.value._located = located
+    located.value._file = rel
     return located.value
+
+
+def _range_problems(
+    month: Month, emp: str, values: EmployeeVariables, located: Located[MonthVariables], rel: str
+) -> list[Problem]:
+    """Leave and sick leave inside the month, and never two of them on one day."""
+    problems: list[Problem] = []
+    seen: list[tuple[dt.date, dt.date, str]] = []
+    for field, ranges in (("leave", values.leave), ("sick_leave", values.sick_leave)):
+        for index, item in enumerate(ranges):
+            key = f"employees.{emp}.{field}[{index}]"
+            line = located.line(("employees", emp, field, index))
+            if item.start < month.first_day or item.end > month.last_day:
+                problems.append(
+                    Problem(
+                        f"{emp}: {field} from {item.start} to {item.end} is not inside {month} "
+                        f"({month.first_day} to {month.last_day})",
+                        file=rel,
+                        line=line,
+                        key=key,
+                        fix="split it: each month's file declares that month's days "
+                        "(the rest in ledger/payroll/YYYY-MM.yaml of the other month)",
+                    )
+                )
+                continue
+            for start, end, other in seen:
+                if item.start <= end and start <= item.end:
+                    problems.append(
+                        Problem(
+                            f"{emp}: {field} from {item.start} to {item.end} overlaps {other} ({start} to {end})",
+                            file=rel,
+                            line=line,
+                            key=key,
+                            fix="a day is either leave or sick leave, once",
+                        )
+                    )
+                    break
+            seen.append((item.start, item.end, key))
+    return problems
+
+
+def leave_timesheet_problems(
+    month: Month, variables: MonthVariables, timesheet_lines: Iterable[TimesheetLine]
+) -> list[Problem]:
+    """A day of paid leave on which the month's timesheet records hours for that employee: one problem
+    per leave range and timesheet line, located at the leave in the variables file (the timesheet's line
+    named in the message). Pure: the caller has loaded both."""
+    away: dict[str, list[tuple[int, DateRange]]] = {}
+    for emp, values in variables.employees.items():
+        if values.leave:
+            away[emp] = list(enumerate(values.leave))
+    if not away:
+        return []
+    problems: list[Problem] = []
+    sheet = f"ledger/timesheets/{month}.csv"
+    for line in timesheet_lines:
+        if not line.hours or line.employee not in away:
+            continue
+        for index, item in away[line.employee]:
+            if item.start <= line.date <= item.end:
+                file, where = variables.where(line.employee, "leave", index)
+                problems.append(
+                    Problem(
+                        f"{line.employee} is on paid leave on {line.date} ({item.start} to {item.end}) but "
+                        f"{sheet} line {line.line} records {line.hours} h for that day",
+                        file=file or f"ledger/payroll/{month}.yaml",
+                        line=where,
+                        key=f"employees.{line.employee}.leave[{index}]",
+                        fix="remove the hours from the timesheet, or shorten the leave",
+                    )
+                )
+    return problems
 
 
 def _optional_staff(root: Path) -> Staff | None:
