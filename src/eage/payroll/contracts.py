@@ -357,10 +357,10 @@ class Contracts:
                 if minimum is not None and terms.employer_share < minimum:
                     out.append(
                         self.problem(
-                            f"the employer pays {terms.employer_share} % of the health contract "
-                            f"{health.code} from {start}: at least {minimum} % (CSS L911-7)",
+                            f"the employer pays {terms.employer_share:.2f} % of the health contract "
+                            f"{health.code} from {start}: at least {minimum:.2f} % (CSS L911-7)",
                             ("sante", index, "contribution", "values", start.isoformat(), "employer_share"),
-                            f"raise employer_share to {minimum} or more",
+                            f"raise employer_share to {minimum:.2f} or more",
                         )
                     )
         for index, prevoyance in enumerate(self.file.prevoyance):
@@ -371,10 +371,11 @@ class Contracts:
                 if minimum is not None and rates.employer_t1 < minimum:
                     out.append(
                         self.problem(
-                            f"the prévoyance contract {prevoyance.code} covers cadres at {rates.employer_t1} % "
-                            f"of tranche 1 from {start}: at least {minimum} % (ANI 17 November 2017 art. 7)",
+                            f"the prévoyance contract {prevoyance.code} covers cadres at {rates.employer_t1:.2f} "
+                            f"% of tranche 1 from {start}: at least {minimum:.2f} % (ANI 17 November 2017 "
+                            "art. 7)",
                             ("prevoyance", index, "rates", "values", start.isoformat(), "employer_t1"),
-                            f"raise employer_t1 to {minimum} or more",
+                            f"raise employer_t1 to {minimum:.2f} or more",
                         )
                     )
         for name, items in (
