@@ -99,7 +99,7 @@ def test_all_six_oracles_are_present() -> None:
 
 
 def test_rgdu_keeps_the_january_smic_after_june(rules: PayrollRules) -> None:
-    """Décret 2026-509: the July RGDU uses 12.02 EUR, not the June SMIC (the model's known defect)."""
+    """The July RGDU uses 12.02 EUR, not the June SMIC (BOSS news of June 2026; the model's known defect)."""
     january = compute_payslip(rules, PayslipInput(month=dt.date(2026, 1, 1), base_gross=Decimal(2200)))
     july = compute_payslip(rules, PayslipInput(month=dt.date(2026, 7, 1), base_gross=Decimal(2200)))
     assert july.rgdu_coefficient == january.rgdu_coefficient == Decimal("0.2448")
@@ -116,7 +116,10 @@ def test_association_pays_taxe_sur_salaires_not_apprenticeship_tax(rules: Payrol
     assert {"tss_1", "tss_2", "tss_3"} <= codes
     first = next(line for line in slip.lines if line.code == "tss_1")
     assert first.rate == Decimal("4.25")
-    assert first.base == Decimal("762.25")  # 9,147 / 12
+    assert first.base == Decimal("769.08")  # 9,229 / 12 (décret 2026-562, wages paid in 2026)
+    assert first.group == "Taxe sur les salaires"
+    assert slip.tss == sum((line.amount for line in slip.lines if line.code.startswith("tss_")), Decimal(0))
+    assert slip.employer_total == slip.employer_cost - slip.tss
 
 
 def test_headcount_thresholds(rules: PayrollRules) -> None:

@@ -138,16 +138,23 @@ def test_journal_transaction_balances(
             cadre=headcount % 2 == 0,
         ),
     )
-    (txn,) = payroll_transactions([("alice", "Alice Durand", "compta", slip)], RULES.accounts, month)
-    assert txn.balance() == Decimal("0.00")
+    # The payslip's entry, then (association) the month's taxe sur les salaires in its own entry.
+    txns = payroll_transactions([("alice", "Alice Durand", "compta", slip)], RULES.accounts, month)
+    txn = txns[0]
+    for entry in txns:
+        assert entry.balance() == Decimal("0.00")
+        for posting in entry.postings:
+            assert posting.amount == posting.amount.quantize(Decimal("0.01"))
     accounts = RULES.accounts
     amounts = {p.account: p.amount for p in txn.postings if not p.meta}
     assert amounts[accounts.net_pay] == -slip.net_paid
     assert amounts[accounts.salaries] + amounts.get(accounts.bonuses, Decimal(0)) == slip.gross
     charges = sum((p.amount for p in txn.postings if p.account.startswith("Charges:")), Decimal(0))
-    assert charges == slip.employer_cost
-    for posting in txn.postings:
-        assert posting.amount == posting.amount.quantize(Decimal("0.01"))
+    assert charges == slip.employer_total
+    every_charge = sum(
+        (p.amount for entry in txns for p in entry.postings if p.account.startswith("Charges:")), Decimal(0)
+    )
+    assert every_charge == slip.employer_cost == slip.employer_total + slip.tss
     assert dict(txn.meta) == {
         "kind": "payroll",
         "employee": "alice",

@@ -27,6 +27,7 @@ from eage.payroll.params import (
     RateCase,
     RateValue,
     Rgdu,
+    Threshold,
     When,
 )
 
@@ -39,6 +40,13 @@ COEFFICIENT = Decimal("0.0001")
 RGDU_CODE = "rgdu"
 #: Prefix of the taxe sur les salaires lines (one per bracket): an employer tax, not a contribution.
 TSS_CODE_PREFIX = "tss_"
+#: The overtime reliefs' lines (rules in reductions.yaml ``heures_supplementaires``).
+OVERTIME_EMPLOYEE_CODE = "hs_reduction_salariale"
+OVERTIME_EMPLOYER_CODE = "hs_deduction_patronale"
+#: Earnings lines of overtime (hs) and complementary hours (hc): their pay gets the reliefs.
+OVERTIME_CODES = ("hs25", "hs50", "hc10", "hc25")
+#: The contribution whose rate is the deductible CSG (CGI 154 quinquies), for the exempt overtime.
+DEDUCTIBLE_CSG_CODE = "csg_ded"
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,7 @@ class PayslipInput:
     headcounts: Headcounts | None = None  # per threshold; None = ``headcount`` for all
     ytd: YearToDate | None = None  # the year's earlier payslips, summed
 
-    def headcount_of(self, threshold: str) -> int:
+    def headcount_of(self, threshold: Threshold) -> int:
         """The headcount the named threshold uses (``headcount`` when no per-threshold counts are given)."""
         if self.headcounts is None:
             return self.headcount
@@ -172,6 +180,9 @@ class Payslip:
     employer_total: Decimal = ZERO  # gross + employer contributions after reductions, without the TSS
     tss: Decimal = ZERO  # taxe sur les salaires on this payslip (0 for a company)
     cumulative: YearToDate = field(default_factory=YearToDate)  # the year to date including this month
+    #: The SMIC of the reduction this month (reference hourly SMIC x hours paid, CSS D241-7), to the cent
+    #: for display; ``smic_month`` is the SMIC in force for the contract hours (the salary's floor).
+    rgdu_smic: Decimal = ZERO
     leave: object | None = None  # LeaveCounters, set by part C (payroll.leave) with dataclasses.replace
     references: tuple[str, ...] = field(default=())
 
@@ -204,8 +215,13 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
     reduction = rules.value(
         REDUCTIONS_FILE, "reduction_generale", rules.reductions.reduction_generale.values, day
     )
+    overtime_rules = rules.value(
+        REDUCTIONS_FILE, "heures_supplementaires", rules.reductions.heures_supplementaires.values, day
+    )
 
-    hours_month = inp.weekly_hours * duree.weeks_per_year / duree.months_per_year
+    month_factor = duree.weeks_per_year / duree.months_per_year
+    hours_month = inp.weekly_hours * month_factor
+    # The SMIC in force for the contract hours: the floor of the base salary (C. trav. L3231-2).
     smic_contract = cents(smic_h * hours_month)
     if inp.base_gross < smic_contract:
         raise InputError.at(
@@ -214,27 +230,29 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
             key="base_gross",
             fix=f"pay at least {smic_contract} EUR a month, or lower the contract hours",
         )
+    _check_hours(rules, inp, hours_month, duree.weekly_hours * month_factor, day)
     # Part time pro-rates the ceilings (CSS R242-7); more than full time does not raise them.
     ratio = min(inp.weekly_hours / duree.weekly_hours, Decimal(1))
     pss = cents(pmss * ratio)
 
     hourly = inp.base_gross / hours_month
     earnings = [EarningLine("base", "Salaire de base", cents(hours_month), None, cents(inp.base_gross))]
-    for code, hours, majoration in (
-        ("hs25", inp.overtime_25_hours, majorations.first),
-        ("hs50", inp.overtime_50_hours, majorations.second),
+    complementaires = rules.value(
+        PARAMETERS_FILE, "heures_complementaires", params.heures_complementaires.values, day
+    )
+    within = min(inp.complementary_hours, hours_month * complementaires.first_tranche / HUNDRED)
+    for code, label, hours, majoration in (
+        ("hs25", "Heures supplémentaires", inp.overtime_25_hours, majorations.first),
+        ("hs50", "Heures supplémentaires", inp.overtime_50_hours, majorations.second),
+        ("hc10", "Heures complémentaires", within, complementaires.first),
+        ("hc25", "Heures complémentaires", inp.complementary_hours - within, complementaires.second),
     ):
         if hours:
             rate = hourly * (1 + majoration / HUNDRED)
             earnings.append(
-                EarningLine(
-                    code,
-                    f"Heures supplémentaires {majoration.normalize()} %",
-                    hours,
-                    rate,
-                    cents(rate * hours),
-                )
+                EarningLine(code, f"{label} {majoration.normalize()} %", hours, rate, cents(rate * hours))
             )
+    overtime_pay = sum((e.amount for e in earnings if e.code in OVERTIME_CODES), ZERO)
     if inp.unpaid_absence_hours:
         earnings.append(
             EarningLine(
@@ -243,6 +261,21 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
                 inp.unpaid_absence_hours,
                 hourly,
                 -cents(hourly * inp.unpaid_absence_hours),
+            )
+        )
+    # Paid leave: the salary of the days taken is deducted and the indemnity paid instead (part C values
+    # both); the indemnity is booked on 6412, the Payslip exposes it apart.
+    if inp.leave_absence:
+        earnings.append(
+            EarningLine(
+                "cp_absence", "Absence congés payés", inp.leave_days or None, None, -cents(inp.leave_absence)
+            )
+        )
+    leave_indemnity = cents(inp.leave_indemnity)
+    if leave_indemnity:
+        earnings.append(
+            EarningLine(
+                "cp_indemnite", "Indemnité de congés payés", inp.leave_days or None, None, leave_indemnity
             )
         )
     salary = sum((e.amount for e in earnings), ZERO)
@@ -260,7 +293,8 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
     ctx = _Context(inp=inp, gross=gross, pss=pss, smic_contract=smic_contract)
     employee: dict[str, PayslipLine] = {}
     employer: dict[str, PayslipLine] = {}
-    # Two passes: CSG and forfait social bases include the employer's prévoyance computed in the first.
+    # Two passes: CSG and forfait social bases include the employer's prévoyance and health shares
+    # computed in the first.
     derived: tuple[BaseKind, ...] = ("csg", "prevoyance_patronale")
     contributions = rules.contributions.contributions
     for pass_derived in (False, True):
@@ -269,6 +303,8 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
         )
         for index, contribution in enumerate(contributions):
             case = _first_case(rules, index, contribution, ctx)
+            if contribution.prevoyance and inp.prevoyance_rate is not None:
+                case = _prevoyance_case(contribution, case, inp)
             if case is None:
                 continue
             kind = case.base or contribution.base
@@ -281,26 +317,32 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
                 )
             elif kind == "prevoyance_patronale":
                 base = prevoyance_patronale
+            elif kind == "mutuelle":
+                base = cents(inp.mutuelle_total)
             else:
                 base = _base(kind, gross, pss)
             if base <= 0:
                 continue
             for side, value, out in (
-                (SALARIE, case.employee, employee),
                 (EMPLOYEUR, case.employer, employer),
+                (SALARIE, case.employee, employee),
             ):
                 if value is None:
                     continue
                 rate = _rate(value, inp)
                 if rate == 0:
                     continue
+                amount = cents(base * rate / HUNDRED)
+                if kind == "mutuelle" and side == SALARIE and contribution.code in employer:
+                    # One premium shared: the employee pays what the employer does not, to the cent.
+                    amount = base - employer[contribution.code].amount
                 out[contribution.code] = PayslipLine(
                     side=side,
                     code=contribution.code,
                     label=contribution.label,
                     base=base,
                     rate=rate,
-                    amount=cents(base * rate / HUNDRED),
+                    amount=amount,
                     organisation=contribution.organisation,
                     charge=contribution.charge,
                     group=contribution.group,
@@ -311,13 +353,57 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
     lines += [employer[code] for code in order if code in employer]
     references = [c.reference for c in contributions]
 
+    # Overtime and complementary hours: the employee's reduction (CSS L241-17, D241-21) at the effective
+    # rate of his old-age contributions, capped; the employer's flat deduction per overtime hour (CSS
+    # L241-18, L241-18-1), not for complementary hours.
+    if overtime_pay:
+        codes = set(overtime_rules.employee_codes)
+        old_age = sum((line.amount for line in employee.values() if line.code in codes), ZERO)
+        relief_rate = min(old_age / gross * HUNDRED, overtime_rules.employee_cap).quantize(COEFFICIENT)
+        relief = cents(overtime_pay * relief_rate / HUNDRED)
+        if relief:
+            lines.insert(
+                len([line for line in lines if line.side == SALARIE]),
+                PayslipLine(
+                    SALARIE,
+                    OVERTIME_EMPLOYEE_CODE,
+                    overtime_rules.employee_label,
+                    overtime_pay,
+                    -relief_rate,
+                    -relief,
+                    overtime_rules.organisation,
+                    overtime_rules.organisation,
+                    overtime_rules.group,
+                ),
+            )
+    overtime_hours = inp.overtime_25_hours + inp.overtime_50_hours
+    if overtime_hours:
+        below = inp.headcount_of("overtime_deduction") < overtime_rules.headcount_threshold
+        per_hour = overtime_rules.employer_below if below else overtime_rules.employer_from
+        deduction = cents(overtime_hours * per_hour)
+        if deduction:
+            # Base: the overtime hours; rate: EUR per hour (not a percentage).
+            lines.append(
+                PayslipLine(
+                    EMPLOYEUR,
+                    OVERTIME_EMPLOYER_CODE,
+                    overtime_rules.employer_label,
+                    overtime_hours,
+                    -per_hour,
+                    -deduction,
+                    overtime_rules.organisation,
+                    overtime_rules.organisation,
+                    overtime_rules.group,
+                )
+            )
+    if overtime_pay or overtime_hours:
+        references.append(rules.reductions.heures_supplementaires.reference)
+
     if inp.employer_profile == "association":
         tss = rules.value(
             TAXE_SALAIRES_FILE, "taxe_sur_salaires", rules.taxe_salaires.taxe_sur_salaires.values, day
         )
-        tss_base = gross + sum(
-            (employer[c.code].amount for c in contributions if c.in_csg_base and c.code in employer), ZERO
-        )
+        tss_base = gross + prevoyance_patronale
         lower = ZERO
         months = duree.months_per_year
         for number, bracket in enumerate(tss.brackets, start=1):
@@ -341,20 +427,38 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
             if upper is None or tss_base <= upper:
                 break
             lower = upper
-        references.append(rules.taxe_salaires.taxe_sur_salaires.reference)
+        references.append(
+            rules.taxe_salaires.taxe_sur_salaires.reference_at(day)
+            or rules.taxe_salaires.taxe_sur_salaires.reference
+        )
 
-    # The reduction's SMIC is the contract's monthly SMIC at the reference hourly rate (frozen for the
-    # year by decree), adjusted for the hours actually paid: overtime hours add, unpaid absence removes.
-    paid_hours = hours_month + inp.overtime_25_hours + inp.overtime_50_hours - inp.unpaid_absence_hours
-    smic_reference = cents(reduction.smic_reference * paid_hours)
-    coefficient = _coefficient(reduction, gross, smic_reference, inp.headcount)
-    rgdu = cents(gross * coefficient)
+    # The reduction's SMIC (CSS D241-7): the reference hourly SMIC (frozen for 2026) x the contract's
+    # monthly hours, unrounded, plus the overtime and complementary hours without their majoration, less
+    # the unpaid absence. Paid leave is not an absence: it leaves the SMIC whole.
+    paid_hours = (
+        hours_month
+        + inp.overtime_25_hours
+        + inp.overtime_50_hours
+        + inp.complementary_hours
+        - inp.unpaid_absence_hours
+    )
+    rgdu_smic = reduction.smic_reference * paid_hours
+    rgdu_headcount = inp.headcount_of("rgdu")
+    ytd = inp.ytd
+    if ytd is None:
+        coefficient = _coefficient(reduction, gross, rgdu_smic, rgdu_headcount)
+        rgdu = cents(gross * coefficient)
+    else:
+        # Progressive regularisation (CSS D241-10): the coefficient of the year to date, less what the
+        # earlier months applied; a negative month is a reprise.
+        coefficient = _coefficient(reduction, ytd.gross + gross, ytd.rgdu_smic + rgdu_smic, rgdu_headcount)
+        rgdu = cents((ytd.gross + gross) * coefficient) - ytd.rgdu
     if rgdu:
         lines.append(
             PayslipLine(
                 EMPLOYEUR,
                 RGDU_CODE,
-                reduction.label,
+                reduction.label if rgdu > 0 else reduction.regularisation_label,
                 gross,
                 -coefficient * HUNDRED,
                 -rgdu,
@@ -363,27 +467,53 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
                 reduction.group,
             )
         )
-    split = _split_reduction(rgdu, reduction, inp.headcount)
+    split = _split_reduction(rgdu, reduction, rgdu_headcount)
     references.append(rules.reductions.reduction_generale.reference)
 
     employee_total = sum((line.amount for line in lines if line.side == SALARIE), ZERO)
     employer_total = sum((line.amount for line in lines if line.side == EMPLOYEUR), ZERO)
     net_before_tax = gross - employee_total
-    taxable_codes = {c.code for c in contributions if c.adds_to_net_taxable}
-    # CSG non déductible and CRDS are not deductible from taxable income; an employer's share flagged the
-    # same way (health cover) is a taxable benefit. Employer prévoyance within the legal limits is not.
-    net_taxable = net_before_tax + sum((line.amount for line in lines if line.code in taxable_codes), ZERO)
+    # CSG non déductible and CRDS are not deductible from taxable income; the employer's health share is a
+    # taxable benefit (CGI 83 1° quater). Employer prévoyance within the legal limits is not.
+    added = {c.code for c in contributions if c.adds_to_net_taxable}
+    benefits = {c.code for c in contributions if c.employer_share_taxable}
+    net_taxable = net_before_tax + sum(
+        (
+            line.amount
+            for line in lines
+            if (line.side == SALARIE and line.code in added)
+            or (line.side == EMPLOYEUR and line.code in benefits)
+        ),
+        ZERO,
+    )
+    # Overtime pay exempt of income tax (CGI 81 quater) within the annual cap, which is of net taxable
+    # pay: in gross it is cap / (1 - CSG base share x deductible CSG rate), as the URSSAF model and DSN do.
+    # The deductible CSG on the exempt pay becomes non-deductible.
+    overtime_exempt = ZERO
+    if overtime_pay:
+        csg_ded = employee.get(DEDUCTIBLE_CSG_CODE)
+        csg_rate = csg_ded.rate / HUNDRED if csg_ded else ZERO
+        share = 1 - csg_params.abattement / HUNDRED
+        cap = cents(overtime_rules.income_tax_cap / (1 - share * csg_rate))
+        already = ytd.overtime_exempt if ytd else ZERO
+        overtime_exempt = max(ZERO, min(overtime_pay, cap - already))
+        net_taxable += cents(overtime_exempt * share * csg_rate) - overtime_exempt
     pas = cents(net_taxable * inp.pas_rate / HUNDRED)
     tss_total = sum((line.amount for line in lines if line.code.startswith(TSS_CODE_PREFIX)), ZERO)
-    ytd = inp.ytd or YearToDate()
+    # Montant net social (arrêté of 31 January 2023, BOSS): every pay paid, less every mandatory employee
+    # contribution of legal or conventional origin, CSG/CRDS included, employer health and prévoyance
+    # shares not added (BOSS from 2024). Every employee line of eage is such a contribution (or its
+    # reduction), so it equals the net before income tax.
+    net_social = gross - employee_total
+    before = ytd or YearToDate()
     cumulative = YearToDate(
-        months=ytd.months + 1,
-        gross=ytd.gross + gross,
-        rgdu_smic=ytd.rgdu_smic + smic_reference,
-        rgdu=ytd.rgdu + rgdu,
-        net_taxable=ytd.net_taxable + net_taxable,
-        hours=ytd.hours + paid_hours,
-        overtime_exempt=ytd.overtime_exempt,
+        months=before.months + 1,
+        gross=before.gross + gross,
+        rgdu_smic=before.rgdu_smic + rgdu_smic,
+        rgdu=before.rgdu + rgdu,
+        net_taxable=before.net_taxable + net_taxable,
+        hours=before.hours + paid_hours,
+        overtime_exempt=before.overtime_exempt + overtime_exempt,
     )
     return Payslip(
         month=day,
@@ -408,14 +538,15 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
         pas=pas,
         net_paid=net_before_tax - pas,
         employer_cost=gross + employer_total,
-        net_social=net_before_tax,
-        leave_indemnity=cents(inp.leave_indemnity),
+        net_social=net_social,
+        leave_indemnity=leave_indemnity,
         leave_days=inp.leave_days,
-        hours=paid_hours,
-        overtime_exempt=ZERO,
+        hours=paid_hours.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+        overtime_exempt=overtime_exempt,
         employer_total=gross + employer_total - tss_total,
         tss=tss_total,
         cumulative=cumulative,
+        rgdu_smic=cents(rgdu_smic),
         references=tuple(references),
     )
 
@@ -433,6 +564,12 @@ _DECIMAL_INPUTS = (
     "pas_rate",
     "atmp_rate",
     "vm_rate",
+    "complementary_hours",
+    "leave_days",
+    "leave_absence",
+    "leave_indemnity",
+    "mutuelle_total",
+    "mutuelle_employer_share",
 )
 
 
@@ -467,18 +604,117 @@ def _check_input(rules: PayrollRules, inp: PayslipInput) -> None:
         raise InputError.at("hours and gross must be positive", key="base_gross", fix="give positive values")
     if inp.headcount < 1:
         raise InputError.at("headcount must be at least 1", key="headcount", fix="count the group's staff")
-    for name in ("overtime_25_hours", "overtime_50_hours", "unpaid_absence_hours", "bonus", "pas_rate"):
+    for name in (
+        "overtime_25_hours",
+        "overtime_50_hours",
+        "unpaid_absence_hours",
+        "bonus",
+        "pas_rate",
+        "complementary_hours",
+        "leave_days",
+        "leave_absence",
+        "leave_indemnity",
+        "mutuelle_total",
+    ):
         if getattr(inp, name) < 0:
             raise InputError.at(f"{name} is negative", key=name, fix="give a value >= 0")
+    if inp.prevoyance_rate is not None and not (
+        isinstance(inp.prevoyance_rate, Decimal)
+        and inp.prevoyance_rate.is_finite()
+        and 0 <= inp.prevoyance_rate <= HUNDRED
+    ):
+        raise InputError.at(
+            f"prevoyance_rate {inp.prevoyance_rate} is not a rate in percent from 0 to 100",
+            key="prevoyance_rate",
+            fix="give the employer's prévoyance rate of the contract in percent (1.50 for 1,50 %)",
+        )
+    # CSS L911-7, loi 2013-504 art. 1 II: the employer pays at least half of the health cover.
+    if inp.mutuelle_total and not (50 <= inp.mutuelle_employer_share <= HUNDRED):
+        raise InputError.at(
+            f"mutuelle_employer_share {inp.mutuelle_employer_share} % is not between 50 and 100",
+            key="mutuelle_employer_share",
+            fix="the employer finances at least half of the health cover (CSS L911-7): give 50 or more",
+        )
+    if inp.headcounts is not None:
+        for name in ("fnal", "peec", "rgdu", "overtime_deduction", "forfait_social"):
+            value = getattr(inp.headcounts, name)
+            if not isinstance(value, int) or value < 0:
+                raise InputError.at(
+                    f"headcounts.{name} {value!r} is not a count >= 0",
+                    key=f"headcounts.{name}",
+                    fix="give the CSS L130-1 headcount of each threshold (staff made available excluded)",
+                )
 
 
-def _holds(when: When, ctx: _Context) -> bool:
+def _check_hours(
+    rules: PayrollRules, inp: PayslipInput, hours_month: Decimal, legal_month: Decimal, day: dt.date
+) -> None:
+    """Complementary hours only for a part-timer, within their ceiling; no month beyond the maximum."""
+    params = rules.parameters
+    if inp.complementary_hours:
+        if hours_month >= legal_month:
+            raise InputError.at(
+                f"complementary hours ({inp.complementary_hours} h) are for part time; the contract is "
+                f"{inp.weekly_hours} h a week",
+                key="complementary_hours",
+                fix="give hours beyond 35 h a week as overtime (overtime_25_hours / overtime_50_hours)",
+            )
+        rule = rules.value(
+            PARAMETERS_FILE, "heures_complementaires", params.heures_complementaires.values, day
+        )
+        ceiling = cents(hours_month * rule.ceiling / HUNDRED)
+        if inp.complementary_hours > ceiling:
+            raise InputError.at(
+                f"{inp.complementary_hours} complementary hours exceed the ceiling of {rule.ceiling.normalize()} "
+                f"% of the contract's {cents(hours_month)} h a month ({ceiling} h)",
+                file=rules.path(PARAMETERS_FILE),
+                key="heures_complementaires.values",
+                fix="amend the contract's hours (avenant), or raise the ceiling in the rules with the branch "
+                "agreement that allows it (at most one third)",
+            )
+        if hours_month + inp.complementary_hours >= legal_month:
+            raise InputError.at(
+                f"complementary hours bring the month to {cents(hours_month + inp.complementary_hours)} h, "
+                f"the legal duration ({cents(legal_month)} h) or more",
+                key="complementary_hours",
+                fix="complementary hours cannot reach the legal duration (C. trav. L3123-9): amend the contract",
+            )
+    maximum = rules.value(PARAMETERS_FILE, "duree_maximale", params.duree_maximale.values, day)
+    duree = rules.value(PARAMETERS_FILE, "duree_legale", params.duree_legale.values, day)
+    most = maximum.weekly_hours * duree.weeks_per_year / duree.months_per_year
+    worked = hours_month + inp.overtime_25_hours + inp.overtime_50_hours + inp.complementary_hours
+    if worked > most:
+        raise InputError.at(
+            f"{cents(worked)} h in the month exceed the maximum of {maximum.weekly_hours.normalize()} h a "
+            f"week ({cents(most)} h a month)",
+            file=rules.path(PARAMETERS_FILE),
+            key="overtime_25_hours",
+            fix="check the overtime hours: no week may exceed 48 h (C. trav. L3121-20)",
+        )
+
+
+def _prevoyance_case(contribution: Contribution, case: RateCase | None, inp: PayslipInput) -> RateCase:
+    """The contract's prévoyance rate replaces the rules' employer rate, for every employee; for a cadre it
+    cannot be below the rules' rate (the 1.50 % of ANI 2017 art. 7 is a minimum)."""
+    assert inp.prevoyance_rate is not None
+    if case is not None and isinstance(case.employer, Decimal) and inp.prevoyance_rate < case.employer:
+        raise InputError.at(
+            f"prevoyance_rate {inp.prevoyance_rate} % is below the {case.employer} % minimum of "
+            f"{contribution.code} for this employee",
+            key="prevoyance_rate",
+            fix=f"give at least {case.employer} % ({contribution.reference})",
+        )
+    return RateCase(base=contribution.base, employer=inp.prevoyance_rate)
+
+
+def _holds(when: When, ctx: _Context, threshold: Threshold | None) -> bool:
     inp = ctx.inp
+    headcount = inp.headcount if threshold is None else inp.headcount_of(threshold)
     checks = (
         when.cadre is None or when.cadre == inp.cadre,
         when.profile is None or when.profile == inp.employer_profile,
-        when.headcount_below is None or inp.headcount < when.headcount_below,
-        when.headcount_from is None or inp.headcount >= when.headcount_from,
+        when.headcount_below is None or headcount < when.headcount_below,
+        when.headcount_from is None or headcount >= when.headcount_from,
         when.gross_up_to_smic is None or ctx.gross <= when.gross_up_to_smic * ctx.smic_contract,
         when.gross_above_pmss is None or (ctx.gross > ctx.pss) == when.gross_above_pmss,
     )
@@ -491,7 +727,7 @@ def _first_case(
     cases = rules.value(CONTRIBUTIONS_FILE, f"contributions[{index}]", contribution.values, ctx.inp.month)
     if isinstance(cases, RateCase):
         cases = [cases]
-    return next((case for case in cases if _holds(case.when, ctx)), None)
+    return next((case for case in cases if _holds(case.when, ctx, contribution.threshold)), None)
 
 
 def _base(kind: BaseKind, gross: Decimal, pss: Decimal) -> Decimal:
@@ -513,6 +749,10 @@ def _rate(value: RateValue, inp: PayslipInput) -> Decimal:
         return inp.atmp_rate
     if value == "vm_rate":
         return inp.vm_rate
+    if value == "mutuelle_employer_share":
+        return inp.mutuelle_employer_share
+    if value == "mutuelle_employee_share":
+        return HUNDRED - inp.mutuelle_employer_share
     return value
 
 

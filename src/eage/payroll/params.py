@@ -47,13 +47,19 @@ T = TypeVar("T")
 Percent = Annotated[Number, Field(ge=0, le=100)]
 Positive = Annotated[Number, Field(gt=0)]
 #: A rate in percent, or the name of an employer-specific rate given with the payslip input.
-EMPLOYER_RATES = ("atmp_rate", "vm_rate")
+#: ``mutuelle_employer_share`` / ``mutuelle_employee_share``: the split of the health contract's premium
+#: given with the payslip input (the contract itself is in rules/payroll/contracts.yaml).
+EMPLOYER_RATES = ("atmp_rate", "vm_rate", "mutuelle_employer_share", "mutuelle_employee_share")
+InputRate = Literal["atmp_rate", "vm_rate", "mutuelle_employer_share", "mutuelle_employee_share"]
 # Tagged, so that a wrong rate gets one message (a number was expected), not one per member of the union.
 RateValue = Annotated[
-    Annotated[Percent, Tag(A_RATE)] | Annotated[Literal["atmp_rate", "vm_rate"], Tag(EMPLOYER_RATE)],
+    Annotated[Percent, Tag(A_RATE)] | Annotated[InputRate, Tag(EMPLOYER_RATE)],
     Discriminator(lambda value: EMPLOYER_RATE if value in EMPLOYER_RATES else A_RATE),
 ]
-BaseKind = Literal["gross", "t1", "t2", "t1_t2", "pmss_4", "csg", "prevoyance_patronale"]
+#: ``mutuelle``: the month's health premium (employer + employee) given with the payslip input.
+BaseKind = Literal["gross", "t1", "t2", "t1_t2", "pmss_4", "csg", "prevoyance_patronale", "mutuelle"]
+#: The headcounts of :class:`~eage.payroll.engine.Headcounts`, one per threshold family (CSS L130-1).
+Threshold = Literal["fnal", "peec", "rgdu", "overtime_deduction", "forfait_social"]
 Profile = Literal["company", "association"]
 
 PARAMETERS_FILE = "parameters.yaml"
@@ -107,6 +113,19 @@ class CsgAssiette(Strict):
     pmss_cap: Positive
 
 
+class HeuresComplementaires(Strict):
+    """Part time: majorations within / beyond a fraction of the contract hours, and the ceiling."""
+
+    first: Percent
+    second: Percent
+    first_tranche: Percent  # percent of the contract's monthly hours paid at ``first``
+    ceiling: Percent  # percent of the contract's monthly hours at most
+
+
+class DureeMaximale(Strict):
+    weekly_hours: Positive
+
+
 class ParametersFile(_UnitsChecked):
     UNITS: ClassVar[dict[str, Units]] = {
         "smic_horaire": "eur_per_hour",
@@ -119,6 +138,13 @@ class ParametersFile(_UnitsChecked):
         "heures_supplementaires": {"first": "percent", "second": "percent"},
         "csg_assiette": {"abattement": "percent", "pmss_cap": "pmss_multiple"},
         "contrats": "code",
+        "heures_complementaires": {
+            "first": "percent",
+            "second": "percent",
+            "first_tranche": "percent",
+            "ceiling": "percent",
+        },
+        "duree_maximale": {"weekly_hours": "hours_per_week"},
     }
     smic_horaire: Dated[Positive]
     pmss: Dated[Positive]
@@ -126,6 +152,8 @@ class ParametersFile(_UnitsChecked):
     heures_supplementaires: Dated[Majorations]
     csg_assiette: Dated[CsgAssiette]
     contrats: Dated[list[str]]
+    heures_complementaires: Dated[HeuresComplementaires]
+    duree_maximale: Dated[DureeMaximale]
 
 
 # --- contributions.yaml ----------------------------------------------------------------------------
@@ -167,8 +195,14 @@ class Contribution(Strict):
     organisation: str
     charge: str
     base: BaseKind
+    #: Which headcount the ``headcount_*`` conditions read (None: the payroll's headcount).
+    threshold: Threshold | None = None
     in_csg_base: Flag = False
     adds_to_net_taxable: Flag = False
+    #: The employer's share is a taxable benefit of the employee (health cover, CGI 83 1° quater).
+    employer_share_taxable: Flag = False
+    #: The employer rate is replaced by the input's ``prevoyance_rate`` when it is given.
+    prevoyance: Flag = False
     #: The unit of the line's rates (``employee``, ``employer``): percent, the unit of payroll rates.
     unit: Literal["percent"]
     reference: Annotated[str, Field(min_length=1)]
@@ -211,6 +245,8 @@ class ContributionsFile(Strict):
 class _Reduction(Strict):
     label: str
     group: Annotated[str, Field(min_length=1)]
+    #: The label of a negative month of the progressive regularisation (CSS D241-10).
+    regularisation_label: str
     headcount_threshold: Annotated[int, Field(ge=1)]
     smic_multiple: Positive
     smic_reference: Positive
@@ -248,6 +284,21 @@ class Rgdu(_Reduction):
 Reduction = Annotated[Fillon | Rgdu, Field(discriminator="formula")]
 
 
+class HeuresSupplementaires(Strict):
+    """The reliefs on overtime and complementary hours pay."""
+
+    employee_label: str
+    employee_cap: Percent  # CSS D241-21: the employee reduction's rate at most
+    employee_codes: Annotated[list[str], Field(min_length=1)]  # the employee rates the reduction takes
+    employer_label: str
+    headcount_threshold: Annotated[int, Field(ge=1)]
+    employer_below: Annotated[Number, Field(ge=0)]  # EUR per overtime hour, headcount below the threshold
+    employer_from: Annotated[Number, Field(ge=0)]
+    income_tax_cap: Annotated[Number, Field(ge=0)]  # CGI 81 quater, per year
+    organisation: str
+    group: Annotated[str, Field(min_length=1)]
+
+
 class ReductionsFile(_UnitsChecked):
     UNITS: ClassVar[dict[str, Units]] = {
         "reduction_generale": {
@@ -261,9 +312,18 @@ class ReductionsFile(_UnitsChecked):
             "smic_multiple": "smic_multiple",
             "smic_reference": "eur_per_hour",
             "imputation": "percent",
-        }
+        },
+        "heures_supplementaires": {
+            "employee_cap": "percent",
+            "employee_codes": "code",
+            "headcount_threshold": "count",
+            "employer_below": "eur_per_hour",
+            "employer_from": "eur_per_hour",
+            "income_tax_cap": "eur_per_year",
+        },
     }
     reduction_generale: Dated[Reduction]
+    heures_supplementaires: Dated[HeuresSupplementaires]
 
 
 # --- taxe_sur_salaires.yaml ------------------------------------------------------------------------
@@ -411,6 +471,35 @@ def _cross_check(rules: PayrollRules) -> list[Problem]:
                         file=str(rules.path(ACCOUNTS_FILE)),
                         key="reduction_charges",
                         fix=f"add reduction_charges.{org}",
+                    )
+                )
+    codes = {line.code for line in rules.contributions.contributions}
+    for start, overtime in rules.reductions.heures_supplementaires.values.items():
+        key = f"heures_supplementaires.values.{start}"
+        check(
+            "organisation",
+            overtime.organisation,
+            accounts.organisations,
+            reductions_file,
+            f"{key}.organisation",
+        )
+        if overtime.organisation not in accounts.reduction_charges:
+            problems.append(
+                Problem(
+                    f"no reduction_charges account for organisation {overtime.organisation!r}",
+                    file=str(rules.path(ACCOUNTS_FILE)),
+                    key="reduction_charges",
+                    fix=f"add reduction_charges.{overtime.organisation}",
+                )
+            )
+        for code in overtime.employee_codes:
+            if code not in codes:
+                problems.append(
+                    Problem(
+                        f"employee_codes names {code!r}, which is not a contribution of contributions.yaml",
+                        file=reductions_file,
+                        key=f"{key}.employee_codes",
+                        fix=f"use codes of {rules.path(CONTRIBUTIONS_FILE)}",
                     )
                 )
     tss_file = str(rules.path(TAXE_SALAIRES_FILE))
