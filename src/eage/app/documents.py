@@ -161,22 +161,24 @@ def template_dir_of(ctx: Inputs) -> Path | None:
 def payslip_jobs(
     ctx: Inputs, month: Month, payslips: Sequence[tuple[str, Payslip]], pool: RenderPool
 ) -> list[tuple[str, Pending[bytes]]]:
-    """Each payslip's PDF path and its rendering job, queued in ``pool``."""
+    """Each payslip's PDF path and its rendering job, queued in ``pool``.
+
+    The parties' blocks come from :func:`eage.payroll.pdf.employer_info` and
+    :func:`~eage.payroll.pdf.employee_info` (group.yaml, staff.yaml and the agreement of
+    rules/payroll/contracts.yaml), plain values a worker process can receive.
+    """
     try:
         from eage.payroll import pdf as payslip_pdf
     except ImportError:
         return []
     staff = ctx.rules.staff.by_id()
-    ident = ctx.rules.group.identity
-    employer = {
-        "name": ident.name,
-        "siret": ident.siret or ident.siren,
-        "address": f"{ident.address.line1}, {ident.address.postcode} {ident.address.city}",
-    }
+    agreement, grid = payslip_pdf.agreement_of(ctx.root, month.first_day)
+    employer = payslip_pdf.employer_info(ctx.rules.group, month.first_day, agreement)
     jobs: list[tuple[str, Pending[bytes]]] = []
     for emp_id, slip in payslips:
         emp = staff[emp_id]
-        info = {"id": emp_id, "name": emp.name, "post": emp.post, "contract": emp.contract.kind}
+        code = getattr(emp, "classification", None)
+        info = payslip_pdf.employee_info(emp, grid.get(code) if code else None)
         rel = f"reports/payslips/{month.year}/{payslip_id(slip, emp_id)}.pdf"
         jobs.append((rel, pool.submit(payslip_pdf.render_payslip_pdf, slip, info, employer)))
     return jobs

@@ -20,10 +20,12 @@ re-rendering a month gives the same file.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -162,11 +164,15 @@ def employer_total(slip: Payslip) -> Decimal:
 # --- the parties: what the payslip says of the employer and the employee ---------------------------
 
 
-def employer_info(group: Any, pay_date: dt.date | None = None) -> dict[str, Any]:
+def employer_info(
+    group: Any, month: dt.date | None = None, agreement: tuple[str, str] | None = None
+) -> dict[str, Any]:
     """The employer block from ``rules/group.yaml`` (a :class:`~eage.rules.models.Group`).
 
-    Fields another part has not added to the rules yet (NAF, URSSAF number, collective agreement, payment
-    day) are read with ``getattr`` and left empty when absent: nothing is invented.
+    ``month``: any day of the payslip's month, for the payment date of ``employer.payment`` (without it,
+    or without the rule, the payslip prints the month's last day). ``agreement``: the collective
+    agreement's title and IDCC (rules/payroll/contracts.yaml ``convention``). An identity field the rules
+    do not have (NAF, URSSAF account) is left empty: nothing is invented.
     """
     ident = group.identity
     address = ident.address
@@ -174,77 +180,78 @@ def employer_info(group: Any, pay_date: dt.date | None = None) -> dict[str, Any]
     if getattr(address, "line2", None):
         lines.append(address.line2)
     lines.append(f"{address.postcode} {address.city}")
+    urssaf = getattr(group.employer, "urssaf", None)
     info: dict[str, Any] = {
         "name": ident.name,
         "legal_form": ident.legal_form or "",
         "address_lines": lines,
         "siret": ident.siret or "",
         "naf": _text(getattr(ident, "naf", None)),
-        "urssaf": _text(getattr(ident, "urssaf", None)),
+        "urssaf": _urssaf_text(urssaf),
     }
-    agreement = _first_attr(group, ("agreement", "convention", "collective_agreement"))
-    if agreement is None:
-        agreement = _first_attr(ident, ("agreement", "convention", "collective_agreement"))
     if agreement is not None:
-        if isinstance(agreement, str):
-            info["convention"] = agreement
-        else:
-            info["convention"] = _text(_first_attr(agreement, ("name", "label", "title")))
-            info["idcc"] = _text(getattr(agreement, "idcc", None))
-    if pay_date is not None:
-        info["pay_date"] = pay_date
+        info["convention"], info["idcc"] = agreement
+    payment = getattr(group.employer, "payment", None)
+    if month is not None and payment is not None and hasattr(payment, "date_for"):
+        info["pay_date"] = payment.date_for(month.year, month.month)
     return info
+
+
+def agreement_of(root: Path, day: dt.date) -> tuple[tuple[str, str] | None, dict[str, str]]:
+    """The collective agreement (title, IDCC) in force on ``day`` and its classification grid (code ->
+    printed position: label and coefficient when the grid has one), from rules/payroll/contracts.yaml
+    (:mod:`eage.payroll.contracts`); (None, {}) when the group has no such file."""
+    try:
+        from eage.payroll.contracts import CONTRACTS_FILE, load_contracts
+    except ImportError:
+        return None, {}
+    rules_dir = root / "rules" / "payroll"
+    if not (rules_dir / CONTRACTS_FILE).is_file():
+        return None, {}
+    contracts = load_contracts(rules_dir, shown=f"rules/payroll/{CONTRACTS_FILE}")
+    agreement = contracts.agreement(day)
+    grid = {
+        level.code: level.label
+        if level.coefficient is None
+        else f"{level.label}, coefficient {format(level.coefficient.normalize(), 'f').replace('.', ',')}"
+        for level in contracts.grid(day)
+    }
+    return (agreement.name, agreement.idcc), grid
+
+
+def _urssaf_text(urssaf: Any) -> str:
+    """``Urssaf Rhône-Alpes, compte n° 427 …``; a plain text as it is; nothing for None."""
+    if urssaf is None:
+        return ""
+    account = getattr(urssaf, "account", None)
+    if account is None:
+        return str(urssaf)
+    office = getattr(urssaf, "office", None)
+    return f"{office}, compte n° {account}" if office else f"compte n° {account}"
 
 
 def employee_info(employee: Any, classification: str | None = None) -> dict[str, Any]:
     """The employee block from ``rules/staff.yaml`` (an :class:`~eage.rules.models.Employee`).
 
-    ``classification``: the position in the agreement's grid as printed (level, coefficient), when the
-    caller has it; else the employee's ``classification`` field if it is a plain text.
+    ``classification``: the position in the agreement's grid as printed (its label), when the caller has
+    it; else the employee's ``classification`` code as it is.
     """
     contract = employee.contract
     if classification is None:
-        own = getattr(employee, "classification", None)
-        if own is None:
-            own = getattr(contract, "classification", None)
-        classification = own if isinstance(own, str) else _describe(own)
-    rates = getattr(employee, "pas_rate", None)
-    personalised = bool(getattr(rates, "values", None))
+        classification = _text(getattr(employee, "classification", None))
+    # A rate of the employee's own (staff.yaml pas_rate, the rate the DGFiP sends) is personalised; without
+    # one the group's default applies, the non-personalised rate.
+    personalised = len(getattr(employee, "pas_rate", None) or ()) > 0
     return {
         "id": employee.id,
         "name": employee.name,
-        "post": employee.post,
-        "classification": classification or "",
+        "post": getattr(employee, "job_label", None) or employee.post,
+        "classification": classification,
         "contract": contract.kind,
         "start": contract.start,
         "end": getattr(contract, "end", None),
         "pas_kind": "taux personnalisé" if personalised else "taux non personnalisé",
     }
-
-
-def _first_attr(obj: Any, names: Iterable[str]) -> Any:
-    for name in names:
-        value = getattr(obj, name, None)
-        if value is not None:
-            return value
-    return None
-
-
-def _describe(value: Any) -> str:
-    """A classification object as text: its label, level and coefficient, those it has."""
-    if value is None:
-        return ""
-    parts = []
-    for name, prefix in (
-        ("label", ""),
-        ("level", "niveau "),
-        ("position", "position "),
-        ("coefficient", "coefficient "),
-    ):
-        part = getattr(value, name, None)
-        if part not in (None, ""):
-            parts.append(f"{prefix}{part}")
-    return ", ".join(parts) if parts else str(value)
 
 
 def _text(value: Any) -> str:
@@ -491,8 +498,27 @@ def render_payslip_pdf(slip: Payslip, employee: Mapping[str, Any], employer: Map
 
     html = payslip_html(slip, employee, employer)
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    data: bytes = HTML(string=html).write_pdf(pdf_identifier=identifier, font_config=_font_config())
+    year, month = slip.month.year, slip.month.month
+    stamp = dt.datetime(year, month, calendar.monthrange(year, month)[1], tzinfo=dt.UTC)
+    with _fixed_font_timestamp(stamp):
+        data: bytes = HTML(string=html).write_pdf(pdf_identifier=identifier, font_config=_font_config())
     return data
+
+
+@contextlib.contextmanager
+def _fixed_font_timestamp(stamp: dt.datetime) -> Iterator[None]:
+    """Without HarfBuzz-Subset, WeasyPrint subsets the fonts with fontTools, which writes the clock's time
+    into each embedded font (``head.modified``): two renderings a second apart differed. fontTools takes
+    the time from ``SOURCE_DATE_EPOCH`` when it is set (reproducible builds), so it is set, for the
+    rendering only, to the payslip's date (a value the caller set is kept)."""
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        yield
+        return
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(stamp.timestamp()))
+    try:
+        yield
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
 
 
 @functools.cache
