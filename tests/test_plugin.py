@@ -417,6 +417,30 @@ def test_standard_rate_months_are_settled_by_the_year_end_true_up() -> None:
     assert eage_errors(ledger(short, settled, config=config)) == []
 
 
+def test_year_to_date_pools_are_settled_by_the_year_end_true_up_in_actual_mode() -> None:
+    config = (
+        "{'billing_mode': 'actual', 'rate_method': {'overhead': 'year_to_date'}, "
+        "'excluded_accounts': ['Charges:67-Charges-exceptionnelles']}"
+    )
+    short = FEE_2026 + document("FAC-2026-0002", amount="250.00")
+    assert eage_errors(ledger(short, config=config)) == []  # the rate to date x hours, until the close
+    trueup = document("FAC-2026-0003", day="2026-12-31", kind="trueup", period="2026", amount="40.00")
+    error = only(eage_errors(ledger(short, trueup, config=config)), BillingError)
+    assert "after its true-up, the billing of 2026 (290.00 EUR" in error.message
+    assert "billing at the year-to-date rate is settled by the year-end true-up" in error.message
+    settled = document("FAC-2026-0003", day="2026-12-31", kind="trueup", period="2026", amount="50.00")
+    assert eage_errors(ledger(short, settled, config=config)) == []
+    monthly = config.replace("'year_to_date'", "'monthly'")
+    assert only(eage_errors(ledger(short, config=monthly)), BillingError)  # monthly: each month its cost
+
+
+def test_a_rate_method_the_plugin_cannot_read_is_a_located_error(tmp_path: Path) -> None:
+    wrong = RULES + "rate_method:\n  overhead: yearly\n"
+    error = only(group_errors(tmp_path, bare(JANUARY), wrong), ConfigError)
+    assert "rate_method must map services and overhead" in error.message
+    assert error.source["lineno"] == RULES.count("\n") + 1
+
+
 def test_a_configuration_it_cannot_read_is_an_error_and_skips_the_billing_check() -> None:
     short = FEE_2026 + document("FAC-2026-0002", amount="1.00")
     for config in (
@@ -474,6 +498,9 @@ def test_declared_bare_the_plugin_reads_the_groups_rules(tmp_path: Path) -> None
     standard = RULES.replace("billing_mode: actual", "billing_mode: standard_rate")
     short = FEE_2026 + document("FAC-2026-0002", amount="250.00")
     assert group_errors(tmp_path, bare(short), standard) == []  # months settled by the true-up
+    year_to_date = RULES + "rate_method:\n  services: monthly\n  overhead: year_to_date  # smoothed\n"
+    assert plugin._plain_keys(year_to_date) is not None  # the block form eage writes: no PyYAML
+    assert group_errors(tmp_path, bare(short), year_to_date) == []
 
 
 def test_a_configuration_string_overrides_the_rules(tmp_path: Path) -> None:
@@ -525,6 +552,10 @@ def test_eage_reports_the_rules_error_at_its_file_and_line(tmp_path: Path) -> No
         "billing_mode: &m actual\nother: *m\n",
         "billing_mode: yes\n",
         "excluded_accounts:\n  - 67\n",
+        RULES + "rate_method:\n  services: monthly\n  overhead: year_to_date\n",
+        RULES + "rate_method: {overhead: year_to_date}\n",  # a flow mapping: PyYAML reads it
+        RULES + "rate_method:\n",
+        RULES + "rate_method:\n  overhead:\n    deep: 1\n",
         "",
     ],
 )
@@ -626,8 +657,11 @@ def test_the_demos_plugin_configuration_mirrors_its_allocation_rules(demo_rules_
     parsed, errors = plugin.parse_config(configs[0], options)
     allocation = load_rules(demo_rules_root).allocation
     assert errors == []
+    method = allocation.rate_method
     assert parsed == plugin.Config(
-        billing_mode=allocation.billing_mode, excluded_accounts=tuple(allocation.excluded_accounts)
+        billing_mode=allocation.billing_mode,
+        excluded_accounts=tuple(allocation.excluded_accounts),
+        year_to_date="year_to_date" in (method.services, method.overhead),
     )
 
 

@@ -1,8 +1,11 @@
 """``eage close YYYY``: the year-end true-up (:mod:`eage.invoicing.trueup`), planned then issued.
 
 The months closed are those of the year with a timesheet; each must have been run. In ``actual`` mode
-every month is recomputed and must still match what was billed; in ``standard_rate`` mode the year's
-cost is split over the year's hours and the difference with what was billed is issued.
+every month is recomputed and must still match what was billed; then the pools billed at the
+year-to-date rate (rules/allocation.yaml ``rate_method``) have their year's cost split over the year's
+hours and the difference with what was billed is issued (nothing to issue with monthly pools only). In
+``standard_rate`` mode the year's cost is split over the year's hours and the difference with what was
+billed is issued.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from eage.allocation.core import FEE, OVERHEAD
+from eage.allocation.core import FEE, OVERHEAD, ToDate, add_to_date, member_hours_by_pool, month_to_date
 from eage.allocation.rules import allocation_rules
 from eage.app.inputs import Inputs, load_inputs, with_months
 from eage.app.issue import add_issued_file, execute
@@ -30,7 +33,9 @@ from eage.invoicing.trueup import (
     last_standing_invoice,
     trueup_differences,
     year_targets,
+    year_to_date_targets,
 )
+from eage.ledger.view import LedgerView
 from eage.money import ZERO
 from eage.month import Month, year_months
 
@@ -56,7 +61,8 @@ def closed_months(inputs: Inputs, year: int) -> list[Month]:
 
 
 def _actual_mode_check(inputs: Inputs, months: Sequence[Month]) -> None:
-    """In actual mode the monthly billing is the cost: refuse if a month no longer matches its inputs."""
+    """In actual mode each month's billing is what its inputs give (the cost of a monthly pool, the
+    year-to-date rate x the hours of the others): refuse if a month no longer matches its inputs."""
     problems = []
     documents = inputs.books.issued_documents()
     for month in months:
@@ -89,20 +95,30 @@ def plan_close(inputs: Inputs, year: int) -> IssuePlan:
     raise_if(credited_months(documents, [str(m) for m in months]))
     billed = billed_in_year(documents, rules.accounts.revenue, year)
     plan = IssuePlan("close", str(year))
-    if rules.allocation.billing_mode == "actual":
-        _actual_mode_check(inputs, months)
-        plan.status = "nothing"
-        plan.notes.append(
-            f"billing mode 'actual': each month of {year} was billed at its actual cost; nothing is owed "
-            "and nothing over-billed (difference 0 for every member)"
-        )
-        return plan
-
     close = dt.date(year, 12, 31)
-    lines = [line for month in months for line in inputs.timesheet(month)]
-    costs = ledger.costs(dt.date(year, 1, 1), dt.date(year + 1, 1, 1), ledger.settings.name_expenses)
     alloc_rules = allocation_rules(rules, close)
-    targets = year_targets(year, costs, lines, alloc_rules)
+    lines = [line for month in months for line in inputs.timesheet(month)]
+    actual = rules.allocation.billing_mode == "actual"
+    if actual:
+        _actual_mode_check(inputs, months)
+        if not alloc_rules.year_to_date:
+            plan.status = "nothing"
+            plan.notes.append(
+                f"billing mode 'actual': each month of {year} was billed at its actual cost; nothing is owed "
+                "and nothing over-billed (difference 0 for every member)"
+            )
+            return plan
+        year_cost = _year_to_date_costs(inputs.books, inputs, months)
+        targets = year_to_date_targets(
+            year,
+            {pool: value.cost for pool, value in year_cost.items()},
+            member_hours_by_pool(lines, alloc_rules.services),
+            billed,
+            alloc_rules.fee_rate,
+        )
+    else:
+        costs = ledger.costs(dt.date(year, 1, 1), dt.date(year + 1, 1, 1), ledger.settings.name_expenses)
+        targets = year_targets(year, costs, lines, alloc_rules)
     differences = trueup_differences(targets, billed)
     labels = {**alloc_rules.services, OVERHEAD: alloc_rules.overhead_label, FEE: alloc_rules.fee_label}
     invoices = sequence(documents, rules.group.invoicing.prefix, year)
@@ -145,7 +161,12 @@ def plan_close(inputs: Inputs, year: int) -> IssuePlan:
             period_end=close,
             lines=draft,
             purpose=f"Régularisation annuelle {year} de la mise à disposition de personnel",
-            reason=f"Régularisation annuelle {year} : facturation au taux standard supérieure au coût réel"
+            reason=(
+                f"Régularisation annuelle {year} : facturation au taux de l'année en cours supérieure au "
+                "coût réel de l'année"
+                if actual
+                else f"Régularisation annuelle {year} : facturation au taux standard supérieure au coût réel"
+            )
             if credit
             else None,
             refers_to=last.number if last else None,
@@ -162,6 +183,17 @@ def plan_close(inputs: Inputs, year: int) -> IssuePlan:
         return plan
     add_issued_file(plan, inputs, f"generated/{year}/{year}-trueup", f"Year-end true-up {year}")
     return plan
+
+
+def _year_to_date_costs(ledger: LedgerView, inputs: Inputs, months: Sequence[Month]) -> dict[str, ToDate]:
+    """Each year-to-date pool's cost and hours over the closed months, the costs as posted (each month's
+    billing was just checked against its inputs)."""
+    total: dict[str, ToDate] = {}
+    for month in months:
+        costs = ledger.costs(month.first_day, month.end, ledger.settings.name_expenses)
+        rules = allocation_rules(inputs.rules, month.last_day)
+        total = add_to_date(total, month_to_date(costs, inputs.timesheet(month), rules))
+    return total
 
 
 def load_close(root: Path, year: int) -> Inputs:

@@ -13,9 +13,15 @@ for the year (net 7084: invoices minus credit notes, whose period is in the year
 both ``kind: "trueup"``, one lump-sum line per pool, dated the close date (31 December), so that after
 the close the year's 7084 per member equals its share of the year's cost, and their sum the cost.
 
-In ``actual`` mode each month is already billed at its actual cost; the year's cost per member is then
-the sum of its monthly shares, nothing is owed, and the close says so and writes nothing. If a month's
-billing no longer matches its inputs, the close refuses and names the month to correct.
+In ``actual`` mode a pool billed ``monthly`` (rules/allocation.yaml ``rate_method``) is billed at its
+actual cost each month: nothing is owed on it. A pool billed at the ``year_to_date`` rate was billed
+cents(rate of the month x hours), the rate moving as the year's cost and hours add up: at the close its
+year's cost (the sum of its monthly costs, as posted) is split over the members pro rata to their
+billable hours of the year, by largest remainder, and the difference with what was billed is trued up
+as above (:func:`year_to_date_targets`), so that after the close the pool's billing of the year equals
+its cost to the cent. The management fee, a rate on what is billed, follows the true-up it is charged on.
+With monthly pools only, the close says so and writes nothing. If a month's billing no longer matches
+its inputs, the close refuses and names the month to correct.
 
 A monthly invoice cancelled by a standalone credit note (``eage credit-note``) and not re-billed leaves
 its month short: in either mode the close refuses and names ``eage run YYYY-MM --correct``, which
@@ -35,11 +41,11 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from eage.allocation.core import OVERHEAD, AllocationRules, allocate
-from eage.errors import Problem
+from eage.allocation.core import FEE, OVERHEAD, AllocationRules, allocate
+from eage.errors import InputError, Problem
 from eage.invoicing.monthly import billed_by_runs, credited_invoices, current_invoices
 from eage.ledger.view import CostLine, IssuedDocument
-from eage.money import ZERO
+from eage.money import ZERO, cents, split_largest_remainder
 from eage.timesheets import TimesheetLine
 
 Key = tuple[str, str]  # (member, pool)
@@ -54,6 +60,53 @@ def year_targets(
     for share in result.shares:
         out[(share.member, share.service)] += share.amount
     return dict(out)
+
+
+def year_to_date_targets(
+    year: int,
+    pool_cost: Mapping[str, Decimal],
+    hours: Mapping[str, Mapping[str, Decimal]],
+    billed: Mapping[Key, Decimal],
+    fee_rate: Decimal = ZERO,
+) -> dict[Key, Decimal]:
+    """What each member's billing of the year must be, in actual mode with year-to-date pools.
+
+    ``pool_cost``: each year-to-date pool's cost of the year; ``hours``: pool -> member -> billable hours
+    of the year; ``billed``: what the year's documents billed per member and pool. A year-to-date pool's
+    cost is split over its members' hours by largest remainder (so the targets sum to the cost exactly);
+    every other pool keeps what it billed (a monthly pool is billed its cost each month); the management
+    fee grows by ``fee_rate`` x the member's true-up of the year-to-date pools.
+    """
+    targets: dict[Key, Decimal] = {
+        key: amount for key, amount in billed.items() if key[1] not in pool_cost and key[1] != FEE
+    }
+    owed: dict[str, Decimal] = defaultdict(Decimal)
+    problems = []
+    for pool in sorted(pool_cost):
+        weights = {m: h for m, h in hours.get(pool, {}).items() if h > 0}
+        cost = pool_cost[pool]
+        if not weights:
+            if cost:
+                problems.append(
+                    Problem(
+                        f"pool {pool!r} costs {cost} EUR in {year} but has no billable hours in the year",
+                        file="ledger/timesheets/",
+                        fix="record the hours worked for members on this service, or move the cost to "
+                        "another pool",
+                    )
+                )
+            continue
+        for member, amount in split_largest_remainder(cost, weights).items():
+            targets[(member, pool)] = amount
+        for member in {m for m, p in billed if p == pool} | set(weights):
+            owed[member] += targets.get((member, pool), ZERO) - billed.get((member, pool), ZERO)
+    if problems:
+        raise InputError(problems)
+    for member in sorted({m for m, p in billed if p == FEE} | set(owed)):
+        fee = billed.get((member, FEE), ZERO) + cents(owed.get(member, ZERO) * fee_rate)
+        if fee or (member, FEE) in billed:
+            targets[(member, FEE)] = fee
+    return targets
 
 
 def trueup_differences(

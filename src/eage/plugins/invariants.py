@@ -25,22 +25,25 @@ transaction with ``kind`` invoice, credit_note, fee or trueup and its number in 
    top of cost, aside) equals the month's allocable cost: its expense postings less the excluded accounts.
    A credit note that no replacement invoice follows (``eage credit-note``, not ``eage run --correct``)
    cancels billing on purpose, so the month also holds when its billing plus those credit notes equals its
-   cost. In ``standard_rate`` mode months are billed at budgeted rates: the check is made on the year, once
-   its true-up documents (``period: "YYYY"``) are issued.
+   cost. In ``standard_rate`` mode months are billed at budgeted rates, and in ``actual`` mode a pool
+   billed at the year-to-date rate (``rate_method`` ``year_to_date``) bills each month the rate to date x
+   its hours: the check is then made on the year, once its true-up documents (``period: "YYYY"``) are
+   issued (billed = cost over the year, to the cent).
 
 **Configuration.** Declared bare (``plugin "eage.plugins.invariants"``, as in a group's main.beancount),
 the plugin reads the billing check's two settings from the group's own rules, ``rules/allocation.yaml``
 beside the ledger folder (``<folder of the main file>/../rules/allocation.yaml``): ``billing_mode``
-("actual", the default, or "standard_rate") and ``excluded_accounts`` (accounts whose costs are not
-re-invoiced, default none), so the rules are said once. Only those two top-level keys are read, with a
-small line reader for the plain form eage writes (PyYAML's safe loader for any other form): the plugin runs
-on every load and must stay cheap. A ledger without that file (outside a group) gets the defaults. A rules
+("actual", the default, or "standard_rate"), ``excluded_accounts`` (accounts whose costs are not
+re-invoiced, default none) and ``rate_method`` (``services`` and ``overhead``: "monthly", the default, or
+"year_to_date"), so the rules are said once. Only those top-level keys are read, with a small line reader
+for the plain form eage writes (PyYAML's safe loader for any other form): the plugin runs on every load
+and must stay cheap. A ledger without that file (outside a group) gets the defaults. A rules
 file that cannot be read, or whose two keys are invalid, is an error at its file and line, and the billing
 check is skipped; the other checks still run.
 
 A configuration string, when given, overrides the rules file (for a ledger outside a group): a Python
-literal dict with ``billing_mode``, ``excluded_accounts`` and ``revenue_account`` (default: every account
-under the income root). A string it cannot read is an error and the billing check is skipped.
+literal dict with ``billing_mode``, ``excluded_accounts``, ``rate_method`` and ``revenue_account``
+(default: every account under the income root). A string it cannot read is an error and the billing check is skipped.
 
 Pure over what Beancount passes (the entries, the options) and that one rules file: no other file, no
 clock. One pass over the entries collects the documents and the costs per month; the checks then work on
@@ -82,7 +85,9 @@ DOC_KINDS = frozenset(("invoice", "credit_note", "fee", "trueup"))
 FEE = "management_fee"
 INVOICE, CREDIT_NOTE, TRUEUP = "invoice", "credit_note", "trueup"
 MODES = ("actual", "standard_rate")
-CONFIG_KEYS = ("billing_mode", "excluded_accounts", "revenue_account")
+#: rules/allocation.yaml ``rate_method``: the kinds of pool and their methods (eage.rules.models.RateMethod).
+RATE_POOLS, RATE_METHODS = ("services", "overhead"), ("monthly", "year_to_date")
+CONFIG_KEYS = ("billing_mode", "excluded_accounts", "rate_method", "revenue_account")
 
 _MONTH = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])")
 #: The pattern of :func:`eage.invoicing.numbering.parse_number`, compiled once.
@@ -140,6 +145,7 @@ class Config:
     billing_mode: str = "actual"
     excluded_accounts: tuple[str, ...] = ()
     revenue_account: str | None = None
+    year_to_date: bool = False  # a pool is billed at the year-to-date rate (rate_method)
 
 
 class Doc(NamedTuple):
@@ -248,6 +254,7 @@ def parse_config(
             billing_mode=value.get("billing_mode", "actual"),
             excluded_accounts=tuple(value.get("excluded_accounts", ())),
             revenue_account=value.get("revenue_account"),
+            year_to_date=_year_to_date(value.get("rate_method")),
         ),
         [],
     )
@@ -255,7 +262,7 @@ def parse_config(
 
 #: Where a group keeps its allocation rules, from the folder of its main ledger file.
 RULES_FILE = ("..", "rules", "allocation.yaml")
-RULES_KEYS = ("billing_mode", "excluded_accounts")
+RULES_KEYS = ("billing_mode", "excluded_accounts", "rate_method")
 
 
 def rules_path(options_map: Mapping[str, Any]) -> str | None:
@@ -296,7 +303,19 @@ def read_rules(path: str) -> tuple[Config | None, list[InvariantError]]:
     mode = values.get("billing_mode", "actual")
     excluded = values.get("excluded_accounts") or ()
     assert isinstance(mode, str) and isinstance(excluded, list | tuple)
-    return Config(billing_mode=mode, excluded_accounts=tuple(str(a) for a in excluded)), []
+    return (
+        Config(
+            billing_mode=mode,
+            excluded_accounts=tuple(str(a) for a in excluded),
+            year_to_date=_year_to_date(values.get("rate_method")),
+        ),
+        [],
+    )
+
+
+def _year_to_date(rate_method: object) -> bool:
+    """Whether a (checked) ``rate_method`` bills a pool at the year-to-date rate."""
+    return isinstance(rate_method, dict) and "year_to_date" in rate_method.values()
 
 
 def _rules_error(path: str, line: int, problem: str, fix: str) -> ConfigError:
@@ -314,6 +333,7 @@ class _YamlProblem(Exception):
 #: read as a number, a boolean, null, an alias or a tag is left to PyYAML).
 _KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*:(?:[ \t]+(.*))?")
 _ITEM_LINE = re.compile(r"(?:[ ]*)-[ ]+(.*)")
+_PAIR_LINE = re.compile(r"[ ]+([A-Za-z_][A-Za-z0-9_]*)[ ]*:[ ]+(.*)")
 _QUOTED = re.compile(r"""(?:"([^"\\]*)"|'([^']*)')[ \t]*(?:#.*)?""")
 _PLAIN = re.compile(r"([A-Za-z][A-Za-z0-9_.:/-]*)(?:[ \t]+#.*)?")
 _YAML_WORDS = frozenset(("y", "n", "yes", "no", "true", "false", "on", "off", "null"))
@@ -336,6 +356,7 @@ def _plain_keys(text: str) -> dict[str, tuple[object, int]] | None:
     with their lines; None as soon as a line is of another form (then PyYAML reads the file)."""
     found: dict[str, tuple[object, int]] = {}
     current: list[str] | None = None  # the items of excluded_accounts, while its lines are read
+    mapping: dict[str, str] | None = None  # the pairs of rate_method, while its lines are read
     block: str | None = None
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
@@ -344,7 +365,13 @@ def _plain_keys(text: str) -> dict[str, tuple[object, int]] | None:
         if "\t" in line[: len(line) - len(line.lstrip())]:
             return None
         if line[0] in " -":
-            if current is not None:
+            if mapping is not None:
+                pair = _PAIR_LINE.fullmatch(line)
+                value = None if pair is None else _scalar(pair.group(2))
+                if pair is None or value is None or pair.group(1) in mapping:
+                    return None
+                mapping[pair.group(1)] = value
+            elif current is not None:
                 item = _ITEM_LINE.fullmatch(line)
                 value = None if item is None else _scalar(item.group(1))
                 if value is None:
@@ -353,7 +380,7 @@ def _plain_keys(text: str) -> dict[str, tuple[object, int]] | None:
             elif line[0] == "-":
                 return None  # a sequence at the top level, or another key's items: PyYAML's to read
             continue  # the nested lines of another key
-        current = None
+        current = mapping = None
         key = _KEY_LINE.fullmatch(line)
         if key is None:
             return None  # a document marker, a directive, a quoted or complex key
@@ -367,6 +394,11 @@ def _plain_keys(text: str) -> dict[str, tuple[object, int]] | None:
             if value is None:
                 return None
             found[name] = (value, number)
+        elif name == "rate_method":
+            if not (rest == "" or rest.startswith("#")):
+                return None  # a flow mapping: PyYAML's to read
+            mapping = {}
+            found[name] = (mapping, number)
         elif rest == "" or rest.startswith("#"):
             current = []
             found[name] = (current, number)
@@ -377,6 +409,8 @@ def _plain_keys(text: str) -> dict[str, tuple[object, int]] | None:
             return None
     if block is not None and found[block][0] == []:
         found[block] = (None, found[block][1])  # a key with no item is null to YAML
+    if "rate_method" in found and found["rate_method"][0] == {}:
+        found["rate_method"] = (None, found["rate_method"][1])
     return found
 
 
@@ -421,6 +455,14 @@ def _config_problem(value: object) -> str | None:
     revenue = value.get("revenue_account")
     if revenue is not None and not (isinstance(revenue, str) and revenue):
         return "revenue_account must be an account name"
+    method = value.get("rate_method")
+    if method is not None and not (
+        isinstance(method, dict) and all(k in RATE_POOLS and v in RATE_METHODS for k, v in method.items())
+    ):
+        return (
+            f"rate_method must map {' and '.join(RATE_POOLS)} to one of {', '.join(RATE_METHODS)}, "
+            f"not {method!r}"
+        )
     return None
 
 
@@ -767,7 +809,9 @@ def billing_errors(scan: Scan, config: Config) -> list[InvariantError]:
         elif doc.kind == TRUEUP and _YEAR.fullmatch(doc.period):
             trueups[doc.period].append(doc)
     if config.billing_mode == "standard_rate":
-        return _year_errors(scan, billed, cancelled, trueups)
+        return _year_errors(scan, billed, cancelled, trueups, "billing at standard rates")
+    if config.year_to_date:
+        return _year_errors(scan, billed, cancelled, trueups, "billing at the year-to-date rate")
     errors: list[InvariantError] = []
     for month in sorted(billed):
         problem = _mismatch(billed[month], scan.costs.get(month, ZERO), cancelled[month])
@@ -789,6 +833,7 @@ def _year_errors(
     billed: Mapping[str, Decimal],
     cancelled: Mapping[str, Decimal],
     trueups: Mapping[str, Sequence[Doc]],
+    billing: str,
 ) -> list[InvariantError]:
     errors: list[InvariantError] = []
     for year in sorted(trueups):
@@ -802,8 +847,8 @@ def _year_errors(
             errors.append(
                 BillingError(
                     doc.meta,
-                    f"eage: after its true-up, the billing of {year} {problem} (billing at standard rates is "
-                    "settled by the year-end true-up)",
+                    f"eage: after its true-up, the billing of {year} {problem} ({billing} is settled by the "
+                    "year-end true-up)",
                     doc.entry,
                 )
             )
