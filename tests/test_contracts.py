@@ -22,7 +22,7 @@ from eage.payroll.contracts import (
     employer_headcounts,
     load_contracts,
 )
-from eage.payroll.engine import Headcounts
+from eage.payroll.engine import Headcounts, PayslipInput
 from eage.rules.bundle import load_rules, unknown_files
 from eage.rules.models import Payment
 
@@ -83,6 +83,25 @@ def test_the_demo_cadre_has_the_legal_minimum_prevoyance_and_the_others_none(roo
     assert contracts.prevoyance_for(staff["lpetit"], D(2026, 3, 1)) is None
     assert contracts.prevoyance_for(staff["sbernard"], D(2026, 3, 1)) is None
     assert staff["sbernard"].contract.weekly_hours < 35  # part-time, covered all the same
+
+
+def test_the_contracts_fill_the_payslip_input(root: Path) -> None:
+    rules, contracts = load_rules(root), contracts_of(root)
+    staff = rules.staff.by_id()
+    cadre = PayslipInput(
+        month=D(2026, 3, 1),
+        base_gross=Decimal(3220),
+        **contracts.payslip_fields(staff["cmartin"], D(2026, 3, 1), PMSS_2026),
+    )
+    assert (cadre.mutuelle_total, cadre.mutuelle_employer_share, cadre.prevoyance_rate) == (
+        Decimal("78.00"),
+        Decimal(50),
+        Decimal("1.50"),
+    )
+    assert contracts.payslip_fields(staff["lpetit"], D(2026, 3, 1), PMSS_2026) == {
+        "mutuelle_total": Decimal("78.00"),
+        "mutuelle_employer_share": Decimal(50),
+    }
 
 
 def test_the_demo_agreement_grid_and_identities(root: Path) -> None:

@@ -13,6 +13,8 @@ The payroll reads three things per employee and month (:class:`Contracts`):
   ``mutuelle_employer_share``), or None for an employee exempt that day (dispense d'adhésion);
 - :meth:`Contracts.prevoyance_for` ``(employee, day)``: the employer's prévoyance rate on tranche 1 in
   percent (``PayslipInput.prevoyance_rate``), or None when no group contract covers the employee;
+- :meth:`Contracts.payslip_fields` ``(employee, day, pmss)``: the two above as the keyword arguments of
+  ``PayslipInput``;
 - :meth:`Contracts.agreement` and :meth:`Contracts.level` for the payslip's mentions (R3243-1 3° and 4°).
 
 :func:`contracts_problems` lists, each located, an employee with no health contract and no recorded
@@ -28,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, TypedDict
 
 from pydantic import Field, field_validator, model_validator
 
@@ -70,6 +72,14 @@ def _units_are(unit: Units, expected: dict[str, str], what: str) -> None:
     for name, declared in unit.items():
         if name in expected and declared != expected[name]:
             raise ValueError(f"unit: {name} is read in {expected[name]}, not {declared}")
+
+
+class PayslipFields(TypedDict, total=False):
+    """What the contracts set in a payslip's input (engine.PayslipInput), when they set it."""
+
+    mutuelle_total: Decimal
+    mutuelle_employer_share: Decimal
+    prevoyance_rate: Decimal
 
 
 # --- the file's models --------------------------------------------------------------------------------
@@ -314,6 +324,19 @@ class Contracts:
         index, contract = found
         terms = self._terms(index, contract, day)
         return terms.total(pmss), terms.employer_share
+
+    def payslip_fields(self, employee: Employee, day: dt.date, pmss: Decimal) -> PayslipFields:
+        """The fields of :class:`~eage.payroll.engine.PayslipInput` the contracts set for ``employee`` on
+        ``day``: ``PayslipInput(..., **contracts.payslip_fields(employee, day, pmss))``. An exempt
+        employee has no mutuelle; an employee no prévoyance contract covers keeps contributions.yaml's."""
+        fields = PayslipFields()
+        health = self.health_for(employee, day, pmss)
+        if health is not None:
+            fields["mutuelle_total"], fields["mutuelle_employer_share"] = health
+        rate = self.prevoyance_for(employee, day)
+        if rate is not None:
+            fields["prevoyance_rate"] = rate
+        return fields
 
     def prevoyance_for(self, employee: Employee, day: dt.date) -> Decimal | None:
         """The employer's prévoyance rate on tranche 1 in percent for ``employee`` on ``day``, from the
