@@ -21,6 +21,7 @@ from eage.payroll.leave import (
     BeyondBalance,
     CongesFile,
     CongesRules,
+    LeaveCounters,
     LeaveState,
     PeriodCounter,
     close_month,
@@ -313,3 +314,81 @@ def test_a_leave_day_with_timesheet_hours_is_refused(tmp_path: Path) -> None:
         "(2026-08-03 to 2026-08-22) but ledger/timesheets/2026-08.csv line 3 records 3 h for that day"
     )
     assert leave_timesheet_problems(Month(2026, 8), MonthVariables(), lines) == []
+
+
+# --- the year's payroll sequence, on the demo ------------------------------------------------------
+
+
+def demo_sequence(root: Path, months: range) -> tuple[Any, Any, Any, dict[Month, MonthVariables]]:
+    from eage.app.inputs import read_leave_opening
+    from eage.payroll.params import load_payroll_rules
+    from eage.rules.bundle import load_rules
+
+    rules = load_rules(root)
+    payroll = load_payroll_rules(root / "rules/payroll")
+    opening = read_leave_opening(root, rules)
+    variables = {Month(2026, m): load_payroll_variables(root, str(Month(2026, m))) for m in months}
+    return rules, payroll, opening, variables
+
+
+SUMMER = (
+    "employees:\n  cmartin:\n    leave: [{from: 2026-08-03, to: 2026-08-22}]\n"
+    "  lpetit:\n    leave: [{from: 2026-08-01, to: 2026-08-08}]\n"
+)
+
+
+def test_the_payroll_sequence_carries_the_counters_and_the_year_to_date(demo: Path) -> None:
+    from eage.payroll.month import compute_payslips, earlier_payslips, payroll_sequence
+
+    write_variables(demo, "2026-08", SUMMER)
+    rules, payroll, opening, variables = demo_sequence(demo, range(1, 13))
+    assert opening is not None
+    august = dict(compute_payslips(rules, payroll, Month(2026, 8), variables, opening))
+    slip = august["cmartin"]
+    leave = slip.leave
+    assert isinstance(leave, LeaveCounters)
+    # 1 June 2026: N (2025-06-01/2026-05-31, 17.5 + 5 x 2.5 = 30) became N-1; 17 days taken in August.
+    assert (leave.period_n1, leave.acquired_n1, leave.taken_n1, leave.balance_n1) == (
+        "2025-06-01/2026-05-31",
+        D("30.00"),
+        D("17.00"),
+        D("13.00"),
+    )
+    assert (leave.period_n, leave.acquired_n, leave.balance_n) == (
+        "2026-06-01/2027-05-31",
+        D("7.50"),
+        D("7.50"),
+    )
+    assert slip.leave_days == 17
+    assert slip.leave_indemnity >= D("2189.60")  # the maintien: 3220.00 x 17 / 25 jours ouvrables
+    july = dict(compute_payslips(rules, payroll, Month(2026, 7), variables, opening))["cmartin"]
+    assert isinstance(july.leave, LeaveCounters)
+    assert (leave.provision_before, leave.provision_charges_before) == (
+        july.leave.provision,
+        july.leave.provision_charges,
+    )
+    # The year to date: the year's payslips before August, and 1 January starts afresh.
+    earlier = earlier_payslips(rules, payroll, Month(2026, 8), variables, opening)
+    assert len(earlier) == 7
+    gross = sum((dict(month)["cmartin"].gross for month in earlier), D(0))
+    assert slip.cumulative.gross == gross + slip.gross
+    assert slip.cumulative.months == 8
+    # The sequence kept from the last call is the one a fresh call computes.
+    kept = payroll_sequence(rules, payroll, Month(2026, 8), variables, opening)
+    fresh = payroll_sequence(rules, payroll, Month(2026, 8), dict(variables), opening)
+    assert [step.payslips for step in kept] == [step.payslips for step in fresh]
+
+
+def test_leave_beyond_the_balance_is_refused_with_its_location(demo: Path) -> None:
+    from eage.payroll.month import compute_payslips
+
+    write_variables(
+        demo, "2026-03", "employees:\n  cmartin:\n    leave: [{from: 2026-03-02, to: 2026-03-14}]\n"
+    )
+    rules, payroll, opening, variables = demo_sequence(demo, range(1, 5))
+    with pytest.raises(InputError) as info:
+        compute_payslips(rules, payroll, Month(2026, 4), variables, opening)
+    assert str(info.value).startswith(
+        "ledger/payroll/2026-03.yaml:3 [employees.cmartin.leave[0]]: cmartin takes 12 jours ouvrables of paid "
+        "leave in 2026-03 but has 6.00 left of the previous reference period (N-1)"
+    )
