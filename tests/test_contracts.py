@@ -12,6 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import DEMO
 from eage.errors import InputError, Problem
@@ -24,7 +26,7 @@ from eage.payroll.contracts import (
 )
 from eage.payroll.engine import Headcounts, PayslipInput
 from eage.rules.bundle import load_rules, unknown_files
-from eage.rules.models import Payment
+from eage.rules.models import Payment, Staff
 
 D = dt.date
 PMSS_2026 = Decimal(4005)
@@ -343,3 +345,47 @@ def test_headcounts_name_every_threshold(root: Path) -> None:
     edit(group_yaml, "    forfait_social: 0\n", "")
     problem = group_refused(root)
     assert problem.key == "employer.headcounts.forfait_social" and problem.message == "Field required"
+
+
+# --- the check and the payroll agree -----------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    covers=st.sampled_from(["all", "cadres", "non_cadres"]),
+    ends=st.one_of(st.none(), st.dates(D(2025, 1, 1), D(2027, 12, 31))),
+    cadre=st.booleans(),
+    exempt=st.one_of(st.none(), st.tuples(st.dates(D(2024, 1, 1), D(2027, 12, 31)), st.integers(0, 800))),
+    day=st.dates(D(2025, 1, 1), D(2027, 12, 31)),
+)
+def test_the_check_of_a_day_refuses_exactly_what_the_payroll_refuses(
+    covers: str, ends: dt.date | None, cadre: bool, exempt: tuple[dt.date, int] | None, day: dt.date
+) -> None:
+    demo = load_contracts(DEMO / "rules" / "payroll")
+    health = demo.file.sante[0].model_copy(update={"covers": covers, "end": ends})
+    contracts = Contracts(demo.file.model_copy(update={"sante": [health]}))
+    employee: dict[str, object] = {
+        "id": "e1",
+        "name": "E",
+        "post": "Poste",
+        "service": "paie",
+        "contract": {"kind": "CDI", "start": D(2020, 1, 1), "weekly_hours": 35, "cadre": cadre},
+        "gross_salary": {D(2020, 1, 1): 2000},
+    }
+    if exempt is not None:
+        since, days = exempt
+        employee["health"] = {
+            "dispense": "css",
+            "since": since,
+            "until": since + dt.timedelta(days=days),
+            "proof": "attestation",
+        }
+    staff = Staff.model_validate({"employees": [employee]})
+    problems = contracts_problems(staff, contracts, day=day)
+    try:
+        contracts.health_for(staff.employees[0], day, PMSS_2026)
+    except InputError:
+        refused_by_payroll = True
+    else:
+        refused_by_payroll = False
+    assert bool(problems) == refused_by_payroll
