@@ -35,7 +35,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from pydantic import Field, model_validator
 
 from eage.errors import InputError
-from eage.money import MONTHS_FR, ZERO, fr_eur, fr_number
+from eage.money import MONTHS_FR, ZERO, cents, fr_eur, fr_number
 from eage.payroll.engine import EMPLOYEUR, SALARIE, Payslip, PayslipLine
 from eage.rules.base import Strict
 from eage.rules.loader import load_model
@@ -143,7 +143,16 @@ def grouped_lines(slip: Payslip) -> list[GroupRow]:
 
 
 def _sum_rates(lines: Sequence[PayslipLine]) -> Decimal | None:
-    return sum((line.rate for line in lines), ZERO) if lines else None
+    """The heading's rate on one side: the sum of its lines' percent rates (None when a line is not a
+    percent of the base, e.g. an amount per hour)."""
+    if not lines or not all(_is_percent(line) for line in lines):
+        return None
+    return sum((line.rate for line in lines), ZERO)
+
+
+def _is_percent(line: PayslipLine) -> bool:
+    """Whether the line's amount is its base x rate / 100 (else its rate is an amount per unit)."""
+    return cents(line.base * line.rate / 100) == line.amount
 
 
 def employer_total(slip: Payslip) -> Decimal:
@@ -220,14 +229,15 @@ def agreement_of(root: Path, day: dt.date) -> tuple[tuple[str, str] | None, dict
 
 
 def _urssaf_text(urssaf: Any) -> str:
-    """``Urssaf Rhône-Alpes, compte n° 427 …``; a plain text as it is; nothing for None."""
+    """``427 0000917535 08 (Urssaf Rhône-Alpes)``; a plain text as it is; nothing for None."""
     if urssaf is None:
         return ""
     account = getattr(urssaf, "account", None)
     if account is None:
         return str(urssaf)
     office = getattr(urssaf, "office", None)
-    return f"{office}, compte n° {account}" if office else f"compte n° {account}"
+    number = str(account).replace(" ", "\u00a0")  # the account number never breaks across lines
+    return f"{number} ({office})" if office else number
 
 
 def employee_info(employee: Any, classification: str | None = None) -> dict[str, Any]:
@@ -261,13 +271,21 @@ def _text(value: Any) -> str:
 # --- rendering -------------------------------------------------------------------------------------
 
 
-def _rate(value: Decimal | None) -> str:
-    """A percent rate with its significant decimals (0,016 %), at least two; empty for None."""
+def _rate(value: Decimal | None, unit: str = "%") -> str:
+    """A rate with its significant decimals (0,016 %), at least two; empty for None."""
     if value is None:
         return ""
     text = format(value.normalize(), "f")
     whole, _, frac = text.partition(".")
-    return f"{whole},{frac.ljust(2, '0')}\u00a0%"
+    return f"{whole},{frac.ljust(2, '0')}\u00a0{unit}"
+
+
+def _line_rate(line: PayslipLine) -> str:
+    """A line's rate as a percent when it gives the line's amount (base x rate / 100); else the line is
+    an amount per unit of its base (the overtime deduction, 1,50 EUR an hour) and the rate says so."""
+    if _is_percent(line) or cents(line.base * line.rate) != line.amount:
+        return _rate(line.rate)
+    return _rate(line.rate, "€")
 
 
 def _day(value: Any) -> str:
@@ -324,9 +342,9 @@ def _detail_rows(lines: Iterable[PayslipLine]) -> list[_Row]:
             line.code, _Row(line.label, fr_number(line.base), heading=_heading_label(model, line))
         )
         if line.side == SALARIE:
-            row.ee_rate, row.ee_amount = _rate(line.rate), fr_number(line.amount)
+            row.ee_rate, row.ee_amount = _line_rate(line), fr_number(line.amount)
         elif line.side == EMPLOYEUR:
-            row.er_rate, row.er_amount = _rate(line.rate), fr_number(line.amount)
+            row.er_rate, row.er_amount = _line_rate(line), fr_number(line.amount)
     return list(rows.values())
 
 
