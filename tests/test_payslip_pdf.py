@@ -308,3 +308,32 @@ def test_the_pdf_is_deterministic_a4_with_the_detail_on_page_two(tmp_path: Path)
             ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True
         )
         assert (tmp_path / "p-1.png").stat().st_size > 10_000
+
+
+def test_the_run_renders_each_payslip_with_the_parties_of_the_rules() -> None:
+    import pickle
+    import types
+    from typing import cast
+
+    from eage.app.documents import payslip_jobs
+    from eage.app.inputs import Inputs
+    from eage.month import Month
+    from eage.render_pool import RenderPool
+
+    slip = _slip()
+    ctx = cast(Inputs, types.SimpleNamespace(root=ROOT, rules=RULES))
+    with RenderPool(1) as pool:
+        jobs = payslip_jobs(ctx, Month(2026, 3), [("cmartin", slip)], pool)
+        assert [rel for rel, _ in jobs] == ["reports/payslips/2026/PAY-2026-03-cmartin.pdf"]
+        page1 = _text(jobs[0][1].result())[0]
+    address = RULES.group.identity.address
+    assert _flat(address.line1) in page1 and f"{address.postcode} {address.city}" in page1
+    if address.line2:
+        assert _flat(address.line2) in page1
+    employee, employer = _parties()
+    if employer.get("idcc"):
+        assert f"IDCC {employer['idcc']}" in page1
+    if employee["classification"]:
+        assert f"Classification : {employee['classification']}" in page1
+    # what a worker process receives: plain values
+    assert pickle.loads(pickle.dumps((employee, employer))) == (employee, employer)
