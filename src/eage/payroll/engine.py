@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from eage.errors import InputError
@@ -36,6 +36,8 @@ SALARIE: Side = "salarié"
 EMPLOYEUR: Side = "employeur"
 HUNDRED = Decimal(100)
 COEFFICIENT = Decimal("0.0001")
+#: The RGDU's SMIC of a month is kept to 10 decimals (cut), never rounded to the cent (CSS D241-7).
+SMIC_PRECISION = Decimal("1e-10")
 #: Codes of the payslip lines that are not contributions of contributions.yaml.
 RGDU_CODE = "rgdu"
 #: Prefix of the taxe sur les salaires lines (one per bracket): an employer tax, not a contribution.
@@ -250,7 +252,7 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
         if hours:
             rate = hourly * (1 + majoration / HUNDRED)
             earnings.append(
-                EarningLine(code, f"{label} {majoration.normalize()} %", hours, rate, cents(rate * hours))
+                EarningLine(code, f"{label} {_plain(majoration)} %", hours, rate, cents(rate * hours))
             )
     overtime_pay = sum((e.amount for e in earnings if e.code in OVERTIME_CODES), ZERO)
     if inp.unpaid_absence_hours:
@@ -435,14 +437,17 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
     # The reduction's SMIC (CSS D241-7): the reference hourly SMIC (frozen for 2026) x the contract's
     # monthly hours, unrounded, plus the overtime and complementary hours without their majoration, less
     # the unpaid absence. Paid leave is not an absence: it leaves the SMIC whole.
-    paid_hours = (
-        hours_month
-        + inp.overtime_25_hours
-        + inp.overtime_50_hours
-        + inp.complementary_hours
-        - inp.unpaid_absence_hours
+    extra_hours = (
+        inp.overtime_25_hours + inp.overtime_50_hours + inp.complementary_hours - inp.unpaid_absence_hours
     )
-    rgdu_smic = reduction.smic_reference * paid_hours
+    paid_hours = hours_month + extra_hours
+    # Divided last and cut (not rounded) at 10 decimals, so that 3 SMIC is never above its exact value:
+    # 5 469.10 EUR in January 2026 is 3 SMIC exactly (3 x 12.02 x 35 x 52 / 12), no reduction.
+    rgdu_smic = (
+        reduction.smic_reference
+        * (inp.weekly_hours * duree.weeks_per_year + extra_hours * duree.months_per_year)
+        / duree.months_per_year
+    ).quantize(SMIC_PRECISION, rounding=ROUND_DOWN)
     rgdu_headcount = inp.headcount_of("rgdu")
     ytd = inp.ytd
     if ytd is None:
@@ -665,7 +670,7 @@ def _check_hours(
         ceiling = cents(hours_month * rule.ceiling / HUNDRED)
         if inp.complementary_hours > ceiling:
             raise InputError.at(
-                f"{inp.complementary_hours} complementary hours exceed the ceiling of {rule.ceiling.normalize()} "
+                f"{inp.complementary_hours} complementary hours exceed the ceiling of {_plain(rule.ceiling)} "
                 f"% of the contract's {cents(hours_month)} h a month ({ceiling} h)",
                 file=rules.path(PARAMETERS_FILE),
                 key="heures_complementaires.values",
@@ -685,7 +690,7 @@ def _check_hours(
     worked = hours_month + inp.overtime_25_hours + inp.overtime_50_hours + inp.complementary_hours
     if worked > most:
         raise InputError.at(
-            f"{cents(worked)} h in the month exceed the maximum of {maximum.weekly_hours.normalize()} h a "
+            f"{cents(worked)} h in the month exceed the maximum of {_plain(maximum.weekly_hours)} h a "
             f"week ({cents(most)} h a month)",
             file=rules.path(PARAMETERS_FILE),
             key="overtime_25_hours",
@@ -699,12 +704,17 @@ def _prevoyance_case(contribution: Contribution, case: RateCase | None, inp: Pay
     assert inp.prevoyance_rate is not None
     if case is not None and isinstance(case.employer, Decimal) and inp.prevoyance_rate < case.employer:
         raise InputError.at(
-            f"prevoyance_rate {inp.prevoyance_rate} % is below the {case.employer} % minimum of "
+            f"prevoyance_rate {inp.prevoyance_rate} % is below the {case.employer:.2f} % minimum of "
             f"{contribution.code} for this employee",
             key="prevoyance_rate",
-            fix=f"give at least {case.employer} % ({contribution.reference})",
+            fix=f"give at least {case.employer:.2f} % ({contribution.reference})",
         )
     return RateCase(base=contribution.base, employer=inp.prevoyance_rate)
+
+
+def _plain(value: Decimal) -> str:
+    """A rule's figure as written, without trailing zeros or exponent (25, 10, 33.33)."""
+    return format(value.normalize(), "f")
 
 
 def _holds(when: When, ctx: _Context, threshold: Threshold | None) -> bool:
