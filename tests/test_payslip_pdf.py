@@ -172,6 +172,11 @@ def test_every_mention_is_on_the_payslip() -> None:
         "Impôt sur le revenu prélevé à la source (taux personnalisé) "
         f"{_flat(fr_number(slip.net_taxable))} 5,40 % {_flat(fr_number(slip.pas))}"
     ) in page1
+    if slip.overtime_exempt:  # CGI 81 quater: the exempt overtime pay, beside the withholding
+        assert (
+            "Montant net des heures complémentaires et supplémentaires exonérées d'impôt sur le revenu "
+            f"{_flat(fr_eur(slip.overtime_exempt))}"
+        ) in page1
     pay_date = employer.get("pay_date", dt.date(2026, 3, 31))
     assert isinstance(pay_date, dt.date)
     assert f"versé le {pay_date:%d/%m/%Y} {_flat(fr_eur(slip.net_paid))}" in page1

@@ -486,6 +486,7 @@ def payslip_html(slip: Payslip, employee: Mapping[str, Any], employer: Mapping[s
             net_before_tax=fr_eur(slip.net_before_tax),
             net_social=fr_eur(slip.net_social),
             net_taxable=fr_eur(slip.net_taxable),
+            overtime_exempt=fr_eur(slip.overtime_exempt) if slip.overtime_exempt else "",
             pas_base=fr_number(slip.net_taxable),
             pas_rate=_rate(slip.pas_rate),
             pas=fr_number(slip.pas),
