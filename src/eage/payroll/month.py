@@ -125,7 +125,7 @@ def payroll_sequence(
     memo = _memo
     if memo is not None and memo.rules is rules and memo.payroll is payroll and memo.opening is leave_opening:
         for wanted, done in zip(months, memo.steps, strict=False):
-            if done.month != wanted or by_month.get(wanted) is not done.variables:
+            if done.month != wanted or not _same(by_month.get(wanted), done.variables):
                 break
             steps.append(done)
     for current in months[len(steps) :]:
@@ -137,6 +137,12 @@ def payroll_sequence(
     if memo is None or len(steps) >= len(memo.steps) or memo.rules is not rules:
         _memo = _Memo(rules, payroll, leave_opening, steps)
     return steps
+
+
+def _same(given: MonthVariables | None, used: MonthVariables | None) -> bool:
+    """Whether a month's variables are the ones a kept month was computed with: the same object, or
+    none at all (an absent month and an empty file alike)."""
+    return given is used or ((given is None or not given.employees) and (used is None or not used.employees))
 
 
 def _month(
