@@ -35,7 +35,9 @@ from eage.allocation.core import (
 from eage.allocation.rules import allocation_rules
 from eage.errors import InputError
 from eage.invoicing import trueup
+from eage.invoicing.issue import IssuePlan
 from eage.ledger.load import CostLine
+from eage.money import cents
 from eage.rules.bundle import load_rules
 from eage.timesheets import TimesheetLine
 
@@ -154,7 +156,7 @@ def test_the_rate_of_a_month_lies_between_the_monthly_rates_to_date(months: list
             for share in result.shares:
                 if share.service == pool.service:
                     assert share.rate == pool.rate
-                    assert share.amount == (share.hours * pool.rate).quantize(D("0.01"))
+                    assert share.amount == cents(share.hours * pool.rate)
 
 
 @settings(max_examples=60, deadline=None)
@@ -281,3 +283,64 @@ def _without_rate_method(text: str) -> str:
         skipping = False
         out.append(line)
     return "".join(out)
+
+
+# --- a small group run and closed -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def closed_group(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, IssuePlan]:
+    """A small group billed at the year-to-date rate for every pool, three months run, then closed."""
+    from eage.app import close as app_close
+    from groups import GroupSpec, run_month, small_group
+
+    spec = GroupSpec(members=3, staff=2, months=3, seed=5)
+    root = small_group(tmp_path_factory.mktemp("ytd") / "group", **spec.kwargs)
+    path = root / "rules" / "allocation.yaml"
+    text = _without_rate_method(path.read_text(encoding="utf-8"))
+    path.write_text(
+        text + "rate_method:\n  services: year_to_date\n  overhead: year_to_date\n", encoding="utf-8"
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("eage.invoicing.pdf.render_invoice_pdf", lambda *_a, **_k: b"%PDF-stub")
+        mp.setattr("eage.payroll.pdf.render_payslip_pdf", lambda *_a, **_k: b"%PDF-stub payslip")
+        mp.setattr("eage.invoicing.validate.validate_facturx_xml", lambda _xml: [])
+        for index in range(spec.months):
+            run_month(root, spec.month(index))
+        plan = app_close.close_year(root, 2025)
+    return root, plan
+
+
+def test_a_closed_year_bills_each_pools_cost_of_the_year_to_the_cent(
+    closed_group: tuple[Path, IssuePlan],
+) -> None:
+    from eage.app.inputs import load_inputs, with_months
+    from eage.ledger.load import load_ledger
+    from eage.month import Month
+
+    root, plan = closed_group
+    _, problems = load_ledger(root)
+    assert problems == []  # the invariants plugin checks the year once its true-up is issued
+    inputs = load_inputs(root)
+    months = [Month(2025, n) for n in (1, 2, 3)]
+    inputs = with_months(inputs, months, payroll=False)
+    ledger = inputs.books
+    total: dict[str, ToDate] = {}
+    for month in months:
+        alloc = allocation_rules(inputs.rules, month.last_day)
+        costs = ledger.costs(month.first_day, month.end, ledger.settings.name_expenses)
+        total = add_to_date(total, month_to_date(costs, inputs.timesheet(month), alloc))
+    billed: dict[str, Decimal] = defaultdict(Decimal)
+    for (_, pool), amount in trueup.billed_in_year(
+        ledger.issued_documents(), inputs.rules.accounts.revenue, 2025
+    ).items():
+        billed[pool] += amount
+    assert {pool: billed[pool] for pool in total} == {pool: value.cost for pool, value in total.items()}
+    assert plan.issued  # three months at moving rates leave something to settle
+
+
+def test_closing_again_issues_nothing(closed_group: tuple[Path, IssuePlan]) -> None:
+    from eage.app import close as app_close
+
+    root, _ = closed_group
+    assert app_close.close_year(root, 2025, dry_run=True).status == "nothing"
