@@ -239,6 +239,8 @@ def test_headings_sum_to_the_payslip_totals(
     counted = [row for row in rows if row.kind != "information"]
     assert sum((row.employee for row in counted), ZERO) == slip.employee_contributions
     assert slip.gross + sum((row.employer for row in counted), ZERO) == employer_total(slip)
+    html = _flat(payslip_html(slip, {"name": "X"}, {"name": "Y"}))
+    assert f'Total versé par l\'employeur</td><td class="n">{_flat(fr_eur(employer_total(slip)))}' in html
     indexes = [layout().find(row.label) for row in rows]
     assert indexes == sorted(indexes, key=lambda found: found[0] if found else -1)
     assert all(line.side in (SALARIE, EMPLOYEUR) for line in slip.lines)
@@ -342,3 +344,18 @@ def test_the_run_renders_each_payslip_with_the_parties_of_the_rules() -> None:
         assert f"Classification : {employee['classification']}" in page1
     # what a worker process receives: plain values
     assert pickle.loads(pickle.dumps((employee, employer))) == (employee, employer)
+
+
+def test_a_layout_with_a_heading_twice_is_refused_with_its_file(tmp_path: Path) -> None:
+    from eage.payroll.pdf import Layout
+    from eage.rules.loader import load_model
+
+    bad = tmp_path / "layout.yaml"
+    bad.write_text(
+        "reference: x\ntotal_label: Total\ngroups:\n"
+        "  - {label: Santé, kind: mandatory}\n  - {label: Retraite, kind: mandatory, aliases: [Santé]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        load_model(bad, Layout)
+    assert "Santé" in str(caught.value) and "layout.yaml" in str(caught.value)
