@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +49,69 @@ def test_json_contract(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     lines = data["lines"]
     assert isinstance(lines, list) and lines
     for line in lines:
-        assert set(line) == {"side", "code", "label", "base", "rate", "amount"}
+        assert set(line) == {"side", "code", "label", "base", "rate", "amount", "group"}
+        assert isinstance(line["group"], str) and line["group"]
         assert line["side"] in ("salarié", "employeur")
         assert AMOUNT.match(line["base"]) and AMOUNT.match(line["amount"])
         assert isinstance(line["rate"], str)
     cds = next(line for line in lines if line["code"] == "cds")
     assert cds["rate"] == "0.016"
+    assert data["net_social"] == data["net_before_tax"]
+    assert next(line for line in lines if line["code"] == "rgdu")["group"] == (
+        "Exonérations et allègements de cotisations"
+    )
+
+
+def test_flags_mutuelle_overtime_leave(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["payslip", "--root", str(root), "--gross", "2200", "--month", "2026-03", "--json"]
+    data = _json(
+        capsys,
+        [
+            *argv,
+            "--mutuelle",
+            "80",
+            "--mutuelle-employer-share",
+            "60",
+            "--overtime-hours",
+            "8",
+            "--leave-days",
+            "3",
+        ],
+    )
+    health = {line["side"]: line for line in data["lines"] if line["code"] == "mutuelle"}
+    assert health["employeur"]["amount"] == "48.00" and health["salarié"]["amount"] == "32.00"
+    assert health["employeur"]["group"] == "Santé"
+    codes = {line["code"] for line in data["lines"]}
+    assert {"hs_reduction_salariale", "hs_deduction_patronale"} <= codes
+    # The leave is valued by salary maintained (deducted and paid alike), so the gross only gains the
+    # overtime.
+    hs = Decimal("2200") / (Decimal(35) * 52 / 12) * Decimal("1.25") * 8
+    assert Decimal(data["gross"]) == Decimal(2200) + hs.quantize(Decimal("0.01"))
+    part = _json(
+        capsys,
+        [
+            "payslip",
+            "--root",
+            str(root),
+            "--gross",
+            "1500",
+            "--month",
+            "2026-03",
+            "--hours-per-week",
+            "24",
+            "--overtime-hours",
+            "5",
+            "--json",
+        ],
+    )
+    part_codes = {line["code"] for line in part["lines"]}
+    assert "hs_reduction_salariale" in part_codes and "hs_deduction_patronale" not in part_codes
+
+
+def test_a_health_share_below_half_is_refused(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["payslip", "--root", str(root), "--gross", "2200", "--month", "2026-03"]
+    assert main([*argv, "--mutuelle", "80", "--mutuelle-employer-share", "40"]) != 0
+    assert "--mutuelle-employer-share" in capsys.readouterr().err
 
 
 def test_flags_cadre_part_time_headcount(root: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -38,6 +38,26 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="company (subject to VAT, taxe d'apprentissage) or association (taxe sur les salaires)",
     )
     parser.add_argument("--pas-rate", default="0", help="withholding tax rate in percent (default 0)")
+    parser.add_argument(
+        "--mutuelle",
+        default="0",
+        help="monthly health cover premium, employer + employee, in EUR (default 0)",
+    )
+    parser.add_argument(
+        "--mutuelle-employer-share",
+        default="50",
+        help="percent of the health premium paid by the employer, at least 50 (default 50)",
+    )
+    parser.add_argument(
+        "--overtime-hours",
+        default="0",
+        help="overtime hours of the month at 25 %% (for a part-timer: complementary hours, 10 %% / 25 %%)",
+    )
+    parser.add_argument(
+        "--leave-days",
+        default="0",
+        help="jours ouvrables of paid leave taken this month, valued by salary maintained (default 0)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -102,6 +122,12 @@ def payslip_json(slip: Payslip) -> dict[str, Any]:
         "pas": _text(slip.pas),
         "net_paid": _text(slip.net_paid),
         "employer_cost": _text(slip.employer_cost),
+        "net_social": _text(slip.net_social),
+        "employer_total": _text(slip.employer_total),
+        "tss": _text(slip.tss),
+        "smic_month": _text(slip.smic_month),
+        "rgdu_smic": _text(slip.rgdu_smic),
+        "overtime_exempt": _text(slip.overtime_exempt),
         "lines": [
             {
                 "side": line.side,
@@ -110,6 +136,7 @@ def payslip_json(slip: Payslip) -> dict[str, Any]:
                 "base": _text(line.base),
                 "rate": _rate_text(line.rate),
                 "amount": _text(line.amount),
+                "group": line.group,
             }
             for line in slip.lines
         ],
@@ -117,7 +144,7 @@ def payslip_json(slip: Payslip) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from eage.app.payslip import group_defaults, simulate
+    from eage.app.payslip import group_defaults, group_headcounts, simulate
 
     gross = _decimal(args.gross, "--gross", minimum=Decimal("0.01"), maximum=MAX_GROSS, decimals=2)
     month = _month(args.month)
@@ -136,6 +163,13 @@ def run(args: argparse.Namespace) -> int:
         atmp = _decimal(args.atmp_rate, "--atmp-rate")
     if args.vm_rate is not None:
         vm = _decimal(args.vm_rate, "--vm-rate")
+    headcounts = None if args.headcount is not None else group_headcounts(args.root)
+    mutuelle = _decimal(args.mutuelle, "--mutuelle", maximum=Decimal(100000), decimals=2)
+    share = _decimal(
+        args.mutuelle_employer_share, "--mutuelle-employer-share", minimum=Decimal(50), decimals=2
+    )
+    overtime = _decimal(args.overtime_hours, "--overtime-hours", maximum=Decimal(400), decimals=2)
+    leave_days = _decimal(args.leave_days, "--leave-days", maximum=Decimal(31), decimals=1)
 
     slip = simulate(
         args.root,
@@ -148,6 +182,11 @@ def run(args: argparse.Namespace) -> int:
         headcount=headcount,
         atmp_rate=atmp,
         vm_rate=vm,
+        headcounts=headcounts,
+        mutuelle=mutuelle,
+        mutuelle_employer_share=share,
+        overtime_hours=overtime,
+        leave_days=leave_days,
     )
     if args.json:
         print(json.dumps(payslip_json(slip), ensure_ascii=False, indent=2))
@@ -180,10 +219,12 @@ def _print_table(slip: Payslip) -> None:
         ("Cotisations patronales (après réduction)", slip.employer_contributions),
         (f"{slip.rgdu_label} (coefficient {slip.rgdu_coefficient:.4f})", slip.rgdu),
         ("Net avant impôt", slip.net_before_tax),
+        ("Montant net social", slip.net_social),
         ("Net imposable", slip.net_taxable),
         ("Prélèvement à la source", slip.pas),
         ("Net payé", slip.net_paid),
-        ("Coût employeur", slip.employer_cost),
+        ("Total versé par l'employeur", slip.employer_total),
+        ("Coût employeur (taxe sur les salaires comprise)", slip.employer_cost),
     )
     for label, value in summary:
         console.print(f"{label:<60} {fr_eur(value):>16}")
