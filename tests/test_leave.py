@@ -218,6 +218,7 @@ def test_the_reprise_file_is_read_and_checked(tmp_path: Path) -> None:
     )
     opening = load_leave_opening(tmp_path, RULES, CONTRACTS)
     assert opening is not None and opening.month == Month(2026, 1)
+    assert opening.booked["cmartin"] == (None, None)  # not written: eage values the counters itself
     assert opening.states["cmartin"].n1.balance == 6
     assert opening.state_of("newcomer", dt.date(2026, 3, 1)).n.start == dt.date(2025, 6, 1)
 
@@ -367,6 +368,10 @@ def test_the_payroll_sequence_carries_the_counters_and_the_year_to_date(demo: Pa
         july.leave.provision,
         july.leave.provision_charges,
     )
+    # January's "before" is the dette the books carry at the reprise (leave-balances.yaml).
+    january = dict(compute_payslips(rules, payroll, Month(2026, 1), variables, opening))["cmartin"].leave
+    assert isinstance(january, LeaveCounters)
+    assert (january.provision_before, january.provision_charges_before) == (D("2951.20"), D("1360.78"))
     # The year to date: the year's payslips before August, and 1 January starts afresh.
     earlier = earlier_payslips(rules, payroll, Month(2026, 8), variables, opening)
     assert len(earlier) == 7

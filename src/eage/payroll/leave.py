@@ -471,8 +471,14 @@ class OpeningPeriod(Strict):
 
 
 class OpeningEmployee(Strict):
+    """One employee's counters at the reprise; ``provision`` and ``provision_charges``: the dette the
+    books carry on 4282 / 4382 for the employee at that date (default: the counters valued by eage on
+    the eve, at the first month's employer rate), so the first month books only its own change."""
+
     n1: OpeningPeriod
     n: OpeningPeriod
+    provision: Money | None = None
+    provision_charges: Money | None = None
 
 
 class LeaveBalancesFile(Strict):
@@ -489,6 +495,8 @@ class LeaveOpening:
     conges: CongesRules
     date: dt.date
     states: Mapping[str, LeaveState]
+    #: The provision and its charges the books carry at the reprise, per employee (None: eage values them).
+    booked: Mapping[str, tuple[Decimal | None, Decimal | None]] = dataclasses.field(default_factory=dict)
 
     @property
     def month(self) -> Month:
@@ -521,11 +529,11 @@ def load_leave_opening(
     raise_if(opening_problems(located, conges, contracts))
     data = located.value
     states = {}
+    booked: dict[str, tuple[Decimal | None, Decimal | None]] = {}
     for emp, item in data.employees.items():
         states[emp] = LeaveState(_period_counter(conges, item.n1), _period_counter(conges, item.n))
-    # The provision at the reprise is the valued balance the previous books carried: computed from the
-    # counters, it is the "before" of the first month (the journal books only the month's change).
-    return LeaveOpening(conges, data.date, states)
+        booked[emp] = (item.provision, item.provision_charges)
+    return LeaveOpening(conges, data.date, states, booked)
 
 
 def _period_counter(conges: CongesRules, item: OpeningPeriod) -> PeriodCounter:

@@ -238,13 +238,17 @@ def _with_leave(
     conges = opening.conges
     contract = emp.contract
     salary = inp.base_gross
+    booked_charges: Decimal | None = None
     initial = state is None
     if state is None:
         state = opening.state_of(emp.id, contract.start)
         if emp.id in opening.states:
-            # The dette the books carried at the reprise: the counters valued on its eve.
+            # The dette the books carry at the reprise: as written in the reprise file, else the counters
+            # valued on its eve (and its charges at this first month's employer rate, below).
+            booked, booked_charges = opening.booked.get(emp.id, (None, None))
             eve = opening.date - dt.timedelta(days=1)
-            state = dataclasses.replace(state, provision=valued_balance(conges, state, salary, eve))
+            provision = booked if booked is not None else valued_balance(conges, state, salary, eve)
+            state = dataclasses.replace(state, provision=cents(provision))
     ranges = [item.span for item in extra.leave]
     try:
         plan = plan_month(
@@ -281,9 +285,9 @@ def _with_leave(
     )
     if initial:
         rate = employer_rate(slip.employer_contributions, slip.gross)
+        charges = booked_charges if booked_charges is not None else plan.state.provision * rate
         plan = dataclasses.replace(
-            plan,
-            state=dataclasses.replace(plan.state, provision_charges=cents(plan.state.provision * rate)),
+            plan, state=dataclasses.replace(plan.state, provision_charges=cents(charges))
         )
     after, counters = close_month(
         conges,
