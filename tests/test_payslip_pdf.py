@@ -359,3 +359,19 @@ def test_a_layout_with_a_heading_twice_is_refused_with_its_file(tmp_path: Path) 
     with pytest.raises(InputError) as caught:
         load_model(bad, Layout)
     assert "Santé" in str(caught.value) and "layout.yaml" in str(caught.value)
+
+
+def test_the_printed_total_is_what_the_payroll_journal_books_for_the_payslip() -> None:
+    from eage.payroll.journal import payroll_transactions, payslip_id
+
+    slip = _with_leave(_slip(leave_days=Decimal(5), leave_absence=Decimal(600), leave_indemnity=Decimal(620)))
+    txns = payroll_transactions([("cmartin", "Claire Martin", "comptabilite", slip)], PAYROLL.accounts, MARCH)
+    payslip_txn = txns[0]  # each payslip's entry first, then the TSS and the leave provision
+    assert payslip_id(slip, "cmartin") in payslip_txn.links and payslip_txn.narration.startswith("Paie")
+    booked = sum((p.amount for p in payslip_txn.postings if p.account.startswith("Charges:")), ZERO)
+    employee, employer = _parties()
+    page1 = _text(render_payslip_pdf(slip, employee, employer))[0]
+    assert booked == slip.employer_total
+    assert f"Total versé par l'employeur {_flat(fr_eur(booked))}" in page1
+    # the taxe sur les salaires is booked in the month's own entry, not in the payslip's
+    assert not any(p.account.endswith("6311-Taxe-sur-les-salaires") for p in payslip_txn.postings)
