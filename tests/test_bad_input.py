@@ -249,6 +249,34 @@ def test_payroll_variables_are_checked_by_one_function(demo: Path) -> None:
         load_payroll_variables(demo, "2026-1")
 
 
+def test_payroll_variables_leave_dates_are_refused_located(demo: Path) -> None:
+    """Paid leave and sick leave are ranges inside the month, known kinds, never on the same day."""
+    from eage.payroll.variables import load_payroll_variables
+
+    (demo / "ledger/payroll/2026-11.yaml").write_text(
+        "employees:\n  lpetit:\n    leave: [{from: 2026-10-26, to: 2026-11-07}]\n"
+        "  cmartin:\n    leave: [{from: 2026-11-02, to: 2026-11-07}]\n"
+        "    sick_leave: [{from: 2026-11-06, to: 2026-11-10, kind: professional}]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as info:
+        load_payroll_variables(demo, "2026-11")
+    shown = [str(p) for p in info.value.problems]
+    assert shown[0].startswith(
+        "ledger/payroll/2026-11.yaml:3 [employees.lpetit.leave[0]]: lpetit: leave from 2026-10-26 to "
+        "2026-11-07 is not inside 2026-11"
+    )
+    assert shown[1].startswith(
+        "ledger/payroll/2026-11.yaml:6 [employees.cmartin.sick_leave[0]]: cmartin: sick_leave"
+    )
+    (demo / "ledger/payroll/2026-11.yaml").write_text(
+        "employees:\n  cmartin:\n    sick_leave: [{from: 2026-11-02, to: 2026-11-03, kind: flu}]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"2026-11.yaml:3 \[employees.cmartin.sick_leave\[0\].kind\]"):
+        load_payroll_variables(demo, "2026-11")
+
+
 def test_one_employee_absent_all_month_with_a_bonus_is_computed(demo: Path) -> None:
     from eage.payroll.variables import load_payroll_variables
 
