@@ -375,3 +375,11 @@ def test_the_printed_total_is_what_the_payroll_journal_books_for_the_payslip() -
     assert f"Total versé par l'employeur {_flat(fr_eur(booked))}" in page1
     # the taxe sur les salaires is booked in the month's own entry, not in the payslip's
     assert not any(p.account.endswith("6311-Taxe-sur-les-salaires") for p in payslip_txn.postings)
+
+
+def test_leave_taken_ahead_is_shown_as_such() -> None:
+    slip = _with_leave(_slip())
+    ahead = dataclasses.replace(slip.leave, taken_n=Decimal("3.00"), balance_n=Decimal("-3.00"))  # type: ignore[type-var]
+    html = _flat(payslip_html(dataclasses.replace(slip, leave=ahead), {"name": "X"}, {"name": "Y"}))
+    assert 'Dont congés pris par anticipation (période N)</td><td class="n">3,00' in html
+    assert "anticipation" not in _flat(payslip_html(slip, {"name": "X"}, {"name": "Y"}))

@@ -383,8 +383,11 @@ def _leave_context(slip: Payslip) -> dict[str, Any] | None:
             }
         )
     ranges = getattr(leave, "taken_this_month", ()) or ()
+    # Leave taken ahead of its acquisition (when conges.yaml allows it) leaves the N counter negative.
+    ahead = -min(getattr(leave, "balance_n", ZERO), ZERO)
     return {
         "counters": counters,
+        "anticipated": _days(ahead) if ahead else "",
         "ranges": [
             f"du {_day(first)} au {_day(last)}" if first != last else f"le {_day(first)}"
             for first, last in ranges
