@@ -265,3 +265,9 @@ def test_provision_is_charged_to_the_services_the_employee_worked_for() -> None:
     pools, _ = pool_costs(costs, hours, rules)
     total = D("3310.00") + D("120.00") + D("300.00") + D("126.00")  # payslip, tax, provision, its charges
     assert pools == {"compta": total * 3 / 4, "paie": total / 4, OVERHEAD: D("0.00")}
+
+
+def test_a_payslip_whose_total_is_not_what_the_entry_charges_is_a_bug_not_an_entry() -> None:
+    wrong = dataclasses.replace(slip(), employer_total=D("3309.99"))
+    with pytest.raises(AssertionError, match=r"employer total is 3309\.99"):
+        payroll_transactions([("alice", "Alice", "compta", wrong)], ACCOUNTS, DAY)

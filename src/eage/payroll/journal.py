@@ -146,7 +146,18 @@ def _transaction(entry: PayrollEntry, accounts: PayrollAccounts, day: dt.date) -
     if txn.balance() != 0:
         # Cannot happen with a payslip from compute_payslip (every total is a sum of cent lines).
         raise AssertionError(f"payroll entry of {employee_id} does not balance: {txn.balance()}")
+    booked = sum((p.amount for p in postings if p.account.startswith(_charges_root(accounts))), ZERO)
+    if slip.employer_total and booked != slip.employer_total:
+        # The payslip's "total versé par l'employeur" is what the books charge (R3243-1; the PDF prints it).
+        raise AssertionError(
+            f"payroll entry of {employee_id} charges {booked}, its payslip's employer total is {slip.employer_total}"
+        )
     return txn
+
+
+def _charges_root(accounts: PayrollAccounts) -> str:
+    """The expense root of the payroll's charge accounts ("Charges:")."""
+    return accounts.salaries.split(":", 1)[0] + ":"
 
 
 def tss_transaction(entries: Sequence[PayrollEntry], accounts: PayrollAccounts, day: dt.date) -> Txn | None:
