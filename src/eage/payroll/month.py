@@ -11,8 +11,9 @@ the cumulated figures on the payslip, the income-tax cap of overtime) and the pa
 month's year to date being the sum of the same calendar year's earlier payslips (reset on 1 January),
 each month's leave state the previous month's. The earlier months are recomputed from the same rules and
 each month's own variables, never read back from the ledger, so a corrected month and a first run agree.
-The last sequence computed is kept (keyed by the very objects it was computed from), so that a caller
-going month after month extends it instead of recomputing the year.
+The last sequence computed is kept (keyed by the very rules objects it was computed from, and each
+month's variables by value), so that a caller going month after month extends it instead of recomputing
+the year.
 
 For an association the journal also carries the month's share of the annual abattement on the taxe sur
 les salaires (CGI art. 1679 A), which needs the tax provisioned on the year's earlier payslips: they come
@@ -123,7 +124,7 @@ def payroll_sequence(
     months = sequence_months(month, leave_opening)
     steps: list[MonthResult] = []
     memo = _memo
-    if memo is not None and memo.rules is rules and memo.payroll is payroll and memo.opening is leave_opening:
+    if memo is not None and memo.rules is rules and memo.payroll is payroll and memo.opening == leave_opening:
         for wanted, done in zip(months, memo.steps, strict=False):
             if done.month != wanted or not _same(by_month.get(wanted), done.variables):
                 break
@@ -140,9 +141,11 @@ def payroll_sequence(
 
 
 def _same(given: MonthVariables | None, used: MonthVariables | None) -> bool:
-    """Whether a month's variables are the ones a kept month was computed with: the same object, or
-    none at all (an absent month and an empty file alike)."""
-    return given is used or ((given is None or not given.employees) and (used is None or not used.employees))
+    """Whether a month's variables are the ones a kept month was computed with: the same values (a
+    file read again by the next month's inputs is equal), an absent month and an empty file alike."""
+    if given is used:
+        return True
+    return (given.employees if given is not None else {}) == (used.employees if used is not None else {})
 
 
 def _month(
