@@ -37,6 +37,7 @@ from pydantic import Field, model_validator
 from eage.errors import InputError
 from eage.money import MONTHS_FR, ZERO, cents, fr_eur, fr_number
 from eage.payroll.engine import EMPLOYEUR, SALARIE, Payslip, PayslipLine
+from eage.payroll.leave import LeaveCounters
 from eage.rules.base import Strict
 from eage.rules.loader import load_model
 
@@ -360,39 +361,43 @@ def _group_row(row: GroupRow) -> dict[str, str]:
 
 
 def _leave_context(slip: Payslip) -> dict[str, Any] | None:
-    """The paid-leave block from ``slip.leave`` (part C's LeaveCounters), None when it is not set."""
-    leave = getattr(slip, "leave", None)
-    if leave is None:
+    """The paid-leave block from ``slip.leave`` (:class:`~eage.payroll.leave.LeaveCounters`, set by the
+    year's payroll sequence), None when the payslip has none."""
+    leave = slip.leave
+    if not isinstance(leave, LeaveCounters):
         return None
-    counters = []
-    for suffix, title in (("n1", "N-1"), ("n", "N")):
-        acquired = getattr(leave, f"acquired_{suffix}", None)
-        if acquired is None:
-            continue
-        period = _text(getattr(leave, f"period_{suffix}", None))
-        start, _, end = period.partition("/")
-        counters.append(
-            {
-                "title": title,
-                "period": f"du {_day(dt.date.fromisoformat(start))} au {_day(dt.date.fromisoformat(end))}"
-                if start and end
-                else period,
-                "acquired": _days(acquired),
-                "taken": _days(getattr(leave, f"taken_{suffix}", ZERO)),
-                "balance": _days(getattr(leave, f"balance_{suffix}", ZERO)),
-            }
+    counters = [
+        {
+            "title": title,
+            "period": _period(period),
+            "acquired": _days(acquired),
+            "taken": _days(taken),
+            "balance": _days(balance),
+        }
+        for title, period, acquired, taken, balance in (
+            ("N-1", leave.period_n1, leave.acquired_n1, leave.taken_n1, leave.balance_n1),
+            ("N", leave.period_n, leave.acquired_n, leave.taken_n, leave.balance_n),
         )
-    ranges = getattr(leave, "taken_this_month", ()) or ()
+    ]
     # Leave taken ahead of its acquisition (when conges.yaml allows it) leaves the N counter negative.
-    ahead = -min(getattr(leave, "balance_n", ZERO), ZERO)
+    ahead = -min(leave.balance_n, ZERO)
     return {
         "counters": counters,
         "anticipated": _days(ahead) if ahead else "",
         "ranges": [
             f"du {_day(first)} au {_day(last)}" if first != last else f"le {_day(first)}"
-            for first, last in ranges
+            for first, last in leave.taken_this_month
         ],
     }
+
+
+def _period(text: str) -> str:
+    """``2025-06-01/2026-05-31`` -> ``du 01/06/2025 au 31/05/2026``."""
+    start, _, end = text.partition("/")
+    try:
+        return f"du {_day(dt.date.fromisoformat(start))} au {_day(dt.date.fromisoformat(end))}"
+    except ValueError:
+        return text
 
 
 def payslip_html(slip: Payslip, employee: Mapping[str, Any], employer: Mapping[str, Any]) -> str:
