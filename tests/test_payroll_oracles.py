@@ -98,6 +98,80 @@ def test_all_six_oracles_are_present() -> None:
     assert len(CASES) == 6
 
 
+# --- issue 14's extra cases: scripts/urssaf_cases/generate.mjs (same model and versions) -------------
+
+EXTRA: list[dict[str, Any]] = json.loads(
+    (ROOT / "tests" / "data" / "urssaf-extra-2026.json").read_text(encoding="utf-8")
+)
+#: The model's headcount for each of its thresholds ("moins de 5" is 4 employees, and so on).
+SEUILS = {
+    "'moins de 5'": 4,
+    "'moins de 11'": 10,
+    "'moins de 20'": 19,
+    "'moins de 50'": 49,
+    "'moins de 150'": 149,
+}
+
+
+def _extra_input(case: dict[str, Any]) -> PayslipInput:
+    situation = case["situation"]
+
+    def number(key: str, default: str) -> Decimal:
+        return Decimal(situation.get(key, default).split()[0])
+
+    assert situation["salarié . contrat . statut cadre"] == "non" and case["date"] == "01/01/2026"
+    return PayslipInput(
+        month=dt.date(2026, 1, 1),
+        base_gross=number("salarié . contrat . salaire brut", ""),
+        employer_profile="company",
+        headcount=SEUILS[situation["entreprise . salariés . effectif . seuil"]],
+        atmp_rate=Decimal("2.08"),
+        mutuelle_total=number("salarié . cotisations . prévoyances . santé . montant", "0"),
+        mutuelle_employer_share=number(
+            "salarié . cotisations . prévoyances . santé . taux employeur", "50 %"
+        ),
+        overtime_25_hours=number("salarié . temps de travail . heures supplémentaires", "0"),
+    )
+
+
+@pytest.mark.parametrize("case", EXTRA, ids=[c["id"] for c in EXTRA])
+def test_extra_cases_match_the_model(rules: PayrollRules, case: dict[str, Any]) -> None:
+    """Lines within 0.01 EUR, totals within 0.05 EUR. One difference of method: the model rounds the
+    overtime pay exempt of income tax to the euro (its ``arrondi: oui``), eage keeps it to the cent, so
+    for overtime the net taxable is compared after that rounding, and the CSG lines whose base the exempt
+    pay moves (deductible CSG, CSG on non-taxable income) within 0.05 EUR."""
+    slip = compute_payslip(rules, _extra_input(case))
+    totals = case["totals"]
+    model_exempt = _d(totals["heures_sup_exonerees"])
+    assert abs(slip.overtime_exempt - model_exempt) <= Decimal("0.50")
+    pairs = {
+        "brut": slip.gross,
+        "cotisations_salariales": slip.employee_contributions,
+        "cotisations_patronales": slip.employer_contributions,
+        "rgdu": slip.rgdu,
+        "net_avant_impot": slip.net_before_tax,
+        "net_imposable": slip.net_taxable + slip.overtime_exempt - model_exempt,
+        "montant_net_social": slip.net_social,
+        "cout_total_employeur": slip.employer_cost,
+    }
+    for name, mine in pairs.items():
+        assert abs(mine - _d(totals[name])) <= TOTAL_TOLERANCE, (name, mine, totals[name])
+    mine_lines = {(line.side, line.code): line.amount for line in slip.lines}
+    for expected in case["lines"]:
+        amount = abs(mine_lines.get((expected["side"], expected["code"]), Decimal(0)))
+        moved = slip.overtime_exempt and expected["code"] in ("csg_ded", "csg_hs")
+        tolerance = TOTAL_TOLERANCE if moved else LINE_TOLERANCE
+        assert abs(amount - _d(expected["amount"])) <= tolerance, expected
+
+
+def test_extra_cases_cover_the_issue() -> None:
+    """Mutuelle, overtime under and from 20 employees, 50 employees (PEEC), both sides of 3 SMIC."""
+    codes = {line["code"] for case in EXTRA for line in case["lines"]}
+    assert {"mutuelle", "forfait_social", "peec", "hs_reduction_salariale", "hs_deduction_patronale"} <= codes
+    boundary = {case["id"]: _d(case["totals"]["rgdu"]) for case in EXTRA if "3smic" in case["id"]}
+    assert boundary == {"x-3smic-5469.09": Decimal("109.38"), "x-3smic-5469.10": Decimal(0)}
+
+
 def test_rgdu_keeps_the_january_smic_after_june(rules: PayrollRules) -> None:
     """The July RGDU uses 12.02 EUR, not the June SMIC (BOSS news of June 2026; the model's known defect)."""
     january = compute_payslip(rules, PayslipInput(month=dt.date(2026, 1, 1), base_gross=Decimal(2200)))

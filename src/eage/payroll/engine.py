@@ -9,7 +9,7 @@ that the payslip and the journal entry agree to the cent.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Literal
 
@@ -49,6 +49,8 @@ OVERTIME_EMPLOYER_CODE = "hs_deduction_patronale"
 OVERTIME_CODES = ("hs25", "hs50", "hc10", "hc25")
 #: The contribution whose rate is the deductible CSG (CGI 154 quinquies), for the exempt overtime.
 DEDUCTIBLE_CSG_CODE = "csg_ded"
+#: The CSG on the overtime pay exempt of income tax, moved off the deductible and taxable CSG lines.
+EXEMPT_CSG_CODE = "csg_hs"
 
 
 @dataclass(frozen=True)
@@ -350,8 +352,42 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
                     group=contribution.group,
                 )
 
+    # Overtime pay exempt of income tax (CGI 81 quater) within the annual cap, which is of net taxable
+    # pay: in gross it is cap / (1 - CSG base share x deductible CSG rate), as the URSSAF model and DSN do.
+    # The CSG on the exempt pay leaves the deductible / taxable CSG lines for one line of CSG on
+    # non-taxable income, wholly non-deductible (payslip model, "CSG/CRDS sur les revenus non imposables").
+    overtime_exempt = ZERO
+    exempt_csg: PayslipLine | None = None
+    if overtime_pay:
+        csg_ded = employee.get(DEDUCTIBLE_CSG_CODE)
+        csg_rate = csg_ded.rate / HUNDRED if csg_ded else ZERO
+        share = 1 - csg_params.abattement / HUNDRED
+        cap = cents(overtime_rules.income_tax_cap / (1 - share * csg_rate))
+        already = inp.ytd.overtime_exempt if inp.ytd else ZERO
+        overtime_exempt = max(ZERO, min(overtime_pay, cap - already))
+        exempt_base = cents(overtime_exempt * share)
+        moved = [employee[code] for code in overtime_rules.exempt_csg_codes if code in employee]
+        if exempt_base and moved:
+            for old in moved:
+                base = old.base - exempt_base
+                employee[old.code] = replace(old, base=base, amount=cents(base * old.rate / HUNDRED))
+            rate = sum((old.rate for old in moved), ZERO)
+            exempt_csg = PayslipLine(
+                SALARIE,
+                EXEMPT_CSG_CODE,
+                overtime_rules.exempt_csg_label,
+                exempt_base,
+                rate,
+                cents(exempt_base * rate / HUNDRED),
+                moved[0].organisation,
+                moved[0].charge,
+                overtime_rules.exempt_csg_group,
+            )
+
     order = [c.code for c in contributions]
     lines = [employee[code] for code in order if code in employee]
+    if exempt_csg is not None:
+        lines.append(exempt_csg)
     lines += [employer[code] for code in order if code in employer]
     references = [c.reference for c in contributions]
 
@@ -480,7 +516,7 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
     net_before_tax = gross - employee_total
     # CSG non déductible and CRDS are not deductible from taxable income; the employer's health share is a
     # taxable benefit (CGI 83 1° quater). Employer prévoyance within the legal limits is not.
-    added = {c.code for c in contributions if c.adds_to_net_taxable}
+    added = {c.code for c in contributions if c.adds_to_net_taxable} | {EXEMPT_CSG_CODE}
     benefits = {c.code for c in contributions if c.employer_share_taxable}
     net_taxable = net_before_tax + sum(
         (
@@ -491,18 +527,7 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
         ),
         ZERO,
     )
-    # Overtime pay exempt of income tax (CGI 81 quater) within the annual cap, which is of net taxable
-    # pay: in gross it is cap / (1 - CSG base share x deductible CSG rate), as the URSSAF model and DSN do.
-    # The deductible CSG on the exempt pay becomes non-deductible.
-    overtime_exempt = ZERO
-    if overtime_pay:
-        csg_ded = employee.get(DEDUCTIBLE_CSG_CODE)
-        csg_rate = csg_ded.rate / HUNDRED if csg_ded else ZERO
-        share = 1 - csg_params.abattement / HUNDRED
-        cap = cents(overtime_rules.income_tax_cap / (1 - share * csg_rate))
-        already = ytd.overtime_exempt if ytd else ZERO
-        overtime_exempt = max(ZERO, min(overtime_pay, cap - already))
-        net_taxable += cents(overtime_exempt * share * csg_rate) - overtime_exempt
+    net_taxable -= overtime_exempt
     pas = cents(net_taxable * inp.pas_rate / HUNDRED)
     tss_total = sum((line.amount for line in lines if line.code.startswith(TSS_CODE_PREFIX)), ZERO)
     # Montant net social (arrêté of 31 January 2023, BOSS): every pay paid, less every mandatory employee

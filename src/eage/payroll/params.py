@@ -295,6 +295,10 @@ class HeuresSupplementaires(Strict):
     employer_below: Annotated[Number, Field(ge=0)]  # EUR per overtime hour, headcount below the threshold
     employer_from: Annotated[Number, Field(ge=0)]
     income_tax_cap: Annotated[Number, Field(ge=0)]  # CGI 81 quater, per year
+    #: The CSG lines whose base loses the exempt overtime pay, gathered on one non-deductible line.
+    exempt_csg_codes: Annotated[list[str], Field(min_length=1)]
+    exempt_csg_label: str
+    exempt_csg_group: Annotated[str, Field(min_length=1)]
     organisation: str
     group: Annotated[str, Field(min_length=1)]
 
@@ -320,6 +324,7 @@ class ReductionsFile(_UnitsChecked):
             "employer_below": "eur_per_hour",
             "employer_from": "eur_per_hour",
             "income_tax_cap": "eur_per_year",
+            "exempt_csg_codes": "code",
         },
     }
     reduction_generale: Dated[Reduction]
@@ -492,11 +497,11 @@ def _cross_check(rules: PayrollRules) -> list[Problem]:
                     fix=f"add reduction_charges.{overtime.organisation}",
                 )
             )
-        for code in overtime.employee_codes:
+        for code in [*overtime.employee_codes, *overtime.exempt_csg_codes]:
             if code not in codes:
                 problems.append(
                     Problem(
-                        f"employee_codes names {code!r}, which is not a contribution of contributions.yaml",
+                        f"heures_supplementaires names {code!r}, which is not a contribution of contributions.yaml",
                         file=reductions_file,
                         key=f"{key}.employee_codes",
                         fix=f"use codes of {rules.path(CONTRIBUTIONS_FILE)}",
