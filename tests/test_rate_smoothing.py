@@ -290,8 +290,10 @@ def _without_rate_method(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def closed_group(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, IssuePlan]:
-    """A small group billed at the year-to-date rate for every pool, three months run, then closed."""
+    """A small group billed at the year-to-date rate for every pool, three months run, January corrected,
+    then the year closed."""
     from eage.app import close as app_close
+    from eage.app.correct import run_correction
     from groups import GroupSpec, run_month, small_group
 
     spec = GroupSpec(members=3, staff=2, months=3, seed=5)
@@ -307,6 +309,14 @@ def closed_group(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, IssueP
         mp.setattr("eage.invoicing.validate.validate_facturx_xml", lambda _xml: [])
         for index in range(spec.months):
             run_month(root, spec.month(index))
+        # January corrected after March was billed: February's and March's rates to date move, and the
+        # close settles them instead of asking for their correction too.
+        january = root / "ledger" / "timesheets" / "2025-01.csv"
+        line = "2025-01-02,s001,m0001,comptabilite,2.00,suivi\n"
+        text = january.read_text(encoding="utf-8")
+        assert line in text
+        january.write_text(text.replace(line, line.replace("2.00", "4.00"), 1), encoding="utf-8")
+        run_correction(root, "2025-01")
         plan = app_close.close_year(root, 2025)
     return root, plan
 
@@ -337,6 +347,23 @@ def test_a_closed_year_bills_each_pools_cost_of_the_year_to_the_cent(
         billed[pool] += amount
     assert {pool: billed[pool] for pool in total} == {pool: value.cost for pool, value in total.items()}
     assert plan.issued  # three months at moving rates leave something to settle
+
+
+def test_the_close_refuses_hours_that_no_longer_match_the_timesheet(
+    closed_group: tuple[Path, IssuePlan], tmp_path: Path
+) -> None:
+    import shutil
+
+    from eage.app import close as app_close
+
+    root = tmp_path / "group"
+    shutil.copytree(closed_group[0], root)
+    march = root / "ledger" / "timesheets" / "2025-03.csv"
+    lines = march.read_text(encoding="utf-8").splitlines(keepends=True)
+    march.write_text("".join(lines[:-1]), encoding="utf-8")  # the month's last line dropped
+    with pytest.raises(InputError) as err:
+        app_close.close_year(root, 2025, dry_run=True)
+    assert any("2025-03" in p.message and " h on " in p.message for p in err.value.problems)
 
 
 def test_closing_again_issues_nothing(closed_group: tuple[Path, IssuePlan]) -> None:

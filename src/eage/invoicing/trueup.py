@@ -144,6 +144,21 @@ def billed_in_month(documents: Sequence[IssuedDocument], revenue: str, month: st
     return dict(out)
 
 
+def billed_hours_in_month(
+    documents: Sequence[IssuedDocument], revenue: str, month: str
+) -> dict[Key, Decimal]:
+    """Net hours per member and pool billed by ``month``'s invoices and credit notes (a credit note takes
+    its hours back); lines that record no hours count none."""
+    out: dict[Key, Decimal] = defaultdict(Decimal)
+    for doc in documents:
+        if doc.kind in ("invoice", "credit_note") and doc.period == month:
+            sign = Decimal(-1) if doc.kind == "credit_note" else Decimal(1)
+            for line in doc.lines:
+                if line.account == revenue and line.hours is not None:
+                    out[(doc.member, line.service or OVERHEAD)] += sign * line.hours
+    return dict(out)
+
+
 def credited_months(documents: Sequence[IssuedDocument], months: Sequence[str]) -> list[Problem]:
     """Months where a member's invoice was cancelled by a standalone credit note and not re-billed.
 
