@@ -82,7 +82,7 @@ def _with_leave(slip: Payslip) -> Payslip:
 def _parties() -> tuple[dict[str, object], dict[str, object]]:
     emp = RULES.staff.by_id()["cmartin"]
     agreement, grid = agreement_of(ROOT, MARCH)
-    code = getattr(emp, "classification", None)
+    code = emp.classification
     return (
         employee_info(emp, grid.get(code) if code else None),
         employer_info(RULES.group, MARCH, agreement),
@@ -136,19 +136,16 @@ def test_every_mention_is_on_the_payslip() -> None:
     if ident.address.line2:
         assert _flat(ident.address.line2) in page1
     assert f"SIRET : {ident.siret}" in page1
-    if getattr(ident, "naf", None):
-        assert f"Code NAF (APE) : {ident.naf}" in page1
-    urssaf = getattr(RULES.group.employer, "urssaf", None)
-    if urssaf is not None:
-        assert "URSSAF" in page1 and urssaf.account in page1
+    assert ident.naf and f"Code NAF (APE) : {ident.naf}" in page1
+    urssaf = RULES.group.employer.urssaf
+    assert urssaf is not None and f"N° URSSAF : {urssaf.account} ({urssaf.office})" in page1
     # 3°: the agreement by name and IDCC
-    if employer.get("idcc"):
-        assert f"(IDCC {employer['idcc']})" in page1 and "Convention collective" in page1
+    assert employer["idcc"] == "1518" and "Convention collective : Convention collective nationale" in page1
+    assert "(IDCC 1518)" in page1
     # 4°: name, job, classification
     emp = RULES.staff.by_id()["cmartin"]
     assert emp.name in page1 and f"Emploi : {employee['post']}" in page1
-    if employee["classification"]:
-        assert f"Classification : {employee['classification']}" in page1
+    assert employee["classification"] and f"Classification : {employee['classification']}" in page1
     assert "Statut : cadre" in page1 and "Contrat : CDI, entrée le 01/01/2012" in page1
     # 5°: period, hours paid, the overtime hours with their rate
     assert "période du 01/03/2026 au 31/03/2026" in page1
@@ -282,9 +279,7 @@ def test_the_employer_block_comes_from_group_yaml() -> None:
     address = RULES.group.identity.address
     assert info["address_lines"][0] == address.line1
     assert info["address_lines"][-1] == f"{address.postcode} {address.city}"
-    payment = getattr(RULES.group.employer, "payment", None)
-    if payment is not None:
-        assert info["pay_date"] == payment.date_for(2026, 3)
+    assert info["pay_date"] == RULES.group.employer.payment.date_for(2026, 3) == dt.date(2026, 3, 31)
     # an old caller's one-line address is still printed
     html = payslip_html(
         _slip(), {"name": "X"}, {"name": "Y", "address": "3 rue Javelin-Pagnon, 42000 Saint-Étienne"}

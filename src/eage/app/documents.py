@@ -177,7 +177,7 @@ def payslip_jobs(
     jobs: list[tuple[str, Pending[bytes]]] = []
     for emp_id, slip in payslips:
         emp = staff[emp_id]
-        code = getattr(emp, "classification", None)
+        code = emp.classification
         info = payslip_pdf.employee_info(emp, grid.get(code) if code else None)
         rel = f"reports/payslips/{month.year}/{payslip_id(slip, emp_id)}.pdf"
         jobs.append((rel, pool.submit(payslip_pdf.render_payslip_pdf, slip, info, employer)))

@@ -36,10 +36,12 @@ from pydantic import Field, model_validator
 
 from eage.errors import InputError
 from eage.money import MONTHS_FR, ZERO, cents, fr_eur, fr_number
+from eage.payroll.contracts import CONTRACTS_FILE, load_contracts
 from eage.payroll.engine import EMPLOYEUR, SALARIE, Payslip, PayslipLine
 from eage.payroll.leave import LeaveCounters
 from eage.rules.base import Strict
 from eage.rules.loader import load_model
+from eage.rules.models import Employee, Group, Urssaf
 
 LAYOUT_FILE = Path(__file__).with_name("templates") / "layout.yaml"
 #: Where a line's heading comes from, for the message when it is not one of the model's.
@@ -175,46 +177,37 @@ def employer_total(slip: Payslip) -> Decimal:
 
 
 def employer_info(
-    group: Any, month: dt.date | None = None, agreement: tuple[str, str] | None = None
+    group: Group, month: dt.date | None = None, agreement: tuple[str, str] | None = None
 ) -> dict[str, Any]:
-    """The employer block from ``rules/group.yaml`` (a :class:`~eage.rules.models.Group`).
+    """The employer block from ``rules/group.yaml``.
 
-    ``month``: any day of the payslip's month, for the payment date of ``employer.payment`` (without it,
-    or without the rule, the payslip prints the month's last day). ``agreement``: the collective
-    agreement's title and IDCC (rules/payroll/contracts.yaml ``convention``). An identity field the rules
-    do not have (NAF, URSSAF account) is left empty: nothing is invented.
+    ``month``: any day of the payslip's month, for the payment date of ``employer.payment`` (without it
+    the payslip prints the month's last day). ``agreement``: the collective agreement's title and IDCC
+    (rules/payroll/contracts.yaml ``convention``). A field the rules leave out (NAF, URSSAF account) is
+    printed as nothing: nothing is invented.
     """
     ident = group.identity
     address = ident.address
-    lines = [address.line1]
-    if getattr(address, "line2", None):
-        lines.append(address.line2)
-    lines.append(f"{address.postcode} {address.city}")
-    urssaf = getattr(group.employer, "urssaf", None)
+    lines = [address.line1, *([address.line2] if address.line2 else []), f"{address.postcode} {address.city}"]
     info: dict[str, Any] = {
         "name": ident.name,
-        "legal_form": ident.legal_form or "",
+        "legal_form": ident.legal_form,
         "address_lines": lines,
         "siret": ident.siret or "",
-        "naf": _text(getattr(ident, "naf", None)),
-        "urssaf": _urssaf_text(urssaf),
+        "naf": ident.naf or "",
+        "urssaf": _urssaf_text(group.employer.urssaf),
     }
     if agreement is not None:
         info["convention"], info["idcc"] = agreement
-    payment = getattr(group.employer, "payment", None)
-    if month is not None and payment is not None and hasattr(payment, "date_for"):
-        info["pay_date"] = payment.date_for(month.year, month.month)
+    if month is not None:
+        info["pay_date"] = group.employer.payment.date_for(month.year, month.month)
     return info
 
 
 def agreement_of(root: Path, day: dt.date) -> tuple[tuple[str, str] | None, dict[str, str]]:
     """The collective agreement (title, IDCC) in force on ``day`` and its classification grid (code ->
-    printed position: label and coefficient when the grid has one), from rules/payroll/contracts.yaml
-    (:mod:`eage.payroll.contracts`); (None, {}) when the group has no such file."""
-    try:
-        from eage.payroll.contracts import CONTRACTS_FILE, load_contracts
-    except ImportError:
-        return None, {}
+    printed position: label and coefficient when the grid has one), from rules/payroll/contracts.yaml;
+    (None, {}) when the group has no such file."""
     rules_dir = root / "rules" / "payroll"
     if not (rules_dir / CONTRACTS_FILE).is_file():
         return None, {}
@@ -229,38 +222,32 @@ def agreement_of(root: Path, day: dt.date) -> tuple[tuple[str, str] | None, dict
     return (agreement.name, agreement.idcc), grid
 
 
-def _urssaf_text(urssaf: Any) -> str:
-    """``427 0000917535 08 (Urssaf Rhône-Alpes)``; a plain text as it is; nothing for None."""
+def _urssaf_text(urssaf: Urssaf | None) -> str:
+    """``427 0000917535 08 (Urssaf Rhône-Alpes)``; nothing for None."""
     if urssaf is None:
         return ""
-    account = getattr(urssaf, "account", None)
-    if account is None:
-        return str(urssaf)
-    office = getattr(urssaf, "office", None)
-    number = str(account).replace(" ", "\u00a0")  # the account number never breaks across lines
-    return f"{number} ({office})" if office else number
+    number = urssaf.account.replace(" ", "\u00a0")  # the account number never breaks across lines
+    return f"{number} ({urssaf.office})"
 
 
-def employee_info(employee: Any, classification: str | None = None) -> dict[str, Any]:
-    """The employee block from ``rules/staff.yaml`` (an :class:`~eage.rules.models.Employee`).
+def employee_info(employee: Employee, classification: str | None = None) -> dict[str, Any]:
+    """The employee block from ``rules/staff.yaml``.
 
     ``classification``: the position in the agreement's grid as printed (its label), when the caller has
     it; else the employee's ``classification`` code as it is.
     """
     contract = employee.contract
-    if classification is None:
-        classification = _text(getattr(employee, "classification", None))
     # A rate of the employee's own (staff.yaml pas_rate, the rate the DGFiP sends) is personalised; without
     # one the group's default applies, the non-personalised rate.
-    personalised = len(getattr(employee, "pas_rate", None) or ()) > 0
+    personalised = len(employee.pas_rate) > 0
     return {
         "id": employee.id,
         "name": employee.name,
-        "post": getattr(employee, "job_label", None) or employee.post,
-        "classification": classification,
+        "post": employee.job_label,
+        "classification": classification if classification is not None else employee.classification or "",
         "contract": contract.kind,
         "start": contract.start,
-        "end": getattr(contract, "end", None),
+        "end": contract.end,
         "pas_kind": "taux personnalisé" if personalised else "taux non personnalisé",
     }
 
