@@ -193,12 +193,17 @@ def pools_before(inputs: Inputs, month: Month) -> dict[str, ToDate]:
     months = year_to_date_months(inputs, month)
     if any(m not in inputs.timesheets for m in months):
         inputs = with_months(inputs, months, payroll=False)
+    if not months:
+        return {}
     ledger = inputs.books
+    by_month: dict[Month, list[CostLine]] = {m: [] for m in months}
+    # One pass over the year's earlier costs (not one per month): a month of a large group is long.
+    for cost in ledger.costs(months[0].first_day, month.first_day, ledger.settings.name_expenses):
+        by_month.setdefault(Month(cost.date.year, cost.date.month), []).append(cost)
     total: dict[str, ToDate] = {}
     for earlier in months:
-        costs = ledger.costs(earlier.first_day, earlier.end, ledger.settings.name_expenses)
         rules = allocation_rules(inputs.rules, earlier.last_day)
-        total = add_to_date(total, month_to_date(costs, inputs.timesheet(earlier), rules))
+        total = add_to_date(total, month_to_date(by_month[earlier], inputs.timesheet(earlier), rules))
     return total
 
 
