@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from eage.errors import InputError
 from eage.money import ZERO, cents
@@ -30,6 +30,9 @@ from eage.payroll.params import (
     Threshold,
     When,
 )
+
+if TYPE_CHECKING:
+    from eage.payroll.leave import LeaveCounters
 
 Side = Literal["salarié", "employeur"]
 SALARIE: Side = "salarié"
@@ -187,7 +190,7 @@ class Payslip:
     #: The SMIC of the reduction this month (reference hourly SMIC x hours paid, CSS D241-7), to the cent
     #: for display; ``smic_month`` is the SMIC in force for the contract hours (the salary's floor).
     rgdu_smic: Decimal = ZERO
-    leave: object | None = None  # LeaveCounters, set by part C (payroll.leave) with dataclasses.replace
+    leave: LeaveCounters | None = None  # set by payroll.month with dataclasses.replace
     references: tuple[str, ...] = field(default=())
 
     def lines_of(self, side: Side) -> tuple[PayslipLine, ...]:
@@ -632,8 +635,8 @@ def _check_input(rules: PayrollRules, inp: PayslipInput) -> None:
         )
     if inp.weekly_hours <= 0 or inp.base_gross <= 0:
         raise InputError.at("hours and gross must be positive", key="base_gross", fix="give positive values")
-    if inp.headcount < 1:
-        raise InputError.at("headcount must be at least 1", key="headcount", fix="count the group's staff")
+    if inp.headcount < 0:
+        raise InputError.at("headcount is negative", key="headcount", fix="count the group's staff")
     for name in (
         "overtime_25_hours",
         "overtime_50_hours",
