@@ -323,3 +323,11 @@ def test_leave_lines_and_the_indemnity_apart() -> None:
     assert payslip.leave_days == 5
     # Paid leave is not an absence for the RGDU: its SMIC stays whole.
     assert payslip.rgdu_smic == slip().rgdu_smic
+
+
+def test_employer_shares_beyond_the_exclusion_limit_are_refused() -> None:
+    """CSS D242-1: 6 % PMSS + 1.5 % of gross, at most 12 % PMSS (2 200 EUR: 240.30 + 33.00 = 273.30)."""
+    slip(mutuelle_total=Decimal("546.60"), mutuelle_employer_share=Decimal(50))  # 273.30: at the limit
+    with pytest.raises(InputError, match=r"exceed the 273\.30 EUR") as caught:
+        slip(mutuelle_total=Decimal("546.62"), mutuelle_employer_share=Decimal(50))
+    assert caught.value.problems[0].key == "prevoyance_exclusion.values"

@@ -355,6 +355,26 @@ def compute_payslip(rules: PayrollRules, inp: PayslipInput) -> Payslip:
                     group=contribution.group,
                 )
 
+    # The employer's prévoyance and health shares are out of the contributions' base within a limit
+    # (CSS D242-1); eage does not put an excess back into the base: it refuses the payslip.
+    exclusion = rules.value(PARAMETERS_FILE, "prevoyance_exclusion", params.prevoyance_exclusion.values, day)
+    limit = cents(
+        min(
+            pss * exclusion.pmss_percent / HUNDRED + gross * exclusion.gross_percent / HUNDRED,
+            pss * exclusion.cap_pmss_percent / HUNDRED,
+        )
+    )
+    shares = sum(
+        (employer[c.code].amount for c in contributions if c.in_csg_base and c.code in employer), ZERO
+    )
+    if shares > limit:
+        raise InputError.at(
+            f"the employer's prévoyance and health contributions ({shares} EUR) exceed the {limit} EUR a month "
+            "excluded from the contributions' base; eage does not compute the contributions on the excess",
+            file=rules.path(PARAMETERS_FILE),
+            key="prevoyance_exclusion.values",
+            fix="check mutuelle_total, mutuelle_employer_share and prevoyance_rate (CSS D242-1)",
+        )
     # Overtime pay exempt of income tax (CGI 81 quater) within the annual cap, which is of net taxable
     # pay: in gross it is cap / (1 - CSG base share x deductible CSG rate), as the URSSAF model and DSN do.
     # The CSG on the exempt pay leaves the deductible / taxable CSG lines for one line of CSG on

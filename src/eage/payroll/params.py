@@ -126,6 +126,12 @@ class DureeMaximale(Strict):
     weekly_hours: Positive
 
 
+class PrevoyanceExclusion(Strict):
+    pmss_percent: Percent
+    gross_percent: Percent
+    cap_pmss_percent: Percent
+
+
 class ParametersFile(_UnitsChecked):
     UNITS: ClassVar[dict[str, Units]] = {
         "smic_horaire": "eur_per_hour",
@@ -145,6 +151,11 @@ class ParametersFile(_UnitsChecked):
             "ceiling": "percent",
         },
         "duree_maximale": {"weekly_hours": "hours_per_week"},
+        "prevoyance_exclusion": {
+            "pmss_percent": "percent",
+            "gross_percent": "percent",
+            "cap_pmss_percent": "percent",
+        },
     }
     smic_horaire: Dated[Positive]
     pmss: Dated[Positive]
@@ -154,6 +165,7 @@ class ParametersFile(_UnitsChecked):
     contrats: Dated[list[str]]
     heures_complementaires: Dated[HeuresComplementaires]
     duree_maximale: Dated[DureeMaximale]
+    prevoyance_exclusion: Dated[PrevoyanceExclusion]
 
 
 # --- contributions.yaml ----------------------------------------------------------------------------
