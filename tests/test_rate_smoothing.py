@@ -156,7 +156,17 @@ def test_the_rate_of_a_month_lies_between_the_monthly_rates_to_date(months: list
             for share in result.shares:
                 if share.service == pool.service:
                     assert share.rate == pool.rate
-                    assert share.amount == cents(share.hours * pool.rate)
+                    if pool.before is not None and pool.before.billable_hours:
+                        assert share.amount == cents(share.hours * pool.rate)
+
+
+@settings(max_examples=40, deadline=None)
+@given(a_year())
+def test_the_years_first_month_bills_its_cost_exactly(months: list[Month]) -> None:
+    results, _ = run_year(months[:1], rules(frozenset({*SERVICES, OVERHEAD})))
+    for pool in results[0].pools:
+        billed = sum((s.amount for s in results[0].shares if s.service == pool.service), D(0))
+        assert billed == (pool.cost if pool.billable_hours else D(0))
 
 
 @settings(max_examples=60, deadline=None)

@@ -11,7 +11,8 @@ How a pool is billed (``rate_method`` of rules/allocation.yaml, per kind of pool
   month then does not bill its fixed costs (rent, software) over few hours; what is billed differs from
   the cost by month, and ``eage close`` trues the year up so that billed = cost over the year to the cent
   (:mod:`eage.invoicing.trueup`). The rate of a month is a weighted mean of the monthly rates to date, so
-  it lies between their smallest and largest.
+  it lies between their smallest and largest. The year's first month with hours is billed its cost
+  exactly, as a monthly pool (its rate to date is its own).
 
 How a cost reaches a pool (first match wins):
 1. an account listed in ``excluded_accounts``: not re-invoiced (shown as excluded);
@@ -292,7 +293,7 @@ def allocate(
         pool = Pool(service, label, cost, total_hours, internal.get(service, ZERO), before)
         if before is not None:
             pools.append(pool)
-            shares += _at_rate(service, label, hours, pool.rate)
+            shares += _at_rate(pool, label, hours)
             continue
         if rules.mode == "standard_rate":
             rate = rules.standard_rates.get(service, ZERO)
@@ -330,7 +331,7 @@ def allocate(
     pools.append(overhead)
     if overhead.before is not None:
         member_weights = {m: h for m, h in member_hours.items() if h > 0}
-        shares += _at_rate(OVERHEAD, rules.overhead_label, member_weights, overhead.rate)
+        shares += _at_rate(overhead, rules.overhead_label, member_weights)
     elif rules.mode == "actual" and overhead_cost != 0:
         if total_member_hours == 0:
             problems.append(
@@ -378,12 +379,24 @@ def _before(pool: str, rules: AllocationRules, earlier: Mapping[str, ToDate]) ->
     return earlier.get(pool, ToDate())
 
 
-def _at_rate(pool: str, label: str, hours: Mapping[str, Decimal], rate: Decimal) -> list[Share]:
-    """Each member billed cents(rate x hours). A rate of 0 (no cost, or no hours yet this year) bills
-    nothing: a cost before the year's first hours waits for them, and the close refuses a year without."""
-    if rate == 0:
+def _at_rate(pool: Pool, label: str, hours: Mapping[str, Decimal]) -> list[Share]:
+    """A year-to-date pool's shares: each member billed cents(rate to date x hours).
+
+    The year's first month with hours has no earlier hours: its rate to date is its own, and its cost to
+    date (with any cost of earlier months without hours) is split by largest remainder as a monthly
+    pool's, so that month bills its cost exactly. A rate of 0 (no cost, or no hours yet this year) bills
+    nothing: a cost before the year's first hours waits for them, and the close refuses a year without.
+    """
+    rate = pool.rate
+    if rate == 0 or not hours:
         return []
+    assert pool.before is not None
+    if pool.before.billable_hours == 0:
+        split = split_largest_remainder(pool.before.cost + pool.cost, dict(hours))
+        return [
+            Share(member, pool.service, label, hours[member], rate, split[member]) for member in sorted(hours)
+        ]
     return [
-        Share(member, pool, label, hours[member], rate, cents(hours[member] * rate))
+        Share(member, pool.service, label, hours[member], rate, cents(hours[member] * rate))
         for member in sorted(hours)
     ]
