@@ -121,6 +121,11 @@ def test_sick_leave_acquires_as_the_2024_law_says() -> None:
     )
     # June 2025: 24 jours ouvrables (9 June is Whit Monday), 13 of them sick: 2.5 x 11/24 + 2 x 13/24.
     assert (plan.acquired, plan.sick_acquired) == (D("2.23"), D("1.08"))
+    work_accident = {Month(2025, 6): [(dt.date(2025, 6, 16), dt.date(2025, 6, 30), "professional")]}
+    ((_, _, plan),) = run_months(
+        RULES, fresh_state(RULES, dt.date(2025, 6, 1)), Month(2025, 6), 1, sick=work_accident
+    )
+    assert (plan.acquired, plan.sick_acquired) == (D("2.50"), D("0.00"))
 
 
 def test_a_part_month_acquires_pro_rata_and_the_period_rounds_up() -> None:

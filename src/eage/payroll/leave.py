@@ -61,6 +61,8 @@ TEN = Decimal(10)
 SUNDAY = 6  # dt.date.weekday()
 
 SickKind = Literal["non_professional", "professional"]
+#: conges.yaml's ``arrondi`` as a Decimal rounding (L3141-7: up to the whole day).
+ROUNDINGS = {"up": ROUND_CEILING}
 
 Days = Annotated[Number, Field(ge=0, le=100, decimal_places=2)]
 Positive = Annotated[Number, Field(gt=0)]
@@ -167,6 +169,10 @@ class CongesRules:
 
     def anticipation(self, day: dt.date) -> bool:
         return self._at("anticipation", self.file.anticipation, day)
+
+    def rounding(self, day: dt.date) -> str:
+        """The Decimal rounding of the days acquired at the end of a reference period (``arrondi``)."""
+        return ROUNDINGS[self._at("arrondi", self.file.arrondi, day)]
 
     def jours_par_mois(self, day: dt.date) -> Decimal:
         return self._at("valorisation", self.file.valorisation, day).jours_par_mois
@@ -281,7 +287,7 @@ def rolled_over(conges: CongesRules, state: LeaveState, day: dt.date) -> LeaveSt
     rounded up to the whole day (L3141-7), the old N-1's balance is lost, a fresh N starts."""
     while state.n.end < day:
         old = state.n
-        acquired = old.acquired.to_integral_value(rounding=ROUND_CEILING)
+        acquired = old.acquired.to_integral_value(rounding=conges.rounding(old.end))
         start, end = conges.period_of(old.end + dt.timedelta(days=1))
         state = dataclasses.replace(
             state,
@@ -324,9 +330,9 @@ def month_acquisition(
 ) -> tuple[Decimal, Decimal]:
     """The days acquired in ``month`` and, of them, those at the non-professional sick-leave rate.
 
-    A month of work acquires ``per_month`` (paid leave and professional sick leave count as work,
-    L3141-5 1° and 5°); its jours ouvrables of non-professional sick leave acquire at their own rate
-    (L3141-5-1); a month partly under contract acquires pro rata of its jours ouvrables under contract.
+    A month of work acquires ``per_month`` (paid leave counts as work, L3141-5 1°); its jours ouvrables
+    of sick leave acquire at their own rate: ``professional_per_month`` (the rate of work, L3141-5 5°),
+    ``non_professional_per_month`` (L3141-5-1); a month partly under contract acquires pro rata of its jours ouvrables under contract.
     The caps: the sick-leave part at ``non_professional_max_per_period``, the period at ``max_per_period``.
     """
     first, last = month.first_day, month.last_day
@@ -338,15 +344,16 @@ def month_acquisition(
     rule = conges.acquisition(first)
     sick_rule = conges.maladie(first)
     under_contract = conges.ouvrables(start, end)
-    np_days = sum(
-        (conges.ouvrables(max(a, start), min(b, end)) for a, b, kind in sick if kind == "non_professional"),
-        0,
-    )
-    np_days = min(np_days, under_contract)
-    worked = Decimal(under_contract - np_days) / in_month
+    sick_days = {"non_professional": 0, "professional": 0}
+    for a, b, kind in sick:
+        if max(a, start) <= min(b, end):
+            sick_days[kind] += conges.ouvrables(max(a, start), min(b, end))
+    np_days = min(sick_days["non_professional"], under_contract)
+    pro_days = min(sick_days["professional"], under_contract - np_days)
+    worked = Decimal(under_contract - np_days - pro_days) / in_month
     sick_part = days(sick_rule.non_professional_per_month * np_days / in_month)
     sick_part = max(ZERO, min(sick_part, sick_rule.non_professional_max_per_period - period.sick_acquired))
-    total = days(rule.per_month * worked) + sick_part
+    total = days(rule.per_month * worked + sick_rule.professional_per_month * pro_days / in_month) + sick_part
     room = max(ZERO, rule.max_per_period - period.acquired)
     if total > room:
         sick_part = min(sick_part, room)
