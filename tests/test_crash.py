@@ -112,7 +112,9 @@ def december_run(root: Path) -> None:
     """November and December billed at standard rates, so that the close has a true-up to issue."""
     rules = root / "rules/allocation.yaml"
     text = rules.read_text(encoding="utf-8")
-    rules.write_text(text.replace("billing_mode: actual", "billing_mode: standard_rate"), encoding="utf-8")
+    text = text.replace("billing_mode: actual", "billing_mode: standard_rate")
+    # rate_method year_to_date is for billing_mode actual only.
+    rules.write_text(text.replace(": year_to_date\n", ": monthly\n"), encoding="utf-8")
     main = root / "ledger/main.beancount"
     text = main.read_text(encoding="utf-8")
     main.write_text(

@@ -476,7 +476,9 @@ def standard(tmp_path_factory: pytest.TempPathFactory, fast: pytest.MonkeyPatch)
     root = copy_demo(tmp_path_factory.mktemp("std") / "group")
     rules = root / "rules/allocation.yaml"
     rules.write_text(
-        rules.read_text(encoding="utf-8").replace("billing_mode: actual", "billing_mode: standard_rate"),
+        rules.read_text(encoding="utf-8")
+        .replace("billing_mode: actual", "billing_mode: standard_rate")
+        .replace(": year_to_date\n", ": monthly\n"),  # rate_method is for billing_mode actual only
         encoding="utf-8",
     )
     main_path = root / "ledger/main.beancount"  # the eage plugin's configuration follows the rules
