@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from decimal import Decimal
@@ -144,3 +145,40 @@ def test_an_input_beyond_any_payslip_is_refused(rules: PayrollRules, name: str, 
         compute_payslip(rules, PayslipInput(**values))  # type: ignore[arg-type]
     (problem,) = info.value.problems
     assert problem.key == name and "not a finite amount" in problem.message
+
+
+@pytest.mark.parametrize(
+    "name", ["complementary_hours", "leave_days", "leave_absence", "leave_indemnity", "mutuelle_total"]
+)
+def test_a_negative_new_input_is_refused(rules: PayrollRules, name: str) -> None:
+    with pytest.raises(InputError) as info:
+        compute_payslip(
+            rules,
+            dataclasses.replace(
+                PayslipInput(month=dt.date(2026, 1, 1), base_gross=Decimal(2200)),
+                **{name: Decimal(-1)},  # type: ignore[arg-type]
+            ),
+        )
+    assert info.value.problems[0].key == name
+
+
+def test_a_prevoyance_rate_out_of_range_is_refused(rules: PayrollRules) -> None:
+    with pytest.raises(InputError) as info:
+        compute_payslip(
+            rules,
+            PayslipInput(month=dt.date(2026, 1, 1), base_gross=Decimal(2200), prevoyance_rate=Decimal(150)),
+        )
+    assert info.value.problems[0].key == "prevoyance_rate"
+
+
+def test_overtime_rules_naming_an_unknown_contribution_are_refused(rules_copy: Path) -> None:
+    path = rules_copy / "reductions.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("employee_codes: [vieillesse_plaf,", "employee_codes: [vieillesse,"), encoding="utf-8"
+    )
+    with pytest.raises(InputError) as info:
+        load_payroll_rules(rules_copy)
+    problems = info.value.problems
+    assert len(problems) == 3  # one per dated value
+    assert all("'vieillesse'" in p.message and (p.key or "").endswith(".employee_codes") for p in problems)
