@@ -4,8 +4,10 @@ Per month with a timesheet and per pool (each service, the overheads): the billa
 timesheet's), the month's cost (the posted costs, split into pools as the allocation does), the month's
 own rate (cost / hours), what was billed on revenue (invoices minus credit notes of the month) and the
 billed rate (billed / hours). Then per pool, over the months of January-November that were billed
-(December carries the year-end bonuses and the close), the lowest and highest billed rate and their ratio, against the issue's target
-(highest <= 1.3 x lowest). Read only; the figures are French-formatted for the note.
+(December carries the year-end bonuses and the close): the lowest and highest billed rate and their
+ratio against the issue's target (highest <= 1.3 x lowest; the exit code says whether it is met), and
+the same for the month's own rate (what ``rate_method: monthly`` would bill). Read only; the figures
+are French-formatted for the note.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     ledger, revenue = inputs.books, inputs.rules.accounts.revenue
     documents = ledger.issued_documents()
     rows: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)  # pool -> [(month, billed rate)]
+    own: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)  # pool -> [(month, cost / hours)]
     print("| mois | pool | heures | coût | coût/h du mois | facturé | facturé/h |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for month in months:
@@ -74,20 +77,26 @@ def main(argv: list[str] | None = None) -> int:
             )
             if month.number <= 11:
                 rows[pool].append((str(month), rate))
-    print()
-    print("| pool | facturé/h min (mois) | max (mois) | max / min | cible <= 1,3 |")
-    print("|---|---:|---:|---:|---|")
+                own[pool].append((str(month), cost / pool_hours))
     failed = False
-    for pool, rates in rows.items():
-        low = min(rates, key=lambda r: r[1])
-        high = max(rates, key=lambda r: r[1])
-        ratio = high[1] / low[1] if low[1] else Decimal(0)
-        ok = bool(low[1]) and ratio <= TARGET
-        failed |= not ok
-        print(
-            f"| {pool} | {fr(low[1])} ({low[0]}) | {fr(high[1])} ({high[0]}) | {fr(ratio, 3)} | "
-            f"{'oui' if ok else 'NON'} |"
-        )
+    for title, table in (
+        ("facturé/h", rows),
+        ("coût/h du mois (ce que facturerait rate_method monthly)", own),
+    ):
+        print()
+        print(f"| pool | {title} : min (mois) | max (mois) | max / min | cible <= 1,3 |")
+        print("|---|---:|---:|---:|---|")
+        for pool, rates in table.items():
+            low = min(rates, key=lambda r: r[1])
+            high = max(rates, key=lambda r: r[1])
+            ratio = high[1] / low[1] if low[1] else Decimal(0)
+            ok = bool(low[1]) and ratio <= TARGET
+            if table is rows:
+                failed |= not ok
+            print(
+                f"| {pool} | {fr(low[1])} ({low[0]}) | {fr(high[1])} ({high[0]}) | {fr(ratio, 3)} | "
+                f"{'oui' if ok else 'NON'} |"
+            )
     return 1 if failed else 0
 
 
