@@ -312,12 +312,13 @@ def test_a_leave_day_with_timesheet_hours_is_refused(tmp_path: Path) -> None:
     lines = [
         TimesheetLine(dt.date(2026, 8, 3), "lpetit", "le-fil", "paie", D(7), "", 2),
         TimesheetLine(dt.date(2026, 8, 5), "cmartin", "le-fil", "comptabilite", D(3), "", 3),
+        TimesheetLine(dt.date(2026, 8, 5), "cmartin", "les-3c", "comptabilite", D("1.5"), "", 5),
         TimesheetLine(dt.date(2026, 8, 24), "cmartin", "le-fil", "comptabilite", D(7), "", 4),
     ]
     (problem,) = leave_timesheet_problems(Month(2026, 8), variables, lines)
     assert str(problem).startswith(
         "ledger/payroll/2026-08.yaml:3 [employees.cmartin.leave[0]]: cmartin is on paid leave on 2026-08-05 "
-        "(2026-08-03 to 2026-08-22) but ledger/timesheets/2026-08.csv line 3 records 3 h for that day"
+        "(2026-08-03 to 2026-08-22) but ledger/timesheets/2026-08.csv records 4.5 h for that day (lines 3, 5)"
     )
     assert leave_timesheet_problems(Month(2026, 8), MonthVariables(), lines) == []
 

@@ -186,33 +186,39 @@ def _range_problems(
 def leave_timesheet_problems(
     month: Month, variables: MonthVariables, timesheet_lines: Iterable[TimesheetLine]
 ) -> list[Problem]:
-    """A day of paid leave on which the month's timesheet records hours for that employee: one problem
-    per leave range and timesheet line, located at the leave in the variables file (the timesheet's line
-    named in the message). Pure: the caller has loaded both."""
+    """Days of paid leave on which the month's timesheet records hours for that employee: one problem
+    per leave range and day, located at the leave in the variables file, the timesheet's lines and hours
+    named in the message. Pure: the caller has loaded both."""
     away: dict[str, list[tuple[int, DateRange]]] = {}
     for emp, values in variables.employees.items():
         if values.leave:
             away[emp] = list(enumerate(values.leave))
     if not away:
         return []
-    problems: list[Problem] = []
-    sheet = f"ledger/timesheets/{month}.csv"
+    found: dict[tuple[str, int, dt.date], list[TimesheetLine]] = {}
     for line in timesheet_lines:
         if not line.hours or line.employee not in away:
             continue
         for index, item in away[line.employee]:
             if item.start <= line.date <= item.end:
-                file, where = variables.where(line.employee, "leave", index)
-                problems.append(
-                    Problem(
-                        f"{line.employee} is on paid leave on {line.date} ({item.start} to {item.end}) but "
-                        f"{sheet} line {line.line} records {line.hours} h for that day",
-                        file=file or f"ledger/payroll/{month}.yaml",
-                        line=where,
-                        key=f"employees.{line.employee}.leave[{index}]",
-                        fix="remove the hours from the timesheet, or shorten the leave",
-                    )
-                )
+                found.setdefault((line.employee, index, line.date), []).append(line)
+    problems: list[Problem] = []
+    sheet = f"ledger/timesheets/{month}.csv"
+    for (emp, index, day), lines in sorted(found.items()):
+        item = variables.employees[emp].leave[index]
+        file, where = variables.where(emp, "leave", index)
+        hours = sum((line.hours for line in lines), Decimal(0))
+        numbers = ", ".join(str(line.line) for line in lines)
+        problems.append(
+            Problem(
+                f"{emp} is on paid leave on {day} ({item.start} to {item.end}) but {sheet} records "
+                f"{hours} h for that day (line{'s' if len(lines) > 1 else ''} {numbers})",
+                file=file or f"ledger/payroll/{month}.yaml",
+                line=where,
+                key=f"employees.{emp}.leave[{index}]",
+                fix="remove the hours from the timesheet, or shorten the leave",
+            )
+        )
     return problems
 
 
