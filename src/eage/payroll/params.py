@@ -357,6 +357,11 @@ class TaxeSalaires(Strict):
     assiette: str
     brackets: Annotated[list[Bracket], Field(min_length=1)]
     abattement_annuel: Annotated[Number, Field(ge=0)]
+    #: CGI 1679, on the annual return: no tax up to the franchise; below the plafond, a décote of
+    #: decote_taux % x (plafond - tax).
+    franchise_annuelle: Annotated[Number, Field(ge=0)]
+    decote_plafond_annuel: Annotated[Number, Field(ge=0)]
+    decote_taux: Percent
     organisation: str
     charge: str
 
@@ -377,6 +382,9 @@ class TaxeSalairesFile(_UnitsChecked):
             "brackets.up_to_annual": "eur_per_year",
             "brackets.rate": "percent",
             "abattement_annuel": "eur_per_year",
+            "franchise_annuelle": "eur_per_year",
+            "decote_plafond_annuel": "eur_per_year",
+            "decote_taux": "percent",
         }
     }
     taxe_sur_salaires: Dated[TaxeSalaires]
