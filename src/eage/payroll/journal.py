@@ -267,5 +267,5 @@ def tss_relief_transaction(
         date=day,
         narration=f"Taxe sur les salaires {month} — abattement des associations (CGI art. 1679 A)",
         postings=tuple(postings),
-        meta=meta(kind="payroll", payslip=f"TSS-{month}", reduction="abattement-1679A"),
+        meta=meta(kind="payroll", payslip=f"TSS-{month}-abattement", reduction="abattement-1679A"),
     )
