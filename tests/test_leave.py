@@ -173,6 +173,27 @@ def test_leave_beyond_the_balance_is_refused_unless_anticipated() -> None:
     assert counters.balance_n == D("-0.50")  # shown as anticipated: 2.50 acquired in August, 3 taken
 
 
+def test_leave_that_sickness_prevented_is_carried_over_15_months() -> None:
+    """L3141-19-1: the N-1 days left at the end of a taking period with a sick leave in it are carried."""
+    state = LeaveState(
+        PeriodCounter(dt.date(2024, 6, 1), dt.date(2025, 5, 31), D(30), D(20), D("36000")),
+        PeriodCounter(dt.date(2025, 6, 1), dt.date(2026, 5, 31)),
+    )
+    sick = {Month(2026, 2): [(dt.date(2026, 2, 2), dt.date(2026, 2, 27), "non_professional")]}
+    july = {Month(2026, 7): [(dt.date(2026, 7, 6), dt.date(2026, 7, 11))]}
+    months = run_months(RULES, state, Month(2025, 6), 28, sick=sick, leave=july)
+    june = months[12][1]  # 1 June 2026: the 10 days of 2024-06-01/2025-05-31 are carried
+    assert (june.carried_balance, june.carried_until) == (D("10.00"), dt.date(2027, 8, 31))
+    assert (june.balance_n1, june.period_n1) == (D("30.00"), "2025-06-01/2026-05-31")
+    (_, taken, plan) = months[13]  # July 2026: 6 days, drawn from the carried days first
+    assert (taken.carried_balance, taken.balance_n1) == (D("4.00"), D("30.00"))
+    assert plan.indemnity == max(plan.absence, D("720.00"))  # the carried days' tenth: 3600 / 30 x 6
+    assert months[26][1].carried_balance == D("4.00")  # August 2027, the last month
+    assert (months[27][1].carried_balance, months[27][1].carried_until) == (D(0), None)  # September: lost
+    without = run_months(RULES, state, Month(2025, 6), 13)
+    assert (without[-1][1].carried_balance, without[-1][1].balance_n1) == (D(0), D("30.00"))
+
+
 def test_the_balance_is_paid_when_the_contract_ends() -> None:
     state = LeaveState(
         PeriodCounter(dt.date(2025, 6, 1), dt.date(2026, 5, 31), D(30), D(20), D("36000")),

@@ -10,10 +10,12 @@ public holidays of L3133-1, a list per year).
 One employee's month, in order (:func:`plan_month` then :func:`close_month`):
 
 1. on the first day of a reference period, the counters roll over: N becomes N-1 (its acquired days
-   rounded up to the whole day, L3141-7), a fresh N starts, and what was left of the old N-1 is lost
-   (the 15-month carry-over of leave not taken because of sickness, L3141-19-1, is **not** implemented);
-2. the leave taken this month (its jours ouvrables) is drawn from N-1 first, then from N when the rules
-   allow anticipated leave; beyond, it is refused (:class:`BeyondBalance`);
+   rounded up to the whole day, L3141-7), a fresh N starts, and what was left of the old N-1 is lost,
+   unless the employee was on sick leave during its taking period: then it is carried over 15 months
+   (L3141-19-1, see :func:`rolled_over` for the date it runs from);
+2. the leave taken this month (its jours ouvrables) is drawn from the days carried over after a sick
+   leave first, then N-1, then N when the rules allow anticipated leave; beyond, it is refused
+   (:class:`BeyondBalance`);
 3. the indemnity of the days taken is the larger of the salary maintained (the contract's monthly salary
    / the month's jours ouvrables x days, the "jours ouvrables réels" method; it is also the salary
    deducted as absence) and the one-tenth (the reference period's gross, previous indemnities included,
@@ -99,6 +101,10 @@ class PeriodeReference(Strict):
     start_day: Annotated[int, Field(ge=1, le=28)]
 
 
+class ReportMaladie(Strict):
+    months: Annotated[int, Field(ge=1, le=60)]
+
+
 class Valorisation(Strict):
     jours_par_mois: Annotated[Number, Field(ge=20, le=31)]
 
@@ -117,6 +123,7 @@ class CongesFile(Strict):
         "anticipation": "code",
         "arrondi": "code",
         "valorisation": {"jours_par_mois": "days"},
+        "report_maladie": {"months": "months"},
         "jours_feries": "code",
     }
     acquisition: Dated[Acquisition]
@@ -125,6 +132,7 @@ class CongesFile(Strict):
     anticipation: Dated[Flag]
     arrondi: Dated[Literal["up"]]
     valorisation: Dated[Valorisation]
+    report_maladie: Dated[ReportMaladie]
     jours_feries: Dated[list[Day]]
 
     @field_validator("*")
@@ -173,6 +181,9 @@ class CongesRules:
     def rounding(self, day: dt.date) -> str:
         """The Decimal rounding of the days acquired at the end of a reference period (``arrondi``)."""
         return ROUNDINGS[self._at("arrondi", self.file.arrondi, day)]
+
+    def report_months(self, day: dt.date) -> int:
+        return self._at("report_maladie", self.file.report_maladie, day).months
 
     def jours_par_mois(self, day: dt.date) -> Decimal:
         return self._at("valorisation", self.file.valorisation, day).jours_par_mois
@@ -238,6 +249,9 @@ class LeaveCounters:
     provision_charges: Decimal  # the employer contributions on it, EUR
     provision_before: Decimal
     provision_charges_before: Decimal
+    #: Leave carried over because sickness prevented taking it (L3141-19-1), and its last day.
+    carried_balance: Decimal = ZERO
+    carried_until: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -251,6 +265,7 @@ class PeriodCounter:
     taken: Decimal = ZERO
     gross: Decimal = ZERO
     sick_acquired: Decimal = ZERO
+    sick_days: int = 0  # jours ouvrables of sick leave (any kind) in the period's span
 
     @property
     def balance(self) -> Decimal:
@@ -273,6 +288,13 @@ class LeaveState:
     n: PeriodCounter
     provision: Decimal = ZERO
     provision_charges: Decimal = ZERO
+    #: Days of earlier periods carried over after a sick leave (L3141-19-1), usable until ``carried_until``.
+    carried: PeriodCounter | None = None
+    carried_until: dt.date | None = None
+
+    def periods(self) -> tuple[PeriodCounter, ...]:
+        """The counters that hold days to take, the oldest first."""
+        return (self.n1, self.n) if self.carried is None else (self.carried, self.n1, self.n)
 
 
 def fresh_state(conges: CongesRules, day: dt.date) -> LeaveState:
@@ -282,18 +304,52 @@ def fresh_state(conges: CongesRules, day: dt.date) -> LeaveState:
     return LeaveState(PeriodCounter(before_start, before_end), PeriodCounter(start, end))
 
 
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (the month's last day when it is shorter)."""
+    month = Month.of(day)
+    for _ in range(months):
+        month = month.next()
+    return min(dt.date(month.year, month.number, 1) + dt.timedelta(days=day.day - 1), month.last_day)
+
+
+def _merged(carried: PeriodCounter | None, old: PeriodCounter) -> PeriodCounter:
+    """``old``'s balance added to the days already carried, each day keeping its one-tenth value."""
+    if carried is None or carried.balance <= 0:
+        return dataclasses.replace(
+            old, acquired=old.balance, taken=ZERO, gross=old.tenth_per_day() * TEN * old.balance
+        )
+    total = carried.balance + old.balance
+    gross = TEN * (carried.tenth_per_day() * carried.balance + old.tenth_per_day() * old.balance)
+    return PeriodCounter(carried.start, old.end, total, ZERO, gross)
+
+
 def rolled_over(conges: CongesRules, state: LeaveState, day: dt.date) -> LeaveState:
     """``state`` on ``day``: for each reference period that started since, N becomes N-1 with its days
-    rounded up to the whole day (L3141-7), the old N-1's balance is lost, a fresh N starts."""
+    rounded up to the whole day (L3141-7), a fresh N starts, and the old N-1's balance is lost, unless
+    the employee was on sick leave during its taking period (the span of the old N): then it is carried
+    over for ``report_maladie`` months from the end of that taking period (L3141-19-1; the law counts
+    them from the information given after the return to work, L3141-19-3: eage counts from the end of
+    the taking period, as L3141-19-2 does for a suspension of a year or more). Carried days past their
+    last day are lost."""
     while state.n.end < day:
         old = state.n
         acquired = old.acquired.to_integral_value(rounding=conges.rounding(old.end))
         start, end = conges.period_of(old.end + dt.timedelta(days=1))
+        carried, until = state.carried, state.carried_until
+        if carried is not None and until is not None and until < start:
+            carried, until = None, None
+        if state.n1.balance > 0 and old.sick_days > 0:
+            carried = _merged(carried, state.n1)
+            until = add_months(old.end, conges.report_months(old.end))
         state = dataclasses.replace(
             state,
             n1=dataclasses.replace(old, acquired=days(acquired)),
             n=PeriodCounter(start, end),
+            carried=carried,
+            carried_until=until,
         )
+    if state.carried is not None and state.carried_until is not None and state.carried_until < day:
+        state = dataclasses.replace(state, carried=None, carried_until=None)
     return state
 
 
@@ -379,34 +435,46 @@ def plan_month(
     first, last = month.first_day, month.last_day
     state = rolled_over(conges, state, first)
     taken = Decimal(sum(conges.ouvrables(a, b) for a, b in leave))
-    n1, n = state.n1, state.n
+    carried, n1, n = state.carried, state.n1, state.n
     anticipation = conges.anticipation(first)
-    if taken > max(n1.balance, ZERO) and not anticipation:
-        raise BeyondBalance(taken, max(n1.balance, ZERO), anticipation)
-    from_n1 = min(taken, max(n1.balance, ZERO))
-    from_n = taken - from_n1  # with anticipation, N may go negative: the counter shows it
+    from_carried = min(taken, max(carried.balance, ZERO)) if carried is not None else ZERO
+    open_n1 = max(n1.balance, ZERO)
+    if taken - from_carried > open_n1 and not anticipation:
+        raise BeyondBalance(taken, from_carried + open_n1, anticipation)
+    from_n1 = min(taken - from_carried, open_n1)
+    from_n = taken - from_carried - from_n1  # with anticipation, N may go negative: the counter shows it
     absence = indemnity = ZERO
     if taken:
         in_month = conges.ouvrables(first, last)
         maintien = cents(min(monthly_salary, monthly_salary * taken / in_month))
-        tenth = cents(n1.tenth_per_day() * from_n1 + n.tenth_per_day() * from_n)
+        tenth = n1.tenth_per_day() * from_n1 + n.tenth_per_day() * from_n
+        if carried is not None:
+            tenth += carried.tenth_per_day() * from_carried
+            carried = dataclasses.replace(carried, taken=carried.taken + from_carried)
         absence = maintien
-        indemnity = max(maintien, tenth)
+        indemnity = max(maintien, cents(tenth))
         n1 = dataclasses.replace(n1, taken=n1.taken + from_n1)
         n = dataclasses.replace(n, taken=n.taken + from_n)
     acquired, sick_acquired = month_acquisition(conges, month, contract_start, contract_end, sick, n)
-    n = dataclasses.replace(n, acquired=n.acquired + acquired, sick_acquired=n.sick_acquired + sick_acquired)
+    n = dataclasses.replace(
+        n,
+        acquired=n.acquired + acquired,
+        sick_acquired=n.sick_acquired + sick_acquired,
+        sick_days=n.sick_days + sum(conges.ouvrables(a, b) for a, b, _ in sick),
+    )
     if contract_end is not None and first <= contract_end <= last:
         # Indemnité compensatrice (L3141-28): the whole balance, valued as the provision values a day.
         per_day = monthly_salary / conges.jours_par_mois(first)
+        remaining = (carried, n1, n) if carried is not None else (n1, n)
         indemnity += cents(
-            max(n1.balance, ZERO) * max(n1.tenth_per_day(), per_day)
-            + max(n.balance, ZERO) * max(n.tenth_per_day(), per_day)
+            sum((max(p.balance, ZERO) * max(p.tenth_per_day(), per_day) for p in remaining), ZERO)
         )
         n1 = dataclasses.replace(n1, taken=n1.acquired)
         n = dataclasses.replace(n, taken=n.acquired)
+        if carried is not None:
+            carried = dataclasses.replace(carried, taken=carried.acquired)
     return MonthPlan(
-        dataclasses.replace(state, n1=n1, n=n),
+        dataclasses.replace(state, n1=n1, n=n, carried=carried),
         tuple(leave),
         taken,
         absence,
@@ -420,7 +488,7 @@ def valued_balance(conges: CongesRules, state: LeaveState, monthly_salary: Decim
     """The days not taken (N-1 and N) valued at month end, to the cent: each period's balance x the
     larger of its one-tenth per day and the monthly salary / ``jours_par_mois`` (step 6)."""
     per_day = monthly_salary / conges.jours_par_mois(day)
-    return cents(sum((p.balance * max(p.tenth_per_day(), per_day) for p in (state.n1, state.n)), ZERO))
+    return cents(sum((p.balance * max(p.tenth_per_day(), per_day) for p in state.periods()), ZERO))
 
 
 def employer_rate(employer_contributions: Decimal, gross: Decimal) -> Decimal:
@@ -459,6 +527,8 @@ def close_month(
         provision_charges=charges,
         provision_before=plan.state.provision,
         provision_charges_before=plan.state.provision_charges,
+        carried_balance=days(state.carried.balance) if state.carried is not None else ZERO,
+        carried_until=state.carried_until if state.carried is not None else None,
     )
     return closed, counters
 
