@@ -273,7 +273,7 @@ def _with_leave(
         file, line = variables.where(emp.id, "leave", index)
         raise InputError.at(
             f"{emp.id} takes {exc.wanted} jours ouvrables of paid leave in {month} but has "
-            f"{days(exc.available)} left of the previous reference period (N-1); leave of the current period "
+            f"{days(exc.available)} left of the closed reference periods (N-1, and days carried over); leave of the current period "
             "cannot be taken in advance (rules/payroll/conges.yaml, anticipation: false)",
             file=file,
             line=line,
