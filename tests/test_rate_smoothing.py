@@ -381,3 +381,18 @@ def test_closing_again_issues_nothing(closed_group: tuple[Path, IssuePlan]) -> N
 
     root, _ = closed_group
     assert app_close.close_year(root, 2025, dry_run=True).status == "nothing"
+
+
+def test_an_invoice_billed_at_a_year_to_date_rate_says_how_the_rate_is_set() -> None:
+    from eage.app.run import year_to_date_notes
+
+    lines = [hours(1, "alice", "m1", "compta", D(10)), hours(1, "bob", "m2", "paie", D(5))]
+    costs = [
+        cost(1, "Charges:61-Services:6132", D(150)),
+        cost(1, "Charges:64-Personnel:6411", D(100), "alice"),
+    ]
+    result = allocate("2026-01", costs, lines, rules(frozenset({OVERHEAD})))
+    (note,) = year_to_date_notes(result, "m1")
+    assert note.startswith("Taux horaire de l'année à date (Frais) : coût du 1er janvier à la fin du mois")
+    assert "régularisé à la clôture annuelle" in note
+    assert year_to_date_notes(allocate("2026-01", costs, lines, rules(frozenset())), "m1") == ()

@@ -228,7 +228,14 @@ def plan_month(inputs: Inputs, month: Month) -> MonthPlan:
         if result.member_total(member) <= 0:
             continue
         number = existing[member].number if member in existing else seq.take(issue_date)
-        inv = month_invoice(rules, result, member, number=number, issue_date=issue_date)
+        inv = month_invoice(
+            rules,
+            result,
+            member,
+            number=number,
+            issue_date=issue_date,
+            notes=year_to_date_notes(result, member),
+        )
         txn, doc = invoice_entries(
             rules,
             inv,
@@ -251,6 +258,23 @@ def plan_month(inputs: Inputs, month: Month) -> MonthPlan:
     plan = MonthPlan(str(month), result, invoices, computed.payslips, files, "new")
     plan.status = month_status(inputs, plan, existing, billed_by_runs(documents, str(month)))
     return plan
+
+
+#: The note of an invoice billed at year-to-date rates (rules/allocation.yaml ``rate_method``).
+YEAR_TO_DATE_NOTE = (
+    "Taux horaire de l'année à date ({pools}) : coût du 1er janvier à la fin du mois divisé par les heures "
+    "facturables de la même période ; l'écart avec le coût réel de l'année est régularisé à la clôture "
+    "annuelle."
+)
+
+
+def year_to_date_notes(result: AllocationResult, member: str) -> tuple[str, ...]:
+    """The invoice's note saying how a year-to-date rate is set, when the member is billed one."""
+    to_date = {p.service: p.label for p in result.pools if p.before is not None}
+    labels = [to_date[s.service] for s in result.member_shares(member) if s.service in to_date]
+    if not labels:
+        return ()
+    return (YEAR_TO_DATE_NOTE.format(pools=", ".join(dict.fromkeys(labels))),)
 
 
 def month_status(
