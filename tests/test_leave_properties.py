@@ -4,15 +4,19 @@
   acquisition never reads them) and the leave taken meanwhile (paid leave counts as work, L3141-5 1°);
 - the indemnity of leave taken is never below the one-tenth, nor below the salary maintained (L3141-24);
 - at every month end the provision is the valued balance of the days, and each month's "before" is the
-  previous month's figure, so the journal's changes sum to the balance (over any sequence of leave).
+  previous month's figure, so the journal's changes sum to the balance (over any sequence of leave);
+  through the year's payroll sequence and the journal too: the books' 4282 / 4382 hold the valued
+  balance and its charges at every month end.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from eage.money import cents
@@ -167,3 +171,71 @@ def test_the_provision_is_the_valued_balance_at_every_month_end(
         previous = (counters.provision, counters.provision_charges)
         assert counters.balance_n1 + counters.balance_n == state.n1.balance + state.n.balance
     assert booked == state.provision and booked_charges == state.provision_charges
+
+
+# --- through the payroll sequence and the journal, on the demo's rules ------------------------------
+
+
+class DemoPayroll:
+    """The demo's rules, payroll rules and leave opening (a short repr: hypothesis prints its arguments)."""
+
+    def __init__(self, root: Path) -> None:
+        from eage.app.inputs import read_leave_opening
+        from eage.payroll.params import load_payroll_rules
+        from eage.rules.bundle import load_rules
+
+        self.rules = load_rules(root)
+        self.payroll = load_payroll_rules(root / "rules/payroll")
+        self.opening = read_leave_opening(root, self.rules)
+
+    def __repr__(self) -> str:
+        return "DemoPayroll(demo)"
+
+
+@pytest.fixture(scope="module")
+def demo_payroll(demo_rules_root: Path) -> DemoPayroll:
+    return DemoPayroll(demo_rules_root)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(leave=st.lists(month_leave, min_size=7, max_size=7))
+def test_the_books_4282_and_4382_hold_the_valued_balance_at_every_month_end(
+    demo_payroll: DemoPayroll, leave: list[tuple[int, int] | None]
+) -> None:
+    """Over a year of random leave (what the counters allow), the journal's provision entries added to
+    the reprise's dette give, at each month end, the valued balance of the days, gross and charges.
+    The leave falls in June to December, after the rollover (before it lpetit has 6 days left)."""
+    from eage.errors import InputError
+    from eage.payroll.journal import LEAVE_CHARGES_DEBT, LEAVE_DEBT, payroll_transactions
+    from eage.payroll.month import payroll_sequence
+    from eage.payroll.variables import MonthVariables
+
+    rules, payroll, opening = demo_payroll.rules, demo_payroll.payroll, demo_payroll.opening
+    assert opening is not None
+    variables = {
+        month: MonthVariables.model_validate(
+            {"employees": {"lpetit": {"leave": [{"from": a, "to": b} for a, b in leave_of(month, drawn)]}}}
+        )
+        for month, drawn in zip(months_from(Month(2026, 6), 7), leave, strict=True)
+    }
+    try:
+        steps = payroll_sequence(rules, payroll, Month(2026, 12), variables, opening)
+    except InputError as exc:
+        event("refused: beyond the balance")
+        assert "jours ouvrables of paid leave" in str(exc) and "[employees.lpetit.leave[0]]" in str(exc)
+        return
+    debt = payroll.accounts.organisations[LEAVE_DEBT]
+    charges_debt = payroll.accounts.organisations[LEAVE_CHARGES_DEBT]
+    booked, booked_charges = opening.booked["lpetit"]
+    balance, charges_balance = -(booked or D(0)), -(booked_charges or D(0))  # credit balances
+    for step in steps:
+        entries = [(emp, emp, "paie", slip) for emp, slip in step.payslips if emp == "lpetit"]
+        for txn in payroll_transactions(entries, payroll.accounts, step.month.last_day):
+            for posting in txn.postings:
+                balance += posting.amount if posting.account == debt else 0
+                charges_balance += posting.amount if posting.account == charges_debt else 0
+        ((_, _, _, slip),) = entries
+        state = step.leave["lpetit"]
+        salary = rules.staff.by_id()["lpetit"].gross_on(step.month.last_day)
+        assert -balance == valued_balance(opening.conges, state, salary, step.month.last_day)
+        assert slip.leave is not None and -charges_balance == slip.leave.provision_charges
