@@ -27,6 +27,7 @@ from eage.payroll.journal import (
     payroll_transactions,
     tss_transaction,
 )
+from eage.payroll.leave import LeaveCounters
 from eage.payroll.params import PayrollAccounts
 from eage.timesheets import TimesheetLine
 
@@ -46,21 +47,35 @@ TSS = "Charges:63-Impots-taxes:6311-Taxe-sur-les-salaires"
 TSS_DUE = "Passif:44-Etat:447-Taxe-sur-les-salaires"
 
 
-@dataclasses.dataclass(frozen=True)
-class Counters:
-    """The four amounts of payroll.leave.LeaveCounters the journal reads."""
-
-    provision: Decimal
-    provision_charges: Decimal
-    provision_before: Decimal
-    provision_charges_before: Decimal
+def leave_counters(
+    provision: Decimal,
+    provision_charges: Decimal,
+    provision_before: Decimal,
+    provision_charges_before: Decimal,
+) -> LeaveCounters:
+    """Counters whose only amounts that matter here are the four the journal reads."""
+    return LeaveCounters(
+        period_n1="2025-06-01/2026-05-31",
+        acquired_n1=D(30),
+        taken_n1=D(0),
+        balance_n1=D(30),
+        period_n="2026-06-01/2027-05-31",
+        acquired_n=D(0),
+        taken_n=D(0),
+        balance_n=D(0),
+        taken_this_month=(),
+        provision=provision,
+        provision_charges=provision_charges,
+        provision_before=provision_before,
+        provision_charges_before=provision_charges_before,
+    )
 
 
 def line(side: str, code: str, amount: str, organisation: str, charge: str) -> PayslipLine:
     return PayslipLine(side, code, code, D(3000), D(1), D(amount), organisation, charge)  # type: ignore[arg-type]
 
 
-def slip(tss: str = "120.00", indemnity: str = "600.00", leave: Counters | None = None) -> Payslip:
+def slip(tss: str = "120.00", indemnity: str = "600.00", leave: LeaveCounters | None = None) -> Payslip:
     """August: 2 900 of salary (600 of it the indemnity of the leave taken), 100 of bonus; an RGDU of 50
     imputed 40 on URSSAF and 10 on Agirc-Arrco; ``tss`` of taxe sur les salaires."""
     lines = [
@@ -147,7 +162,7 @@ def test_no_taxe_sur_les_salaires_no_entry() -> None:
 
 
 def test_provision_increase_is_a_dotation_6412_4282_and_its_charges_6458x_4382() -> None:
-    counters = Counters(D("1000.00"), D("420.00"), D("800.00"), D("336.00"))
+    counters = leave_counters(D("1000.00"), D("420.00"), D("800.00"), D("336.00"))
     txn = leave_provision_transaction(("alice", "Alice", "compta", slip(leave=counters)), ACCOUNTS, DAY)
     assert txn is not None and txn.balance() == 0
     assert amounts(txn) == {
@@ -163,7 +178,7 @@ def test_provision_increase_is_a_dotation_6412_4282_and_its_charges_6458x_4382()
 
 
 def test_leave_taken_beyond_leave_earned_is_a_reprise_the_sides_reversed() -> None:
-    counters = Counters(D("400.00"), D("168.00"), D("1000.00"), D("420.00"))
+    counters = leave_counters(D("400.00"), D("168.00"), D("1000.00"), D("420.00"))
     txn = leave_provision_transaction(("alice", "Alice", "compta", slip(leave=counters)), ACCOUNTS, DAY)
     assert txn is not None
     assert amounts(txn) == {
@@ -177,12 +192,12 @@ def test_leave_taken_beyond_leave_earned_is_a_reprise_the_sides_reversed() -> No
 
 def test_no_counters_or_no_change_no_provision_entry() -> None:
     assert leave_provision_transaction(("a", "A", "compta", slip()), ACCOUNTS, DAY) is None
-    same = Counters(D(500), D(200), D(500), D(200))
+    same = leave_counters(D(500), D(200), D(500), D(200))
     assert leave_provision_transaction(("a", "A", "compta", slip(leave=same)), ACCOUNTS, DAY) is None
 
 
 def test_month_journal_order_payslips_then_tax_then_provisions() -> None:
-    counters = Counters(D("1000.00"), D("420.00"), D("800.00"), D("336.00"))
+    counters = leave_counters(D("1000.00"), D("420.00"), D("800.00"), D("336.00"))
     entries = [("alice", "Alice", "compta", slip(leave=counters)), ("bob", "Bob", "paie", slip())]
     txns = payroll_transactions(entries, ACCOUNTS, DAY)
     kinds = [dict(t.meta)["payslip"] for t in txns]
@@ -217,7 +232,7 @@ def test_debt_balance_is_the_valued_balance_at_every_month_end(
     before, charges_before = opening, -charges_debt
     for provision, rate in months:
         provision_charges = (provision * rate / 100).quantize(D("0.01"))
-        counters = Counters(provision, provision_charges, before, charges_before)
+        counters = leave_counters(provision, provision_charges, before, charges_before)
         txn = leave_provision_transaction(("a", "A", "compta", slip(leave=counters)), ACCOUNTS, DAY)
         if txn is not None:
             assert txn.balance() == 0
@@ -230,7 +245,7 @@ def test_debt_balance_is_the_valued_balance_at_every_month_end(
 
 
 def test_provision_is_charged_to_the_services_the_employee_worked_for() -> None:
-    counters = Counters(D("1000.00"), D("420.00"), D("700.00"), D("294.00"))
+    counters = leave_counters(D("1000.00"), D("420.00"), D("700.00"), D("294.00"))
     txns = payroll_transactions([("alice", "Alice", "compta", slip(leave=counters))], ACCOUNTS, DAY)
     costs = [
         CostLine(

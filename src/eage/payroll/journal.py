@@ -34,7 +34,6 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
 
 from eage.errors import InputError
 from eage.ledger.model import Posting, Txn, meta
@@ -49,21 +48,6 @@ LEAVE_CHARGE = "conges_payes"  # charges: 6412 Congés payés
 LEAVE_CHARGES_CHARGE = "charges_conges_payes"  # charges: 6458x, the employer contributions on the provision
 LEAVE_DEBT = "conges_a_payer"  # organisations: 4282 Dettes provisionnées pour congés à payer
 LEAVE_CHARGES_DEBT = "charges_conges_a_payer"  # organisations: 4382 Charges sociales sur congés à payer
-
-
-@runtime_checkable
-class LeaveProvision(Protocol):
-    """What the journal reads of ``Payslip.leave`` (payroll.leave.LeaveCounters): the valued balance of
-    the days acquired and not taken at the month end and at the previous one, gross and its charges."""
-
-    @property
-    def provision(self) -> Decimal: ...
-    @property
-    def provision_before(self) -> Decimal: ...
-    @property
-    def provision_charges(self) -> Decimal: ...
-    @property
-    def provision_charges_before(self) -> Decimal: ...
 
 
 def payslip_id(payslip: Payslip, employee_id: str) -> str:
@@ -200,8 +184,6 @@ def leave_provision_transaction(entry: PayrollEntry, accounts: PayrollAccounts, 
     if slip.leave is None:
         return None
     leave = slip.leave
-    if not isinstance(leave, LeaveProvision):
-        raise TypeError(f"Payslip.leave of {employee_id} is not a LeaveCounters: {leave!r}")
     gross = cents(leave.provision - leave.provision_before)
     charges = cents(leave.provision_charges - leave.provision_charges_before)
     if not gross and not charges:
