@@ -424,3 +424,17 @@ def test_leave_beyond_the_balance_is_refused_with_its_location(demo: Path) -> No
         "ledger/payroll/2026-03.yaml:3 [employees.cmartin.leave[0]]: cmartin takes 12 jours ouvrables of paid "
         "leave in 2026-03 but has 6.00 left of the closed reference periods (N-1, and days carried over)"
     )
+
+
+def test_a_bad_conges_file_is_refused_located_relative_to_the_group(demo: Path) -> None:
+    from eage.app.inputs import read_leave_opening
+    from eage.rules.bundle import load_rules
+
+    path = demo / "rules/payroll/conges.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("unit: {per_month: days", "unit: {per_month: eur")
+    )
+    with pytest.raises(InputError) as info:
+        read_leave_opening(demo, load_rules(demo))
+    assert str(info.value).startswith("rules/payroll/conges.yaml:")
+    assert "acquisition" in str(info.value)

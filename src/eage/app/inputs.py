@@ -123,7 +123,10 @@ def read_leave_opening(root: Path, rules: Rules) -> LeaveOpening | None:
     path = root / BALANCES_REL
     if not path.exists() and not path.is_symlink():
         return None
-    conges = load_conges(root / "rules" / "payroll")
+    try:
+        conges = load_conges(root / "rules" / "payroll")
+    except InputError as exc:
+        raise InputError([p.relative_to(root) for p in exc.problems]) from None
     contracts = {e.id: (e.contract.start, e.contract.end) for e in rules.staff.employees}
     return load_leave_opening(root, conges, contracts)
 
