@@ -41,6 +41,12 @@ def demo_rules(tmp_path: Path) -> Path:
     return root
 
 
+def line_of(path: Path, text: str) -> int:
+    """The 1-based number of the first line of ``path`` containing ``text``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, start=1) if text in line)
+
+
 def replace(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, old
@@ -86,9 +92,11 @@ def test_one_problem_in_each_of_four_files_is_reported_at_once_with_file_and_lin
         "rules/bank.yaml",
         "rules/budget/2026.yaml",
     }
-    assert shown["rules/group.yaml"].line == 17
+    assert shown["rules/group.yaml"].line == line_of(root / "rules/group.yaml", "headcount: trois")
     assert shown["rules/group.yaml"].key == "employer.headcount"
-    assert shown["rules/payroll/parameters.yaml"].line == 11
+    assert shown["rules/payroll/parameters.yaml"].line == line_of(
+        root / "rules/payroll/parameters.yaml", "2026-06-01: douze"
+    )
     assert shown["rules/payroll/parameters.yaml"].key == "smic_horaire.values.2026-06-01"
     assert shown["rules/bank.yaml"].line is not None and shown["rules/bank.yaml"].message == "unknown key"
     assert shown["rules/budget/2026.yaml"].key == "year"

@@ -300,6 +300,7 @@ def _check_timesheets(root: Path, rules: Rules | None, report: Report) -> None:
 
 def _check_payroll_variables(root: Path, rules: Rules | None, report: Report) -> None:
     """Every ledger/payroll/YYYY-MM.yaml (overtime, bonuses, absences) as the payroll reads it."""
+    from eage.payroll.leave import BALANCES_REL
     from eage.payroll.variables import MonthVariables, load_variables
     from eage.rules.loader import load_model
 
@@ -310,6 +311,9 @@ def _check_payroll_variables(root: Path, rules: Rules | None, report: Report) ->
     for path in sorted(folder.iterdir()):
         rel = f"ledger/payroll/{path.name}"
         if path.suffix not in (".yaml", ".yml"):
+            continue
+        if rel == BALANCES_REL:
+            _check_leave_balances(root, rules, report)
             continue
         match = _MONTH_FILE.fullmatch(path.name)
         if not match:
@@ -335,6 +339,25 @@ def _check_payroll_variables(root: Path, rules: Rules | None, report: Report) ->
         except OSError as exc:
             report.problems.append(_unreadable(rel, exc))
     report.checked.append(f"payroll variables: {count}")
+
+
+def _check_leave_balances(root: Path, rules: Rules | None, report: Report) -> None:
+    """ledger/payroll/leave-balances.yaml (the leave counters taken over), as the payroll reads it."""
+    from eage.payroll.leave import load_conges, load_leave_opening
+
+    if rules is None:
+        return  # the rules' own problems are reported; the counters are checked against them
+    try:
+        conges = load_conges(root / "rules" / "payroll")
+        contracts = {e.id: (e.contract.start, e.contract.end) for e in rules.staff.employees}
+        load_leave_opening(root, conges, contracts)
+    except InputError as exc:
+        report.add(exc.problems)
+        return
+    except OSError as exc:
+        report.problems.append(_unreadable("ledger/payroll/leave-balances.yaml", exc))
+        return
+    report.checked.append("leave balances")
 
 
 def next_month(root: Path, ledger: Ledger) -> Month | None:
