@@ -396,3 +396,25 @@ def test_an_invoice_billed_at_a_year_to_date_rate_says_how_the_rate_is_set() -> 
     assert note.startswith("Taux horaire de l'année à date (Frais) : coût du 1er janvier à la fin du mois")
     assert "régularisé à la clôture annuelle" in note
     assert year_to_date_notes(allocate("2026-01", costs, lines, rules(frozenset())), "m1") == ()
+
+
+def test_the_run_summary_gives_each_pools_method_rate_and_billing() -> None:
+    from eage.app.run import MonthPlan
+
+    lines = [hours(2, "alice", "m1", "compta", D(10)), hours(2, "bob", "m2", "paie", D(30))]
+    costs = [
+        cost(2, "Charges:61-Services:6132", D(150)),
+        cost(2, "Charges:64-Personnel:6411", D(100), "alice"),
+    ]
+    before = {OVERHEAD: ToDate(D(250), D(10))}
+    result = allocate("2026-02", costs, lines, rules(frozenset({OVERHEAD})), before)
+    pools = {p["service"]: p for p in MonthPlan("2026-02", result, [], [], {}, "new").summary()["pools"]}  # type: ignore[attr-defined]
+    assert pools[OVERHEAD] == {
+        "service": OVERHEAD,
+        "cost": "150.00",
+        "hours": "40.00",
+        "rate_method": "year_to_date",
+        "rate": "8.0000",  # (250 + 150) / (10 + 40)
+        "billed": "320.00",
+    }
+    assert pools["compta"]["rate_method"] == "monthly" and pools["compta"]["billed"] == "100.00"

@@ -85,10 +85,24 @@ class MonthPlan:
     warnings: list[Problem] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
-        """The contract's JSON summary."""
+        """The contract's JSON summary; each pool with its cost, billable hours, rate method (monthly,
+        year_to_date or standard_rate), the hourly rate billed and the amount billed."""
         by_member: dict[str, Invoice] = {inv.member_id: inv for inv in self.invoices}
+        billed: dict[str, Decimal] = {}
+        rates: dict[str, Decimal] = {}  # the rate a pool's shares were billed at
+        for share in self.result.shares:
+            billed[share.service] = billed.get(share.service, ZERO) + share.amount
+            rates.setdefault(share.service, share.rate)
+        standard = self.result.mode == "standard_rate"
         pools = [
-            {"service": p.service, "cost": f"{p.cost:.2f}", "hours": f"{p.billable_hours:.2f}"}
+            {
+                "service": p.service,
+                "cost": f"{p.cost:.2f}",
+                "hours": f"{p.billable_hours:.2f}",
+                "rate_method": "standard_rate" if standard else p.method,
+                "rate": f"{rates.get(p.service, ZERO if standard else p.rate):.4f}",
+                "billed": f"{billed.get(p.service, ZERO):.2f}",
+            }
             for p in self.result.pools
         ]
         members = []
