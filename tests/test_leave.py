@@ -395,6 +395,12 @@ def test_the_payroll_sequence_carries_the_counters_and_the_year_to_date(demo: Pa
         july.leave.provision,
         july.leave.provision_charges,
     )
+    # Part time acquires as full time (per month of work, L3141-3): 17.5 + 5 x 2.5 = 30 on 31 May 2026.
+    may = dict(compute_payslips(rules, payroll, Month(2026, 5), variables, opening))
+    for emp in ("cmartin", "sbernard", "lpetit"):
+        counters = may[emp].leave
+        assert isinstance(counters, LeaveCounters)
+        assert (counters.period_n, counters.acquired_n) == ("2025-06-01/2026-05-31", D("30.00")), emp
     # January's "before" is the dette the books carry at the reprise (leave-balances.yaml).
     january = dict(compute_payslips(rules, payroll, Month(2026, 1), variables, opening))["cmartin"].leave
     assert isinstance(january, LeaveCounters)
