@@ -23,7 +23,8 @@ One employee's month, in order (:func:`plan_month` then :func:`close_month`):
 4. when the contract ends in the month, the whole balance is paid as the indemnité compensatrice
    (L3141-28), valued day by day as the provision is, and the counters fall to zero;
 5. the month's acquisition is credited (work, sick leave by kind, pro rata of the month's jours ouvrables
-   under contract), the month's gross added to period N's;
+   under contract), the month's gross added to period N's (without its primes when conges.yaml's
+   ``primes_hors_dixieme`` says so: bonuses that leave does not reduce stay out of the one-tenth);
 6. the valued balance at month end (the dette provisionnée, 4282): each period's balance x the larger of
    its one-tenth per day and the monthly salary / ``jours_par_mois``; its employer contributions (4382) at
    the month's employer rate (employer contributions / gross of the payslip), rounded to the cent.
@@ -107,6 +108,8 @@ class ReportMaladie(Strict):
 
 class Valorisation(Strict):
     jours_par_mois: Annotated[Number, Field(ge=20, le=31)]
+    #: Whether the month's primes (6413: bonuses not affected by the leave) stay out of the one-tenth base.
+    primes_hors_dixieme: Flag
 
 
 class CongesFile(Strict):
@@ -184,6 +187,9 @@ class CongesRules:
 
     def report_months(self, day: dt.date) -> int:
         return self._at("report_maladie", self.file.report_maladie, day).months
+
+    def primes_hors_dixieme(self, day: dt.date) -> bool:
+        return self._at("valorisation", self.file.valorisation, day).primes_hors_dixieme
 
     def jours_par_mois(self, day: dt.date) -> Decimal:
         return self._at("valorisation", self.file.valorisation, day).jours_par_mois
@@ -504,11 +510,13 @@ def close_month(
     monthly_salary: Decimal,
     gross: Decimal,
     employer_contributions: Decimal,
+    tenth_base: Decimal | None = None,
 ) -> tuple[LeaveState, LeaveCounters]:
     """Step 5's gross and step 6, once the month's payslip is known: the state at month end and the
-    payslip's counters."""
+    payslip's counters. ``gross``: the payslip's (the employer rate's base); ``tenth_base``: what of it
+    counts in the one-tenth (default: all of it)."""
     state = plan.state
-    n = dataclasses.replace(state.n, gross=state.n.gross + gross)
+    n = dataclasses.replace(state.n, gross=state.n.gross + (gross if tenth_base is None else tenth_base))
     state = dataclasses.replace(state, n=n)
     provision = valued_balance(conges, state, monthly_salary, month.last_day)
     charges = cents(provision * employer_rate(employer_contributions, gross))

@@ -299,6 +299,7 @@ def _with_leave(
         monthly_salary=salary,
         gross=slip.gross,
         employer_contributions=slip.employer_contributions,
+        tenth_base=slip.gross - slip.bonus if conges.primes_hors_dixieme(month.first_day) else slip.gross,
     )
     return dataclasses.replace(slip, leave=counters), after
 
