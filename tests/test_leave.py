@@ -444,3 +444,17 @@ def test_a_bad_conges_file_is_refused_located_relative_to_the_group(demo: Path) 
         read_leave_opening(demo, load_rules(demo))
     assert str(info.value).startswith("rules/payroll/conges.yaml:")
     assert "acquisition" in str(info.value)
+
+
+def test_a_bonus_stays_out_of_the_tenth_base(demo: Path) -> None:
+    """conges.yaml primes_hors_dixieme: the December bonus is in the gross, not in period N's base."""
+    from eage.payroll.month import payroll_sequence
+
+    write_variables(demo, "2026-12", "employees:\n  lpetit:\n    bonus: 1000.00\n")
+    rules, payroll, opening, variables = demo_sequence(demo, range(1, 13))
+    steps = payroll_sequence(rules, payroll, Month(2026, 12), variables, opening)
+    november, december = steps[-2], steps[-1]
+    slip = dict(december.payslips)["lpetit"]
+    assert slip.bonus == D("1000.00")
+    added = december.leave["lpetit"].n.gross - november.leave["lpetit"].n.gross
+    assert added == slip.gross - D("1000.00")
