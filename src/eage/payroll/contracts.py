@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, TypedDict
+from typing import Annotated, Literal, Protocol, TypedDict
 
 from pydantic import Field, field_validator, model_validator
 
@@ -43,8 +43,18 @@ from eage.rules.loader import Flag, Located, Number, load_located
 from eage.rules.models import Employee, Employer, Staff
 from eage.rules.parameters import PERCENT_PER_RATIO, Parameter, Units
 
-if TYPE_CHECKING:
-    from eage.rules.bundle import Rules
+
+class StaffOfGroup(Protocol):
+    """What :func:`contracts_problems` reads of a rules bundle (:class:`eage.rules.bundle.Rules`): its
+    folder, to read rules/staff.yaml again for the lines, and the staff. A protocol, so that this module
+    does not import the bundle, which loads it."""
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def staff(self) -> Staff: ...
+
 
 CONTRACTS_FILE = "contracts.yaml"
 #: How messages name the file (relative to the group's folder).
@@ -460,7 +470,7 @@ def load_contracts(rules_dir: Path, *, shown: str | None = None) -> Contracts:
 
 
 def contracts_problems(
-    staff: Staff | Located[Staff] | Rules,
+    staff: Staff | Located[Staff] | StaffOfGroup,
     contracts: Contracts,
     *,
     day: dt.date | None = None,
@@ -514,7 +524,7 @@ def contracts_problems(
     return unique
 
 
-def _located_staff(staff: Staff | Located[Staff] | Rules) -> Located[Staff] | None:
+def _located_staff(staff: Staff | Located[Staff] | StaffOfGroup) -> Located[Staff] | None:
     if isinstance(staff, Located):
         return staff
     if isinstance(staff, Staff):
