@@ -376,6 +376,26 @@ def test_the_close_refuses_hours_that_no_longer_match_the_timesheet(
     assert any("2025-03" in p.message and " h on " in p.message for p in err.value.problems)
 
 
+def test_a_month_after_a_corrected_one_reruns_as_a_no_op(
+    closed_group: tuple[Path, IssuePlan], tmp_path: Path
+) -> None:
+    """February was billed at January's first rate to date; January corrected since, February's rate to
+    date moved, its own inputs did not: a re-run writes nothing (the close settled the difference)."""
+    import shutil
+
+    from conftest import tree_digest
+    from groups import run_eage
+
+    root = tmp_path / "group"
+    shutil.copytree(closed_group[0], root)
+    before = tree_digest(root)
+    for month in ("2025-02", "2025-03"):
+        outcome = run_eage(["run", month, "--root", str(root)])
+        assert outcome.code == 0, outcome.err
+        assert "nothing changed" in outcome.out
+    assert tree_digest(root) == before
+
+
 def test_closing_again_issues_nothing(closed_group: tuple[Path, IssuePlan]) -> None:
     from eage.app import close as app_close
 

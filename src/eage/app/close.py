@@ -27,13 +27,13 @@ from eage.invoicing.issue import IssuePlan, issued_entry
 from eage.invoicing.monthly import generated_path
 from eage.invoicing.numbering import sequence
 from eage.invoicing.trueup import (
-    billed_hours_in_month,
     billed_in_month,
     billed_in_year,
     credited_months,
     last_standing_invoice,
     trueup_differences,
     year_targets,
+    year_to_date_mismatches,
     year_to_date_targets,
 )
 from eage.ledger.view import LedgerView
@@ -91,55 +91,23 @@ def _actual_mode_check(inputs: Inputs, months: Sequence[Month]) -> None:
 
 
 def _year_to_date_check(inputs: Inputs, months: Sequence[Month]) -> None:
-    """The monthly check of a group with year-to-date pools: each member's billing of the monthly pools
-    is still their share of the month's cost, and the hours billed on each year-to-date pool are still
-    the timesheet's. The amounts billed on a year-to-date pool are not compared: the rate of a month
-    moves when an earlier month is corrected, and the close settles the year on its cost and hours
-    (each later month would otherwise have to be corrected again after any correction)."""
+    """The monthly check of a group with year-to-date pools (:func:`year_to_date_mismatches`): the
+    monthly pools' amounts and the year-to-date pools' hours, not the amounts billed at a rate to date,
+    which moves when an earlier month is corrected and which the close settles."""
     problems = []
     documents = inputs.books.issued_documents()
     revenue = inputs.rules.accounts.revenue
     for month in months:
         result = compute_month(inputs, month).result
         year_to_date = allocation_rules(inputs.rules, month.last_day).year_to_date
-        amounts: dict[str, Decimal] = defaultdict(Decimal)
-        for (member, pool), amount in billed_in_month(documents, revenue, str(month)).items():
-            if pool not in year_to_date and pool != FEE:
-                amounts[member] += amount
-        share_amounts: dict[str, Decimal] = defaultdict(Decimal)
-        share_hours: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-        for share in result.shares:
-            if share.service in year_to_date:
-                share_hours[(share.member, share.service)] += share.hours
-            elif share.service != FEE:
-                share_amounts[share.member] += share.amount
-        fix = f"correct the month first: `eage run {month} --correct`"
-        where = f"ledger/timesheets/{month}.csv"
-        for member in sorted(set(amounts) | set(share_amounts)):
-            if amounts.get(member, ZERO) != share_amounts.get(member, ZERO):
-                problems.append(
-                    Problem(
-                        f"{month}: {member} was billed {amounts.get(member, ZERO)} EUR on the pools billed "
-                        f"monthly, its share is now {share_amounts.get(member, ZERO)} EUR",
-                        file=where,
-                        fix=fix,
-                    )
-                )
-        hours = {
-            k: v
-            for k, v in billed_hours_in_month(documents, revenue, str(month)).items()
-            if k[1] in year_to_date
-        }
-        for member, pool in sorted(set(hours) | set(share_hours)):
-            billed_hours, now = hours.get((member, pool), ZERO), share_hours.get((member, pool), ZERO)
-            if billed_hours != now:
-                problems.append(
-                    Problem(
-                        f"{month}: {member} was billed {billed_hours} h on {pool}, the timesheet now gives {now} h",
-                        file=where,
-                        fix=fix,
-                    )
-                )
+        problems += [
+            Problem(
+                f"{month}: {mismatch}",
+                file=f"ledger/timesheets/{month}.csv",
+                fix=f"correct the month first: `eage run {month} --correct`",
+            )
+            for mismatch in year_to_date_mismatches(result, documents, revenue, year_to_date)
+        ]
     if problems:
         raise InputError(problems)
 

@@ -59,6 +59,7 @@ from eage.invoicing.monthly import (
     month_invoice,
 )
 from eage.invoicing.numbering import sequence
+from eage.invoicing.trueup import year_to_date_mismatches
 from eage.ledger.model import Entry, GeneratedFile, Txn
 from eage.ledger.render import render_file
 from eage.ledger.view import CostLine, IssuedDocument
@@ -345,6 +346,13 @@ def month_status(
         # The allocation file keeps the original invoices; the correction files hold the rest. What the
         # month's runs last billed per member is what the inputs give: nothing to do.
         return "unchanged"
+    year_to_date = frozenset(p.service for p in plan.result.pools if p.before is not None)
+    if year_to_date and same_payroll:
+        # Only the rate to date moved (an earlier month was corrected): the month's own inputs are those
+        # it was billed on, and the close settles the year-to-date pools on the year's cost and hours.
+        revenue = inputs.rules.accounts.revenue
+        if not year_to_date_mismatches(plan.result, documents, revenue, year_to_date):
+            return "unchanged"
     detail = "; ".join(changes) if changes else "the generated entries differ (payroll or hours)"
     raise InputError.at(
         f"{plan.month} is already invoiced and its inputs changed ({detail})",

@@ -39,9 +39,10 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from decimal import Decimal
 
-from eage.allocation.core import FEE, OVERHEAD, AllocationRules, allocate
+from eage.allocation.core import FEE, OVERHEAD, AllocationResult, AllocationRules, allocate
 from eage.errors import InputError, Problem
 from eage.invoicing.monthly import billed_by_runs, credited_invoices, current_invoices
 from eage.ledger.view import CostLine, IssuedDocument
@@ -157,6 +158,46 @@ def billed_hours_in_month(
                 if line.account == revenue and line.hours is not None:
                     out[(doc.member, line.service or OVERHEAD)] += sign * line.hours
     return dict(out)
+
+
+def year_to_date_mismatches(
+    result: AllocationResult,
+    documents: Sequence[IssuedDocument],
+    revenue: str,
+    year_to_date: AbstractSet[str],
+) -> list[str]:
+    """What a month's billing no longer matches of its recomputed allocation ``result``, in a group with
+    year-to-date pools: each member's amount on the pools billed monthly, and its hours on each
+    year-to-date pool. The amounts billed at a rate to date are not compared: that rate moves when an
+    earlier month is corrected, and the close settles the year on its cost and hours (each later month
+    would otherwise have to be corrected again after any correction)."""
+    month = result.month
+    amounts: dict[str, Decimal] = defaultdict(Decimal)
+    for (member, pool), amount in billed_in_month(documents, revenue, month).items():
+        if pool not in year_to_date and pool != FEE:
+            amounts[member] += amount
+    share_amounts: dict[str, Decimal] = defaultdict(Decimal)
+    share_hours: dict[Key, Decimal] = defaultdict(Decimal)
+    for share in result.shares:
+        if share.service in year_to_date:
+            share_hours[(share.member, share.service)] += share.hours
+        elif share.service != FEE:
+            share_amounts[share.member] += share.amount
+    out = []
+    for member in sorted(set(amounts) | set(share_amounts)):
+        if amounts.get(member, ZERO) != share_amounts.get(member, ZERO):
+            out.append(
+                f"{member} was billed {amounts.get(member, ZERO)} EUR on the pools billed monthly, its share "
+                f"is now {share_amounts.get(member, ZERO)} EUR"
+            )
+    hours = {
+        k: v for k, v in billed_hours_in_month(documents, revenue, month).items() if k[1] in year_to_date
+    }
+    for member, pool in sorted(set(hours) | set(share_hours)):
+        billed, now = hours.get((member, pool), ZERO), share_hours.get((member, pool), ZERO)
+        if billed != now:
+            out.append(f"{member} was billed {billed} h on {pool}, the timesheet now gives {now} h")
+    return out
 
 
 def credited_months(documents: Sequence[IssuedDocument], months: Sequence[str]) -> list[Problem]:
