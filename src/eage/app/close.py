@@ -1,9 +1,10 @@
 """``eage close YYYY``: the year-end true-up (:mod:`eage.invoicing.trueup`), planned then issued.
 
 The months closed are those of the year with a timesheet; each must have been run. In ``actual`` mode
-every month is recomputed and must still match what was billed; then the pools billed at the
-year-to-date rate (rules/allocation.yaml ``rate_method``) have their year's cost split over the year's
-hours and the difference with what was billed is issued (nothing to issue with monthly pools only). In
+every month is recomputed and must still match what was billed (for a pool billed at the year-to-date
+rate, rules/allocation.yaml ``rate_method``: its hours, not its amounts, which the true-up settles); then
+the year-to-date pools have their year's cost split over the year's hours and the difference with what
+was billed is issued (nothing to issue with monthly pools only). In
 ``standard_rate`` mode the year's cost is split over the year's hours and the difference with what was
 billed is issued.
 """
