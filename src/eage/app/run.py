@@ -300,7 +300,9 @@ def month_status(
 
     ``existing``: the month's allocation-file invoices; ``billed``: each member's total as the month's runs
     last billed it (:func:`billed_by_runs`). Credit notes issued on their own change neither, so a
-    credit note followed by a re-run of its month is a no-op; ``--correct`` is what re-bills.
+    credit note followed by a re-run of its month is a no-op; ``--correct`` is what re-bills. A month
+    whose year-to-date pools' rate moved, its monthly pools' amounts and its hours unchanged, is
+    unchanged too: the close settles those pools.
     """
     month = Month.parse(plan.month)
     included = inputs.included
