@@ -301,8 +301,9 @@ def _check_timesheets(root: Path, rules: Rules | None, report: Report) -> None:
 def _check_payroll_variables(root: Path, rules: Rules | None, report: Report) -> None:
     """Every ledger/payroll/YYYY-MM.yaml (overtime, bonuses, absences) as the payroll reads it."""
     from eage.payroll.leave import BALANCES_REL
-    from eage.payroll.variables import MonthVariables, load_variables
+    from eage.payroll.variables import MonthVariables, leave_timesheet_problems, load_variables
     from eage.rules.loader import load_model
+    from eage.timesheets import read_timesheet, timesheet_path
 
     folder = root / "ledger" / "payroll"
     if not folder.is_dir():
@@ -331,7 +332,13 @@ def _check_payroll_variables(root: Path, rules: Rules | None, report: Report) ->
         count += 1
         try:
             if rules is not None:
-                load_variables(root, match.group(1), set(rules.staff.by_id()))
+                variables = load_variables(root, match.group(1), set(rules.staff.by_id()))
+                if (
+                    any(v.leave for v in variables.employees.values())
+                    and timesheet_path(root, match.group(1)).is_file()
+                ):
+                    lines = read_timesheet(root, match.group(1), rules)
+                    report.add(leave_timesheet_problems(Month.parse(match.group(1)), variables, lines))
             else:
                 load_model(path, MonthVariables)
         except InputError as exc:

@@ -22,6 +22,7 @@ from eage.ledger.load import Ledger, load_ledger
 from eage.ledger.store import lock_problems, read_includes, relocate_include_errors, tampered
 from eage.ledger.view import LedgerView
 from eage.month import Month
+from eage.payroll.contracts import CONTRACTS_FILE, Contracts, load_contracts
 from eage.payroll.leave import BALANCES_REL, LeaveOpening, load_conges, load_leave_opening
 from eage.payroll.month import sequence_months
 from eage.payroll.params import PayrollRules, load_payroll_rules
@@ -52,6 +53,8 @@ class Inputs:
     generated: Mapping[str, str] = field(default_factory=dict)
     #: The leave rules and the counters taken over (None: the group keeps no leave counters in eage).
     leave_opening: LeaveOpening | None = None
+    #: The group's agreement, health and prévoyance contracts (rules/payroll/contracts.yaml; None: no file).
+    contracts: Contracts | None = None
 
     @property
     def books(self) -> LedgerView:
@@ -114,7 +117,14 @@ def inputs_of(root: Path, rules: Rules, payroll: PayrollRules, ledger: Ledger, *
         names,
         frozenset(months),
         leave_opening=read_leave_opening(root, rules),
+        contracts=read_contracts(root),
     )
+
+
+def read_contracts(root: Path) -> Contracts:
+    """rules/payroll/contracts.yaml, validated, problems located; a missing file too: every employer
+    covers its staff for health (CSS L911-7), so a group has one."""
+    return load_contracts(root / "rules" / "payroll", shown=f"rules/payroll/{CONTRACTS_FILE}")
 
 
 def read_leave_opening(root: Path, rules: Rules) -> LeaveOpening | None:

@@ -67,7 +67,7 @@ from eage.money import ZERO
 from eage.month import Month
 from eage.payroll.engine import Payslip
 from eage.payroll.month import compute_payslips, earlier_payslips, payroll_journal
-from eage.payroll.variables import MonthVariables
+from eage.payroll.variables import MonthVariables, leave_timesheet_problems
 from eage.render_pool import Pending, RenderPool, render_workers
 from eage.rules.bundle import Rules
 
@@ -170,9 +170,15 @@ def compute_month(inputs: Inputs, month: Month) -> MonthComputation:
     and the ledger's other costs (pure: ``inputs`` holds the month's files, see :func:`with_months`)."""
     rules, payroll, ledger = inputs.rules, inputs.payroll, inputs.books
     lines = inputs.timesheet(month)
-    payslips = compute_payslips(rules, payroll, month, inputs.variables.get(month, MonthVariables()))
+    # Paid leave and billed hours on one day contradict each other: refused before anything is computed.
+    raise_if(leave_timesheet_problems(month, inputs.variables.get(month, MonthVariables()), lines))
+    payslips = compute_payslips(
+        rules, payroll, month, inputs.variables, inputs.leave_opening, inputs.contracts
+    )
     payroll_rel = generated_path(month, "payroll")
-    earlier = earlier_payslips(rules, payroll, month, inputs.variables)
+    earlier = earlier_payslips(
+        rules, payroll, month, inputs.variables, inputs.leave_opening, inputs.contracts
+    )
     journal = payroll_journal(rules, payroll, month, payslips, earlier, payroll_rel)
     # The month's costs, with this month's payroll as planned (not as previously posted).
     costs = [

@@ -32,6 +32,7 @@ from eage.errors import InputError
 from eage.ledger.model import GeneratedFile, Txn
 from eage.money import ZERO, cents
 from eage.month import Month
+from eage.payroll.contracts import Contracts, PayslipFields, employer_headcounts
 from eage.payroll.engine import TSS_CODE_PREFIX, Payslip, PayslipInput, YearToDate, compute_payslip
 from eage.payroll.journal import payroll_transactions, tss_relief_transaction
 from eage.payroll.leave import (
@@ -45,7 +46,7 @@ from eage.payroll.leave import (
     plan_month,
     valued_balance,
 )
-from eage.payroll.params import TAXE_SALAIRES_FILE, PayrollRules
+from eage.payroll.params import PARAMETERS_FILE, TAXE_SALAIRES_FILE, PayrollRules
 from eage.payroll.variables import EmployeeVariables, MonthVariables
 from eage.rules.bundle import Rules
 from eage.rules.dated import NotInForce, in_force
@@ -74,6 +75,7 @@ class _Memo:
     rules: Rules
     payroll: PayrollRules
     opening: LeaveOpening | None
+    contracts: Contracts | None
     steps: list[MonthResult]
 
 
@@ -103,10 +105,12 @@ def compute_payslips(
     month: Month,
     variables_by_month: VariablesByMonth,
     leave_opening: LeaveOpening | None = None,
+    contracts: Contracts | None = None,
 ) -> Payslips:
     """Payslips of every employee under contract during ``month``, each with its year to date and, from
-    the reprise date of ``leave_opening``, its leave counters (``Payslip.leave``)."""
-    return payroll_sequence(rules, payroll, month, variables_by_month, leave_opening)[-1].payslips
+    the reprise date of ``leave_opening``, its leave counters (``Payslip.leave``); with the group's
+    health and prévoyance ``contracts`` (rules/payroll/contracts.yaml) when given."""
+    return payroll_sequence(rules, payroll, month, variables_by_month, leave_opening, contracts)[-1].payslips
 
 
 def payroll_sequence(
@@ -115,6 +119,7 @@ def payroll_sequence(
     month: Month,
     variables_by_month: VariablesByMonth,
     leave_opening: LeaveOpening | None = None,
+    contracts: Contracts | None = None,
 ) -> list[MonthResult]:
     """The months of :func:`sequence_months`, computed in order (the module docstring says how)."""
     global _memo
@@ -124,7 +129,13 @@ def payroll_sequence(
     months = sequence_months(month, leave_opening)
     steps: list[MonthResult] = []
     memo = _memo
-    if memo is not None and memo.rules is rules and memo.payroll is payroll and memo.opening == leave_opening:
+    if (
+        memo is not None
+        and memo.rules is rules
+        and memo.payroll is payroll
+        and memo.opening == leave_opening
+        and memo.contracts is contracts
+    ):
         for wanted, done in zip(months, memo.steps, strict=False):
             if done.month != wanted or not _same(by_month.get(wanted), done.variables):
                 break
@@ -132,11 +143,17 @@ def payroll_sequence(
     for current in months[len(steps) :]:
         steps.append(
             _month(
-                rules, payroll, current, by_month.get(current), leave_opening, steps[-1] if steps else None
+                rules,
+                payroll,
+                current,
+                by_month.get(current),
+                leave_opening,
+                steps[-1] if steps else None,
+                contracts,
             )
         )
     if memo is None or len(steps) >= len(memo.steps) or memo.rules is not rules:
-        _memo = _Memo(rules, payroll, leave_opening, steps)
+        _memo = _Memo(rules, payroll, leave_opening, contracts, steps)
     return steps
 
 
@@ -155,6 +172,7 @@ def _month(
     variables: MonthVariables | None,
     opening: LeaveOpening | None,
     before: MonthResult | None,
+    contracts: Contracts | None = None,
 ) -> MonthResult:
     """One month of the sequence, from the state after ``before`` (None: the first month)."""
     start, last = month.first_day, month.last_day
@@ -168,7 +186,7 @@ def _month(
         if contract.start > last or (contract.end is not None and contract.end < start):
             continue
         extra = known.employees.get(emp.id, EmployeeVariables())
-        inp = _input(rules, emp, month, extra, cumulative.get(emp.id))
+        inp = _input(rules, payroll, emp, month, extra, cumulative.get(emp.id), contracts)
         if not leave_on or opening is None:
             if extra.leave:
                 file, line = known.where(emp.id, "leave")
@@ -190,7 +208,13 @@ def _month(
 
 
 def _input(
-    rules: Rules, emp: Employee, month: Month, extra: EmployeeVariables, ytd: YearToDate | None
+    rules: Rules,
+    payroll: PayrollRules,
+    emp: Employee,
+    month: Month,
+    extra: EmployeeVariables,
+    ytd: YearToDate | None,
+    contracts: Contracts | None,
 ) -> PayslipInput:
     start, last = month.first_day, month.last_day
     employer = rules.group.employer
@@ -224,7 +248,20 @@ def _input(
         vm_rate=vm,
         contract_kind=contract.kind,
         ytd=ytd,
+        headcounts=employer_headcounts(employer),
+        **_contract_fields(payroll, contracts, emp, month),
     )
+
+
+def _contract_fields(
+    payroll: PayrollRules, contracts: Contracts | None, emp: Employee, month: Month
+) -> PayslipFields:
+    """The mutuelle and prévoyance of ``emp`` in ``month`` under the group's contracts (none without)."""
+    if contracts is None:
+        return PayslipFields()
+    day = max(month.first_day, emp.contract.start)
+    pmss = payroll.value(PARAMETERS_FILE, "pmss", payroll.parameters.pmss.values, day)
+    return contracts.payslip_fields(emp, day, pmss)
 
 
 def _with_leave(
@@ -355,10 +392,11 @@ def earlier_payslips(
     month: Month,
     variables: VariablesByMonth,
     leave_opening: LeaveOpening | None = None,
+    contracts: Contracts | None = None,
 ) -> list[Payslips]:
     """The payslips of the year's months before ``month``, January first, from the same sequence as
     :func:`compute_payslips` (computed once for both)."""
-    steps = payroll_sequence(rules, payroll, month, variables, leave_opening)
+    steps = payroll_sequence(rules, payroll, month, variables, leave_opening, contracts)
     return [step.payslips for step in steps[:-1] if step.month.year == month.year]
 
 
