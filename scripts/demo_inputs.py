@@ -153,13 +153,16 @@ def entries(last_month: int) -> str:
     return "\n".join(out)
 
 
-OPENING = f""";; Opening balances on 1 January {YEAR} (à-nouveaux).
+OPENING = f""";; Opening balances on 1 January {YEAR} (à-nouveaux). The paid leave acquired and not taken at 31 December
+;; (4282, and its employer contributions 4382) is the sum of the figures of ledger/payroll/leave-balances.yaml.
 {ROOT_OPTIONS}
 {YEAR}-01-01 * "À-nouveaux {YEAR}"
   kind: "opening"
   Actif:51-Banque:512-Credit-Cooperatif                 41250.00 EUR
+  Passif:42-Personnel:4282-Dettes-provisionnees-conges-a-payer  -6016.15 EUR
+  Passif:43-Organismes-sociaux:4382-Charges-sociales-conges-a-payer  -2161.81 EUR
   Capitaux:10-Fonds-propres:102-Fonds-associatifs      -15000.00 EUR
-  Capitaux:11-Report-a-nouveau:110-Report-a-nouveau    -26250.00 EUR
+  Capitaux:11-Report-a-nouveau:110-Report-a-nouveau    -18072.04 EUR
 """
 
 
