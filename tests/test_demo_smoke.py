@@ -42,18 +42,21 @@ def test_november_plans_with_the_demos_figures_and_writes_nothing(demo_copy: Pat
     assert outcome.code == 0, outcome.err
     summary = json.loads(outcome.out)
     assert summary["month"] == "2026-11"
-    assert {p["service"]: (p["cost"], p["hours"]) for p in summary["pools"]} == {
-        "comptabilite": ("5115.02", "163.50"),
-        "paie": ("1735.52", "94.50"),
-        "administration_sociale": ("1501.58", "65.50"),
-        "overhead": ("1298.50", "323.50"),
+    # Every pool is billed at its year-to-date rate (rules/allocation.yaml rate_method): the month's
+    # billing is rate x hours, not its cost; `eage close` trues the year up to the cent.
+    assert {p["service"]: (p["cost"], p["hours"], p["rate"], p["billed"]) for p in summary["pools"]} == {
+        "comptabilite": ("5706.82", "163.50", "33.3660", "5455.33"),
+        "paie": ("1949.86", "94.50", "21.0744", "1991.52"),
+        "administration_sociale": ("1702.01", "65.50", "25.0703", "1642.11"),
+        "overhead": ("1298.50", "323.50", "4.2215", "1365.64"),
     }
-    assert summary["total_cost"] == summary["total_billed"] == "9650.62"
+    assert {p["rate_method"] for p in summary["pools"]} == {"year_to_date"}
+    assert (summary["total_cost"], summary["total_billed"]) == ("10657.19", "10454.60")
     members = summary["members"]
     assert [m["invoice"] for m in members] == [f"FAC-2026-{n:04d}" for n in range(152, 165)]
-    assert sum(Decimal(m["amount"]) for m in members) == Decimal("9650.62")
+    assert sum(Decimal(m["amount"]) for m in members) == Decimal("10454.60")
     assert sum(Decimal(m["hours"]) for m in members) == Decimal("323.50")
-    assert {m["member"]: m["amount"] for m in members}["le-fil"] == "1654.11"
+    assert {m["member"]: m["amount"] for m in members}["le-fil"] == "1794.55"
     assert tree_digest(demo_copy) == before
 
 
