@@ -167,6 +167,13 @@ def print_plan(console: Console, plan: MonthPlan, *, dry_run: bool) -> None:
             f"Billed {fr_eur(result.total_billed)} at standard rates; the month's cost is {fr_eur(result.total_cost)} "
             f"(settled at year end by `eage close {Month.parse(plan.month).year}`)."
         )
+    elif any(pool.before is not None for pool in result.pools):
+        # Year-to-date pools bill the rate of the year to date: the close settles the year to the cent.
+        console.print(
+            f"Billed {fr_eur(result.total_billed)} at the year-to-date rates; the month's cost is "
+            f"{fr_eur(result.total_cost)} (the year is settled to the cent by "
+            f"`eage close {Month.parse(plan.month).year}`)."
+        )
     else:
         balanced = "equals" if result.total_billed == result.total_cost else "DIFFERS FROM"
         console.print(

@@ -25,6 +25,7 @@ from eage.fava_ext.state import BilledLine, Document, ErrorRow, LedgerState, fee
 from eage.ledger.view import LedgerView
 from eage.money import ZERO, fr_month
 from eage.month import Month
+from eage.rules.models import Allocation
 
 # Payroll liabilities checked for settlement, by the PCG number that leads the account's last component.
 PAYROLL_LIABILITIES = ("421", "431", "437", "4421")
@@ -98,9 +99,22 @@ class Repartition:
     pools: list[PoolRow]
     check: MonthCheck
     excluded_cost: Decimal
-    standard_rate: bool
+    standard_rate: bool  # billed at a rate (standard or year to date): the close settles the year
+    rate_kind: str = "taux standard"
     notes: list[str] = field(default_factory=list)
     credit_notes: list[CreditNoteRow] = field(default_factory=list)
+
+
+def settled_at_year_end(alloc: Allocation) -> bool:
+    """Whether a month may bill other than its cost by design: standard rates, or a pool billed at the
+    year-to-date rate (rules/allocation.yaml ``rate_method``); `eage close` settles the year."""
+    methods = (alloc.rate_method.services, alloc.rate_method.overhead)
+    return alloc.billing_mode == "standard_rate" or "year_to_date" in methods
+
+
+def rate_kind(alloc: Allocation) -> str:
+    """How the page names the rate the members are billed at."""
+    return "taux standard" if alloc.billing_mode == "standard_rate" else "taux de l'année à date"
 
 
 def month_check(
@@ -191,7 +205,8 @@ def _repartition(state: LedgerState, month: str) -> Repartition:
         pools=pool_rows,
         check=check,
         excluded_cost=excluded,
-        standard_rate=alloc.billing_mode == "standard_rate",
+        standard_rate=settled_at_year_end(alloc),
+        rate_kind=rate_kind(alloc),
         notes=notes,
         credit_notes=credit_note_rows(state, everything),
     )
@@ -317,6 +332,7 @@ class Controles:
     errors: list[ErrorRow]
     notes: list[str]
     credit_notes: list[tuple[str, CreditNoteRow]] = field(default_factory=list)  # (month, credit note)
+    rate_kind: str = "taux standard"
 
     @property
     def billing_gaps(self) -> list[MonthCheck]:
@@ -387,7 +403,8 @@ def controles(state: LedgerState, months: Sequence[str], listed: frozenset[str],
     return Controles(
         as_of=as_of,
         month_checks=checks,
-        standard_rate=rules.allocation.billing_mode == "standard_rate",
+        standard_rate=settled_at_year_end(rules.allocation),
+        rate_kind=rate_kind(rules.allocation),
         unsettled_payroll=state.memo(("payroll", as_of), lambda: unsettled_payroll(view, as_of)),
         suspense_balance=balance,
         suspense_lines=lines,
