@@ -10,6 +10,7 @@ so that a payslip of a month the rules do not cover is refused rather than compu
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -39,7 +40,7 @@ from eage.rules.dated import (
     NotInForce,
     in_force,
 )
-from eage.rules.loader import Flag, Number, load_model
+from eage.rules.loader import Flag, Number, _line_of, _read, load_model
 from eage.rules.parameters import DatedValue, Parameter, Units, entry_form, plain, reference_in
 
 T = TypeVar("T")
@@ -454,7 +455,67 @@ def load_payroll_rules(rules_dir: Path) -> PayrollRules:
     raise_if(problems)
     rules = PayrollRules(rules_dir=rules_dir, **loaded)  # type: ignore[arg-type]
     raise_if(_cross_check(rules))
+    for filename in LAW_FILES:
+        problems += new_year_problems(rules_dir / filename)
+    raise_if(problems)
     return rules
+
+
+#: The files of the law's values (what a new year revises), checked by :func:`new_year_problems`.
+LAW_FILES = (PARAMETERS_FILE, CONTRIBUTIONS_FILE, REDUCTIONS_FILE, TAXE_SALAIRES_FILE)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def new_year_problems(path: Path) -> list[Problem]:
+    """A file of the law's values that holds values of a new year must say every value of that year.
+
+    When a file's latest dated value is in year Y, every value that had a date in year Y-1 (revised
+    that year: the PMSS, the SMIC, a rate) must have one dated in Y too, the same figure when it did not
+    change, with its reference: "when a year changes, check every value of the new year". A value
+    left at its Y-1 date is refused, located at its ``values`` key; values older than Y-1 (a rate stable
+    for years, such as the CSG) are not asked again. ``path`` has been validated by its model."""
+    try:
+        data, node = _read(path)
+    except (InputError, OSError):
+        return []  # reported by the file's own loader
+    found: list[tuple[tuple[int | str, ...], str, set[int]]] = []
+
+    def walk(value: Any, loc: tuple[int | str, ...]) -> None:
+        if isinstance(value, dict):
+            dated = value.get("values")
+            if isinstance(dated, dict) and dated:
+                days = [str(k) for k in dated if _DAY.fullmatch(str(k))]
+                years = {int(day[:4]) for day in days}
+                if days and len(days) == len(dated):
+                    named = f" ({value['code']})" if isinstance(value.get("code"), str) else ""
+                    found.append(((*loc, "values"), named, years))
+            for key, item in value.items():
+                walk(item, (*loc, str(key)))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, (*loc, index))
+
+    walk(data, ())
+    if not found:
+        return []
+    latest = max(max(years) for _, _, years in found)
+    shown = f"rules/payroll/{path.name}"
+    problems = []
+    for loc, named, years in found:
+        if latest - 1 in years and latest not in years:
+            key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+            problems.append(
+                Problem(
+                    f"{key}{named} has a value dated in {latest - 1} but none in {latest}, while this file holds "
+                    f"{latest} values: was it checked for {latest}?",
+                    file=shown,
+                    line=_line_of(node, loc),
+                    key=key,
+                    fix=f"add its {latest}-01-01 value from the text in force (the same figure if it did not "
+                    "change), with the reference",
+                )
+            )
+    return problems
 
 
 def _cross_check(rules: PayrollRules) -> list[Problem]:
