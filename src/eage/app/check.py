@@ -59,6 +59,7 @@ def collect_problems(root: Path) -> tuple[list[str], list[str]]:
 
 def collect(root: Path) -> Report:
     """Run every check on the folder at ``root``; problems are shown relative to it, each once."""
+    from eage.app.inputs import read_contracts
     from eage.ledger.load import load_ledger
     from eage.ledger.store import lock_problems, relocate_include_errors
     from eage.payroll.params import load_payroll_rules
@@ -79,6 +80,12 @@ def collect(root: Path) -> Report:
         report.checked.append("rules/payroll")
     except InputError as exc:
         report.add(exc.problems)
+    if rules is not None and payroll is not None:
+        try:
+            read_contracts(root, rules, payroll)
+            report.checked.append("rules/payroll/contracts.yaml against the staff")
+        except InputError as exc:
+            report.add(exc.problems)
     ledger = None
     ledger_ok = False
     try:

@@ -17,12 +17,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eage.errors import InputError
+from eage.errors import InputError, raise_if
 from eage.ledger.load import Ledger, load_ledger
 from eage.ledger.store import lock_problems, read_includes, relocate_include_errors, tampered
 from eage.ledger.view import LedgerView
 from eage.month import Month
-from eage.payroll.contracts import CONTRACTS_FILE, Contracts, load_contracts
+from eage.payroll.contracts import CONTRACTS_FILE, Contracts, contracts_problems, load_contracts
 from eage.payroll.leave import BALANCES_REL, LeaveOpening, load_conges, load_leave_opening
 from eage.payroll.month import sequence_months
 from eage.payroll.params import PayrollRules, load_payroll_rules
@@ -117,14 +117,19 @@ def inputs_of(root: Path, rules: Rules, payroll: PayrollRules, ledger: Ledger, *
         names,
         frozenset(months),
         leave_opening=read_leave_opening(root, rules),
-        contracts=read_contracts(root),
+        contracts=read_contracts(root, rules, payroll),
     )
 
 
-def read_contracts(root: Path) -> Contracts:
-    """rules/payroll/contracts.yaml, validated, problems located; a missing file too: every employer
+def read_contracts(root: Path, rules: Rules, payroll: PayrollRules) -> Contracts:
+    """rules/payroll/contracts.yaml, validated, and the staff against it (health cover or a recorded
+    exemption, classification in the grid), every problem located; a missing file too: every employer
     covers its staff for health (CSS L911-7), so a group has one."""
-    return load_contracts(root / "rules" / "payroll", shown=f"rules/payroll/{CONTRACTS_FILE}")
+    contracts = load_contracts(root / "rules" / "payroll", shown=f"rules/payroll/{CONTRACTS_FILE}")
+    weeks = payroll.parameters.duree_legale.values
+    legal = weeks[max(weeks)].weekly_hours if weeks else None
+    raise_if(contracts_problems(rules, contracts, legal_weekly_hours=legal))
+    return contracts
 
 
 def read_leave_opening(root: Path, rules: Rules) -> LeaveOpening | None:

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from eage.errors import InputError
 from eage.ledger.model import GeneratedFile, Txn
@@ -197,14 +199,43 @@ def _month(
                     key=f"employees.{emp.id}.leave",
                     fix=f"take the counters over in {BALANCES_REL} (date: the first month eage computes)",
                 )
-            slip = compute_payslip(payroll, inp)
+            slip = _located(known, emp.id, functools.partial(compute_payslip, payroll, inp))
         else:
-            slip, leave_states[emp.id] = _with_leave(
-                payroll, opening, month, emp, extra, known, inp, leave_states.get(emp.id)
+            slip, leave_states[emp.id] = _located(
+                known,
+                emp.id,
+                functools.partial(
+                    _with_leave, payroll, opening, month, emp, extra, known, inp, leave_states.get(emp.id)
+                ),
             )
         cumulative[emp.id] = slip.cumulative
         out.append((emp.id, slip))
     return MonthResult(month, variables, out, leave_states, cumulative)
+
+
+_T = TypeVar("_T")
+
+
+def _located(variables: MonthVariables, employee: str, compute: Callable[[], _T]) -> _T:
+    """``compute()``; a refusal of a figure of the month's variables (an overtime ceiling: key
+    ``overtime_25_hours``) or without a file (a negative gross) is located at the employee's key in the
+    month's variables file, where the figure was given."""
+    try:
+        return compute()
+    except InputError as exc:
+        given = set(EmployeeVariables.model_fields)
+        located = []
+        for problem in exc.problems:
+            field = (problem.key or "").rsplit(".", 1)[-1]
+            if problem.file is not None and field not in given:
+                located.append(problem)
+                continue
+            file, line = variables.where(employee, field) if field else variables.where(employee)
+            if line is None:
+                file, line = variables.where(employee)
+            key = f"employees.{employee}.{field}" if field else f"employees.{employee}"
+            located.append(dataclasses.replace(problem, file=file, line=line, key=key))
+        raise InputError(located) from None
 
 
 def _input(
@@ -237,6 +268,7 @@ def _input(
         base_gross=gross,
         overtime_25_hours=extra.overtime_25_hours,
         overtime_50_hours=extra.overtime_50_hours,
+        complementary_hours=extra.complementary_hours,
         bonus=extra.bonus,
         unpaid_absence_hours=extra.unpaid_absence_hours,
         weekly_hours=contract.weekly_hours,

@@ -71,6 +71,9 @@ class SickLeave(DateRange):
 class EmployeeVariables(Strict):
     overtime_25_hours: Hours = Decimal(0)
     overtime_50_hours: Hours = Decimal(0)
+    #: Part time: hours worked beyond the contract (heures complémentaires, C. trav. L3123-8 ff.), paid
+    #: 10 % more within a tenth of the contract's hours and 25 % beyond (rules/payroll/parameters.yaml).
+    complementary_hours: Hours = Decimal(0)
     bonus: Bonus = Decimal(0)
     bonus_label: Annotated[str, Field(max_length=200)] | None = None
     unpaid_absence_hours: Hours = Decimal(0)
@@ -137,6 +140,7 @@ def load_payroll_variables(root: Path, month: str, known: set[str] | None = None
             )
             continue
         problems.extend(_absence_problems(root, month, emp, values, staff, located, rel))
+        problems.extend(_extra_hours_problems(root, emp, values, staff, located, rel))
         problems.extend(_range_problems(Month.parse(month), emp, values, located, rel))
     raise_if(problems)
     located.value._located = located
@@ -227,6 +231,53 @@ def _optional_staff(root: Path) -> Staff | None:
         return load_model(root / "rules" / "staff.yaml", Staff)
     except InputError:
         return None
+
+
+def _extra_hours_problems(
+    root: Path,
+    emp: str,
+    values: EmployeeVariables,
+    staff: Staff | None,
+    located: Located[MonthVariables],
+    rel: str,
+) -> list[Problem]:
+    """Hours beyond the contract are overtime for a full-timer and complementary hours for a part-timer
+    (C. trav. L3121-27, L3123-8): the other kind is refused, located at its key."""
+    if staff is None or emp not in staff.by_id():
+        return []
+    from eage.payroll.params import PARAMETERS_FILE, ParametersFile
+
+    try:
+        params = load_model(root / "rules" / "payroll" / PARAMETERS_FILE, ParametersFile)
+        legal = max(params.duree_legale.values.items())[1].weekly_hours
+    except (InputError, ValueError):
+        return []  # reported by the payroll rules' own loader
+    weekly = staff.by_id()[emp].contract.weekly_hours
+    problems = []
+    if weekly < legal:
+        for key in ("overtime_25_hours", "overtime_50_hours"):
+            if getattr(values, key):
+                problems.append(
+                    Problem(
+                        f"{emp} works part time ({weekly} h a week): hours beyond the contract are "
+                        "heures complémentaires, not overtime",
+                        file=rel,
+                        line=located.line(("employees", emp, key)),
+                        key=f"employees.{emp}.{key}",
+                        fix="give them as complementary_hours (10 % then 25 %, C. trav. L3123-8 and L3123-29)",
+                    )
+                )
+    elif values.complementary_hours:
+        problems.append(
+            Problem(
+                f"{emp} works full time ({weekly} h a week): hours beyond the contract are overtime",
+                file=rel,
+                line=located.line(("employees", emp, "complementary_hours")),
+                key=f"employees.{emp}.complementary_hours",
+                fix="give them as overtime_25_hours / overtime_50_hours",
+            )
+        )
+    return problems
 
 
 def _absence_problems(
