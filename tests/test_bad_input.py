@@ -244,7 +244,7 @@ def test_payroll_variables_are_checked_by_one_function(demo: Path) -> None:
     assert shown[1].startswith("ledger/payroll/2026-11.yaml:7 [employees.sbernard.unpaid_absence_hours]")
     assert "75.83 h" in shown[1]
     assert load_payroll_variables(demo, "2026-06").employees["sbernard"].unpaid_absence_hours == 7
-    assert load_payroll_variables(demo, "2026-10").employees == {}
+    assert load_payroll_variables(demo, "2026-09").employees == {}  # a month without variables
     with pytest.raises(InputError, match="YYYY-MM"):
         load_payroll_variables(demo, "2026-1")
 

@@ -87,10 +87,10 @@ def test_matching_by_number_amount_partial_rule_and_suspense(
     dlab = next(s for s in before.values() if s.member == "1dlab" and s.kind == "invoice")
     les3c = next(s for s in before.values() if s.member == "les-3c" and s.kind == "invoice")
     crefad = next(s for s in before.values() if s.member == "crefad-loire" and s.kind == "invoice")
-    assert (dlab.number, dlab.total) == ("FAC-2026-0015", Decimal("671.71"))
+    assert (dlab.number, dlab.total) == ("FAC-2026-0015", Decimal("754.19"))
     assert les3c.total not in {s.open for s in before.values() if s.member == "les-3c" and s != les3c}
     body = (
-        "05/02/2026;VIR SEPA RECU /DE 1DLAB;/MOTIF FAC-2026-0015;;671,71\n"
+        "05/02/2026;VIR SEPA RECU /DE 1DLAB;/MOTIF FAC-2026-0015;;754,19\n"
         f"06/02/2026;VIR CINEMA LE FRANCE;REGLEMENT JANVIER;;{les3c.total:.2f}\n".replace(".", ",")
         + f"07/02/2026;VIR CREFAD LOIRE;FAC {crefad.number[4:8]} {crefad.number[9:]};;500,00\n"
         "08/02/2026;VIR SEPA RECU /DE INCONNU;DON;;42,00\n"
@@ -149,7 +149,7 @@ def test_a_payment_naming_several_invoices_is_split_only_on_their_exact_sum(grou
 def test_a_line_before_the_bank_account_cites_the_statement_line(
     group: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ok = "05/02/2026;VIR SEPA RECU /DE 1DLAB;/MOTIF FAC-2026-0015;;671,71\n"
+    ok = "05/02/2026;VIR SEPA RECU /DE 1DLAB;/MOTIF FAC-2026-0015;;754,19\n"
     err = _fails(group, write_csv(group, ok + ok.replace("2026", "1999", 1)), capsys)
     assert "ledger/bank-statements/releve.csv:3: dated 1999-02-05, before the account" in err
     assert "ledger/bank/1999" not in err
@@ -177,7 +177,7 @@ def test_reimport_adds_nothing(group: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_overlapping_statement_posts_only_new_lines(group: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    january = "05/02/2026;VIR SEPA RECU /DE 1DLAB;/MOTIF FAC-2026-0015;;671,71\n"
+    january = "05/02/2026;VIR SEPA RECU /DE 1DLAB;/MOTIF FAC-2026-0015;;754,19\n"
     assert run(group, str(write_csv(group, january, "a.csv"))) == 0
     more = january + "08/02/2026;VIR SEPA RECU /DE INCONNU;DON;;42,00\n"
     assert run(group, str(write_csv(group, more, "b.csv"))) == 0
@@ -226,10 +226,10 @@ def test_missing_column_names_the_file_line_and_fix(group: Path, capsys: pytest.
 
 
 def test_bad_date_and_bad_amount_name_their_line(group: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    ok = "05/02/2026;VIR SEPA RECU /DE 1DLAB;/MOTIF FAC-2026-0015;;671,71\n"
+    ok = "05/02/2026;VIR SEPA RECU /DE 1DLAB;/MOTIF FAC-2026-0015;;754,19\n"
     err = _fails(group, write_csv(group, ok + "2026-02-06;VIR;X;;1,00\n"), capsys)
     assert "releve.csv:3" in err and "date_format" in err
-    err = _fails(group, write_csv(group, ok + ok.replace("671,71", "7O8,86")), capsys)
+    err = _fails(group, write_csv(group, ok + ok.replace("754,19", "7O8,86")), capsys)
     assert "releve.csv:3" in err and "not an amount" in err
 
 

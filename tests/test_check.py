@@ -35,7 +35,14 @@ def test_check_passes_on_the_demo_and_builds_november_in_memory(
     assert "OK: no problem found" in out
     assert "warning" not in out
     assert "2026-11 built in memory: 3 payslip(s), allocation, 13 invoice(s), Factur-X XML validated" in out
-    for checked in ("rules/bank.yaml", "rules/budget: 1 budget(s)", "timesheets: 12", "payroll variables: 3"):
+    for checked in (
+        "rules/bank.yaml",
+        "rules/budget: 1 budget(s)",
+        "timesheets: 12",
+        "payroll variables: 8",
+        "leave balances",
+        "rules/payroll/contracts.yaml against the staff",
+    ):
         assert f"checked {checked}" in out
     assert tree_digest(demo) == before  # nothing written, no number used
 

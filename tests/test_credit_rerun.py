@@ -162,7 +162,7 @@ def test_correct_after_a_credit_note_rebills_the_credited_member_and_says_what_i
     credit_number = next(d.number for d in docs(demo) if d.refers_to == BAROUFADA_OCT)
     assert run("run", "2026-10", "--correct", root=demo) == 0
     new = [d for d in docs(demo) if "correction" in d.file]
-    assert [(d.kind, d.member, d.total) for d in new] == [("invoice", "baroufada", Decimal("624.44"))]
+    assert [(d.kind, d.member, d.total) for d in new] == [("invoice", "baroufada", Decimal("687.63"))]
     text = (demo / new[0].file).read_text(encoding="utf-8")
     xml = (demo / str(new[0].pdf).removesuffix(".pdf")).with_suffix(".xml").read_text(encoding="utf-8")
     assert f"Remplace la facture {BAROUFADA_OCT}" in xml

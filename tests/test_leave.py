@@ -428,7 +428,7 @@ def test_leave_beyond_the_balance_is_refused_with_its_location(demo: Path) -> No
         compute_payslips(rules, payroll, Month(2026, 4), variables, opening)
     assert str(info.value).startswith(
         "ledger/payroll/2026-03.yaml:3 [employees.cmartin.leave[0]]: cmartin takes 12 jours ouvrables of paid "
-        "leave in 2026-03 but has 6.00 left of the closed reference periods (N-1, and days carried over)"
+        "leave in 2026-03 but has 0.00 left of the closed reference periods (N-1, and days carried over)"
     )
 
 
