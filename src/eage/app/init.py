@@ -43,6 +43,12 @@ def skeleton_files(name: str | None) -> dict[str, bytes]:
         )
     title = name or DEFAULT_TITLE
     files: dict[str, bytes] = {}
+    for law in LAW_FILES:
+        source = SHIPPED_RULES / law
+        for path in sorted(source.rglob("*.yaml")) if source.is_dir() else [source]:
+            files[f"rules/{path.relative_to(SHIPPED_RULES).as_posix()}"] = path.read_bytes()
+    # The skeleton's files come after the law's: its rules/payroll/contracts.yaml (the group's own
+    # contracts, marked « À COMPLÉTER ») replaces the demo's.
     for path in sorted((SKELETON / "rules").rglob("*.yaml")):
         rel = path.relative_to(SKELETON).as_posix()
         text = path.read_text(encoding="utf-8")
@@ -52,10 +58,6 @@ def skeleton_files(name: str | None) -> dict[str, bytes]:
             # A JSON string is a valid YAML double-quoted scalar: any name is written safely.
             text = text.replace(NAME_LINE, f"  name: {json.dumps(name, ensure_ascii=False)}\n")
         files[rel] = text.encode("utf-8")
-    for law in LAW_FILES:
-        source = SHIPPED_RULES / law
-        for path in sorted(source.rglob("*.yaml")) if source.is_dir() else [source]:
-            files[f"rules/{path.relative_to(SHIPPED_RULES).as_posix()}"] = path.read_bytes()
     beancount_title = title.replace('"', "'").replace("\\", "/")
     for path in sorted((SKELETON / "ledger").glob("*.beancount")):
         text = path.read_text(encoding="utf-8").replace("GROUP_NAME", beancount_title)
