@@ -97,7 +97,10 @@ def test_repartition(page: Any, server: str) -> None:
     text = open_page(page, server, "repartition")
     assert "Répartition des coûts" in text
     assert "Membres × services — octobre 2026" in text
-    assert "✓ facturé = coût" in text
+    # the demo bills at the year-to-date rate: October's difference is the close's, shown as information
+    assert "Facturé et coût pour octobre 2026" in text
+    assert "(taux de l'année à date : régularisé en fin d'année par « eage close 2026 »)" in text
+    assert page.locator("#eage-check .alerte").count() == 0 and page.locator("#eage-check .info").count() == 1
     assert HOSTILE in text  # shown as text, never run
     assert page.locator("#eage-matrix tbody tr").count() >= 10
     # choosing a month in the select reloads the page on that month, time filter kept
@@ -127,7 +130,7 @@ def test_factures(page: Any, server: str) -> None:
 def test_controles(page: Any, server: str) -> None:
     text = open_page(page, server, "controles")
     for title in (
-        "Facturé = coût, par mois",
+        "Facturé et coût, par mois",  # the demo bills at the year-to-date rate, settled at the close
         "Dettes de paie non réglées",
         "Lignes bancaires en compte d'attente (471)",
         "Factures échues non payées",

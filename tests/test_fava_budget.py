@@ -142,14 +142,14 @@ def test_year_to_date_is_eage_budget_summary(demo_client: Client) -> None:
     assert charges[2:] == [
         fr_eur(Decimal("123030.00")),
         fr_eur(Decimal("102525.02")),
-        fr_eur(Decimal("97705.09")),
+        fr_eur(Decimal("98793.89")),
         fr_eur(Decimal("0")),
-        fr_eur(Decimal("97705.09")),
-        fr_eur(Decimal("-4819.93")),
-        fr_percent(Decimal("-4819.93") / Decimal("102525.02")),
-        fr_eur(Decimal("118210.07")),
+        fr_eur(Decimal("98793.89")),
+        fr_eur(Decimal("-3731.13")),
+        fr_percent(Decimal("-3731.13") / Decimal("102525.02")),
+        fr_eur(Decimal("119298.87")),
     ]
-    assert produits[6] == fr_eur(Decimal("120553.42"))
+    assert produits[6] == fr_eur(Decimal("122868.24"))
     assert "Budget prévisionnel 2026 — janvier à octobre 2026" in page
     assert "Prévision fin d'année" in page
 
@@ -206,7 +206,7 @@ def test_non_budgete_collects_what_no_line_covers(unbudgeted: tuple[Path, Client
     assert non_budgete[6] != fr_eur(Decimal(0))
     # nothing escapes: the total is still the ledger's class 6 total
     total = class_total(root, "Charges", dt.date(2026, 1, 1), dt.date(2026, 11, 1))
-    assert rows[-1][6] == fr_eur(total) == fr_eur(Decimal("97705.09"))
+    assert rows[-1][6] == fr_eur(total) == fr_eur(Decimal("98793.89"))
 
 
 def test_a_year_without_budget_file_shows_everything_unbudgeted(unbudgeted: tuple[Path, Client]) -> None:
@@ -216,7 +216,7 @@ def test_a_year_without_budget_file_shows_everything_unbudgeted(unbudgeted: tupl
         page = client.page("budget", "time=2026-01+-+2026-10")  # rules/ changed: the state is rebuilt
         assert "Aucun budget pour 2026 (rules/budget/2026.yaml)" in page
         rows = page_rows(page, "eage-budget-2026-charges")
-        assert rows[0][0] == "Non budgété" and rows[-1][6] == fr_eur(Decimal("97705.09"))
+        assert rows[0][0] == "Non budgété" and rows[-1][6] == fr_eur(Decimal("98793.89"))
     finally:
         (root / "rules" / "budget" / "2026.yaml.off").rename(root / "rules" / "budget" / "2026.yaml")
     assert "Aucun budget pour 2026" not in client.page("budget", "time=2026-01+-+2026-10")

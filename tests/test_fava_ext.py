@@ -13,7 +13,7 @@ import pytest
 
 from eage.cli import main
 from eage.ledger.store import read_includes, with_includes
-from eage.money import fr_eur
+from eage.money import fr_eur, fr_month
 from test_bank import DEMO_CSV, fresh_demo
 
 os.environ["BEANCOUNT_DISABLE_LOAD_CACHE"] = "1"
@@ -75,13 +75,25 @@ def test_report_is_listed_with_title_eage(client: Client) -> None:
         assert f">{label}</a>" in html
 
 
+YEAR_TO_DATE_MONTH = "taux de l&#39;année à date : régularisé en fin d'année par « eage close 2026 »"
+
+
 def test_repartition_matrix_pools_and_check(client: Client) -> None:
     html = client.page("repartition", PERIOD + "&month=2026-03")
     assert "Membres × services — mars 2026" in html
     assert "Comptabilité et contrôle de gestion" in html and "Frais de fonctionnement mutualisés" in html
-    assert "✓ facturé = coût" in html
-    # the demo's March billing (payroll variables in March), French format, in the check and the totals
-    assert html.count(fr_eur(Decimal("10446.57"))) >= 4
+    # the demo bills every pool at the year-to-date rate: March bills rate x hours, not its own cost, and
+    # the difference is information (the close settles it), never an alert
+    check = re.search(r'<p id="eage-check">(.*?)</p>', html, re.S)
+    assert check is not None
+    assert "Facturé et coût pour mars 2026" in check.group(1) and "facturé = coût" not in check.group(1)
+    assert f'<span class="info">écart {fr_eur(Decimal("183.69"))} ({YEAR_TO_DATE_MONTH})</span>' in html
+    pools = re.search(r'<table id="eage-pools">(.*?)</table>', html, re.S)
+    assert pools is not None and "alerte" not in pools.group(1) and pools.group(1).count('"num info"') == 5
+    # the demo's March billing and cost (payroll variables in March), French format, in the check and
+    # the totals of the matrix and of the pools
+    assert html.count(fr_eur(Decimal("11679.93"))) == 3
+    assert html.count(fr_eur(Decimal("11496.24"))) == 2
     assert re.search(r"\d+,\d\d h", html)
     assert ESCAPED in html
     # the month select keeps the time filter
@@ -144,10 +156,28 @@ def test_pdf_endpoint_refuses_a_pdf_changed_since_it_was_issued(demo: Path) -> N
     assert "modifié depuis son émission" in response.get_data(as_text=True)
 
 
+def billing_section(html: str) -> str:
+    section = re.search(r'id="eage-ctl-billing">(.*?)</section>', html, re.S)
+    assert section is not None
+    return section.group(1)
+
+
 def test_controles_on_the_imported_demo(client: Client) -> None:
     html = client.page("controles")
     assert "Soldes au 31/10/2026" in html
-    assert "✓ Chaque mois facturé égale son coût (10 mois)" in html
+    # every pool at the year-to-date rate: the months bill rate x hours, their differences are the close's
+    billing = billing_section(html)
+    assert "Facturé et coût, par mois" in billing and "Chaque mois facturé égale son coût" not in billing
+    assert (
+        "Les mois sont facturés au taux de l&#39;année à date" in billing and "« eage close 2026 »" in billing
+    )
+    assert "✓ Aucun écart à corriger sur les 10 mois" in billing and "alerte" not in billing
+    rows = re.findall(r"<tr>\s*<td><a [^>]*>([^<]*)</a></td>(.*?)</tr>", billing, re.S)
+    assert [month for month, _ in rows] == [fr_month(f"2026-{m:02d}") for m in range(2, 11)]  # January: cost
+    assert all("taux de l&#39;année à date : régularisation annuelle" in row for _, row in rows)
+    october = dict(rows)["octobre 2026"]
+    for figure in ("9647.20", "10447.05", "799.85"):  # cost, billed, difference
+        assert fr_eur(Decimal(figure)) in october
     assert "✓ Les dettes des mois précédents sont réglées." in html
     assert "Lignes bancaires en compte d'attente (471)" in html
     assert "VIR SEPA RECU /DE ASSOC LES AMIS DU JAZZ" in html
@@ -174,7 +204,7 @@ def test_budget_of_the_demo(client: Client) -> None:
     assert fr_eur(Decimal("3500.00")) in honoraires  # 5 x 150 + 5 x 550 (project months)
     assert "Non budgété" in html and "Total charges" in html and "Total produits" in html
     assert fr_eur(Decimal("102525.02")) in html and fr_eur(Decimal("121758.36")) in html
-    assert fr_eur(Decimal("97705.09")) in html  # the ledger's class 6 total, January to October
+    assert fr_eur(Decimal("98793.89")) in html  # the ledger's class 6 total, January to October
 
 
 def budget_row(html: str, account: str) -> str:
@@ -227,8 +257,12 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Client:
 
 def test_controles_report_every_problem(broken: Client) -> None:
     html = broken.page("controles")
+    # October's cost cannot be read (a cost on an account of no pool): an alert, even at the year-to-date
+    # rate (a cost posted late in a pool is the close's there: see the monthly group below for that gap)
     october = re.search(r"octobre 2026</a></td>(.*?)</tr>", html, re.S)
     assert october is not None and "alerte" in october.group(1)
+    assert "coût du mois illisible" in october.group(1) and "Aucun écart à corriger" not in html
+    assert "octobre 2026 : ledger/entries.beancount:" in html and "feeds no cost pool" in html
     assert "Dettes de paie non réglées" in html and "janvier 2026" in html  # no salaries paid
     assert "ledger/generated/2026/2026-03-payroll.beancount : modifié à la main" in html
     assert "Erreurs Beancount" in html and "Charges:99-Inconnu" in html
@@ -246,7 +280,7 @@ def test_budget_counts_every_cost(broken: Client) -> None:
     assert charges is not None
     assert charges.group(2) == fr_eur(Decimal("102525.02"))
     # and the 1,00 € on an account never opened (a Beancount error, still in the entries): non budgété
-    assert charges.group(5) == fr_eur(Decimal("97705.09") + Decimal("99.99") + Decimal("1.00"))
+    assert charges.group(5) == fr_eur(Decimal("98793.89") + Decimal("99.99") + Decimal("1.00"))
     assert fr_eur(Decimal("1.00")) in budget_row(html, "Charges:99-Inconnu")
 
 
@@ -292,7 +326,7 @@ def test_fava_command_listens_on_loopback_only(group: Path, monkeypatch: pytest.
 
 # --- credit notes ------------------------------------------------------------------------------------
 
-CREDITED = "FAC-2026-0151"  # Yes High Tech, October 2026: 1 320,40 € on 7084, 1 584,48 € with VAT
+CREDITED = "FAC-2026-0151"  # Yes High Tech, October 2026: 1 353,81 € on 7084, 1 624,57 € with VAT
 
 
 @pytest.fixture(scope="module")
@@ -322,20 +356,126 @@ def test_a_credited_invoice_is_cancelled_never_paid(credited: Client) -> None:
 
 
 def test_a_standalone_credit_note_is_no_billing_gap(credited: Client) -> None:
+    """October still bills what its invoices billed (10 447,05 €, as without the credit note): the credit
+    note is listed apart. The same on a group billed at its months' cost: see below."""
     html = credited.page("controles")
-    assert "✓ Chaque mois facturé égale son coût (10 mois)" in html
+    billing = billing_section(html)
+    assert "✓ Aucun écart à corriger sur les 10 mois" in billing and "alerte" not in billing
+    row = re.search(r"octobre 2026</a></td>(.*?)</tr>", billing, re.S)
+    assert row is not None and fr_eur(Decimal("10447.05")) in row.group(1)
     section = re.search(r'id="eage-ctl-credit-notes">(.*?)</section>', html, re.S)
     assert section is not None
     assert "Avoirs émis" in section.group(1)
     assert "AV-2026-0001" in section.group(1) and CREDITED in section.group(1)
-    assert "octobre 2026" in section.group(1) and fr_eur(Decimal("-1320.40")) in section.group(1)
+    assert "octobre 2026" in section.group(1) and fr_eur(Decimal("-1353.81")) in section.group(1)
     october = credited.page("repartition", PERIOD + "&month=2026-10")
-    assert "✓ facturé = coût" in october
+    assert f'<span class="info">écart {fr_eur(Decimal("799.85"))} ({YEAR_TO_DATE_MONTH})</span>' in october
     assert "AV-2026-0001 sur FAC-2026-0151" in october
 
 
 def test_no_credit_note_no_avoirs_line(client: Client) -> None:
     assert "✓ Aucun avoir isolé dans la période" in client.page("controles")
+
+
+# --- a group billed at its months' cost ---------------------------------------------------------------
+
+MONTHLY = "time=2025-01"
+LATE_COST = """
+2025-01-20 * "Logiciels Coop" "Licence oubliée"
+  Charges:61-Services-exterieurs:6156-Maintenance  99.99 EUR
+  Actif:51-Banque:512-Credit-Cooperatif
+"""
+
+
+def small_group_billed(root: Path, services: str, overhead: str) -> Path:
+    """A small group (tests/groups.py) with its pools' ``rate_method`` set before any run, January 2025
+    run: its ledger is the one these rules bill."""
+    from groups import FIRST_MONTH, run_month, small_group
+
+    small_group(root, months=1)
+    path = root / "rules" / "allocation.yaml"
+    text = re.sub(r"^rate_method:\n(?:[ #].*\n)*", "", path.read_text(encoding="utf-8"), flags=re.M)
+    path.write_text(text + f"rate_method:\n  services: {services}\n  overhead: {overhead}\n", "utf-8")
+    run_month(root, FIRST_MONTH)
+    return root
+
+
+@pytest.fixture(scope="module")
+def monthly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every pool billed at its month's cost (rate_method monthly)."""
+    return small_group_billed(tmp_path_factory.mktemp("monthly") / "group", "monthly", "monthly")
+
+
+def copy_of(root: Path, target: Path) -> Path:
+    import shutil
+
+    shutil.copytree(root, target)
+    return target
+
+
+def test_a_month_billed_at_its_cost_says_billed_equals_cost(monthly: Path) -> None:
+    client = Client(monthly)
+    html = client.page("repartition", MONTHLY + "&month=2025-01")
+    assert "Contrôle « facturé = coût » pour janvier 2025" in html and "✓ facturé = coût" in html
+    check = re.search(r'<p id="eage-check">(.*?)</p>', html, re.S)
+    pools = re.search(r'<table id="eage-pools">(.*?)</table>', html, re.S)
+    assert check is not None and pools is not None
+    assert "alerte" not in check.group(1) + pools.group(1) and "régularis" not in html
+    billing = billing_section(client.page("controles", MONTHLY))
+    assert "Facturé = coût, par mois" in billing
+    assert "✓ Chaque mois facturé égale son coût (1 mois)." in billing
+
+
+def test_a_cost_posted_after_billing_is_a_gap(monthly: Path, tmp_path: Path) -> None:
+    """Billed at its cost, January must bill its cost: a cost posted after the run is an alert."""
+    root = copy_of(monthly, tmp_path / "group")
+    entries = root / "ledger" / "entries.beancount"
+    entries.write_text(entries.read_text(encoding="utf-8") + LATE_COST, encoding="utf-8")
+    client = Client(root)
+    billing = billing_section(client.page("controles", MONTHLY))
+    january = re.search(r"janvier 2025</a></td>(.*?)</tr>", billing, re.S)
+    assert january is not None
+    assert f'<td class="num alerte">{fr_eur(Decimal("-99.99"))}</td>' in january.group(1)
+    assert "Aucun écart à corriger" not in billing and "régularisation" not in billing
+    html = client.page("repartition", MONTHLY + "&month=2025-01")
+    assert f'<span class="alerte">✗ écart {fr_eur(Decimal("-99.99"))}</span>' in html
+    pools = re.search(r'<table id="eage-pools">(.*?)</table>', html, re.S)
+    assert pools is not None and pools.group(1).count(f'"num alerte">{fr_eur(Decimal("-99.99"))}<') == 2
+
+
+def test_a_standalone_credit_note_on_a_month_billed_at_its_cost(monthly: Path, tmp_path: Path) -> None:
+    """`eage credit-note` cancels an invoice on purpose: listed apart, the month still bills its cost."""
+    root = copy_of(monthly, tmp_path / "group")
+    assert main(["credit-note", "FAC-2025-0002", "--reason", "x", "--root", str(root)]) == 0
+    client = Client(root)
+    html = client.page("controles", MONTHLY)
+    assert "✓ Chaque mois facturé égale son coût (1 mois)." in billing_section(html)
+    section = re.search(r'id="eage-ctl-credit-notes">(.*?)</section>', html, re.S)
+    assert section is not None and "AV-2025-0001" in section.group(1) and "FAC-2025-0002" in section.group(1)
+    january = client.page("repartition", MONTHLY + "&month=2025-01")
+    assert "✓ facturé = coût" in january and "AV-2025-0001 sur FAC-2025-0002" in january
+
+
+def test_a_pool_billed_at_its_cost_beside_year_to_date_pools_keeps_its_check(tmp_path: Path) -> None:
+    """Services at the year-to-date rate, the overhead at its month's cost: a cost posted late in the
+    overhead is a gap even though the services' differences are the close's."""
+    root = small_group_billed(tmp_path / "group", "year_to_date", "monthly")
+    entries = root / "ledger" / "entries.beancount"
+    entries.write_text(entries.read_text(encoding="utf-8") + LATE_COST, encoding="utf-8")
+    client = Client(root)
+    billing = billing_section(client.page("controles", MONTHLY))
+    assert "Les mois sont facturés au taux de l&#39;année à date" in billing
+    january = re.search(r"janvier 2025</a></td>(.*?)</tr>", billing, re.S)
+    assert january is not None and "num alerte" in january.group(1)
+    assert f"écart de {fr_eur(Decimal('-99.99'))} sur les pools facturés au coût du mois" in january.group(1)
+    assert "Aucun écart à corriger" not in billing
+    html = client.page("repartition", MONTHLY + "&month=2025-01")
+    assert f"(dont {fr_eur(Decimal('-99.99'))} sur les pools facturés au coût du mois)" in html
+    pools = re.search(r'<table id="eage-pools">(.*?)</table>', html, re.S)
+    assert pools is not None
+    overhead = re.search(r"Frais de fonctionnement mutualisés</td>(.*?)</tr>", pools.group(1), re.S)
+    assert overhead is not None and f'"num alerte">{fr_eur(Decimal("-99.99"))}<' in overhead.group(1)
+    assert "num info" not in overhead.group(1)
 
 
 CORRECTION = """

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from eage.allocation.core import FEE, OVERHEAD
+from eage.allocation.core import FEE, OVERHEAD, YEAR_TO_DATE
 from eage.bank.receivables import BUCKETS, AgedBalance, InvoiceStatus, aged_receivables
 from eage.budget.statements import Consolidated, Figures, Row
 from eage.errors import InputError
@@ -58,6 +58,7 @@ class PoolRow:
     label: str
     cost: Decimal
     billed: Decimal
+    settled: bool = False  # billed at a rate (standard or year to date): its difference is the close's
 
     @property
     def difference(self) -> Decimal:
@@ -66,17 +67,37 @@ class PoolRow:
 
 @dataclass(frozen=True)
 class MonthCheck:
-    """A month's billing against its cost; standalone credit notes are shown apart, never a gap."""
+    """A month's billing against its cost; standalone credit notes are shown apart, never a gap.
+
+    A pool billed at its month's cost (``rate_method`` monthly) must bill that cost; a pool billed at a
+    rate (standard rates, or the year-to-date rate) bills rate x hours, and `eage close` settles its
+    difference for the year: ``unsettled`` is the difference on the former only.
+    """
 
     month: str
     cost: Decimal
     billed: Decimal  # the month's invoices and its corrections (credit notes with their replacements)
     fee: Decimal  # management fee billed on top of cost (not part of the check)
     credit_notes: Decimal = ZERO  # standalone credit notes (`eage credit-note`), negative
+    unsettled: Decimal | None = None  # the difference on the pools billed at their month's cost
+    cost_known: bool = True  # False: the month's costs could not be read into pools (see its notes)
 
     @property
     def difference(self) -> Decimal:
         return self.billed - self.cost
+
+    @property
+    def unbilled(self) -> bool:
+        """A month with a cost and nothing billed yet (`eage run` not done)."""
+        return self.billed == 0 and self.cost != 0
+
+    @property
+    def alert(self) -> bool:
+        """A gap to correct: a cost that cannot be read, the month not billed yet, or a pool billed at its
+        month's cost that is not (every pool when ``unsettled`` is not given); a rate's difference is no
+        gap, the close settles it."""
+        gap = self.difference if self.unsettled is None else self.unsettled
+        return not self.cost_known or self.unbilled or gap != 0
 
 
 @dataclass(frozen=True)
@@ -108,8 +129,20 @@ class Repartition:
 def settled_at_year_end(alloc: Allocation) -> bool:
     """Whether a month may bill other than its cost by design: standard rates, or a pool billed at the
     year-to-date rate (rules/allocation.yaml ``rate_method``); `eage close` settles the year."""
-    methods = (alloc.rate_method.services, alloc.rate_method.overhead)
-    return alloc.billing_mode == "standard_rate" or "year_to_date" in methods
+    return bool(settled_pools(alloc))
+
+
+def settled_pools(alloc: Allocation) -> frozenset[str]:
+    """The pools billed at a rate, whose month's difference with its cost the close settles: every pool
+    under standard rates, otherwise those billed at the year-to-date rate (``rate_method``)."""
+    if alloc.billing_mode == "standard_rate":
+        return frozenset((*alloc.services, OVERHEAD))
+    pools: set[str] = set()
+    if alloc.rate_method.services == YEAR_TO_DATE:
+        pools |= set(alloc.services)
+    if alloc.rate_method.overhead == YEAR_TO_DATE:
+        pools.add(OVERHEAD)
+    return frozenset(pools)
 
 
 def rate_kind(alloc: Allocation) -> str:
@@ -128,8 +161,19 @@ def month_check(
 
     def compute() -> tuple[MonthCheck, dict[str, Decimal], Decimal, list[str]]:
         pools = state.month_pools(month, split=split)
-        fee, billed, credits = fee_and_total(state.billed(month))
-        check = MonthCheck(month, sum(pools.pools.values(), ZERO), billed, fee, credits)
+        lines = state.billed(month)
+        fee, billed, credits = fee_and_total(lines)
+        # The pools billed at their month's cost, added up: the sum of the services' pools does not
+        # depend on the timesheet's split (see LedgerState.month_pools), so split=False checks it too.
+        settled = settled_pools(state.rules.allocation)
+        at_cost = sum(
+            (x.amount for x in lines if not x.standalone and x.service != FEE and x.service not in settled),
+            ZERO,
+        )
+        unsettled = at_cost - sum((c for p, c in pools.pools.items() if p not in settled), ZERO)
+        # No pool at all: the month's costs could not be read (the notes say why).
+        cost = sum(pools.pools.values(), ZERO)
+        check = MonthCheck(month, cost, billed, fee, credits, unsettled, cost_known=bool(pools.pools))
         return check, pools.pools, pools.excluded, pools.notes
 
     return state.memo(("month_check", month, split), compute)
@@ -192,8 +236,9 @@ def _repartition(state: LedgerState, month: str) -> Repartition:
         )
         for slug, _ in columns
     }
+    settled = settled_pools(alloc)
     pool_rows = [
-        PoolRow(slug, label, pools.get(slug, ZERO), totals[slug].amount)
+        PoolRow(slug, label, pools.get(slug, ZERO), totals[slug].amount, slug in settled)
         for slug, label in columns
         if slug != FEE
     ]
@@ -336,7 +381,18 @@ class Controles:
 
     @property
     def billing_gaps(self) -> list[MonthCheck]:
-        return [c for c in self.month_checks if c.difference != 0]
+        """The months whose billing differs from their cost, or whose cost cannot be read."""
+        return [c for c in self.month_checks if c.difference != 0 or c.alert]
+
+    @property
+    def alerts(self) -> list[MonthCheck]:
+        """The months with a gap to correct (see MonthCheck.alert), not a rate's difference."""
+        return [c for c in self.month_checks if c.alert]
+
+    @property
+    def years(self) -> list[str]:
+        """The years of the months with a difference: those whose close settles it."""
+        return sorted({c.month[:4] for c in self.billing_gaps})
 
 
 def _payroll_liability(account: str) -> bool:
