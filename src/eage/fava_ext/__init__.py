@@ -4,10 +4,12 @@ Declared in main.beancount with ``custom "fava-extension" "eage.fava_ext"``. One
 pages chosen by the ``page`` query parameter (Fava gives an extension one report title):
 
 - Répartition: for a month, hours and amounts billed per member and service, the pools' costs, and the
-  check "facturé = coût" (standalone credit notes listed apart);
+  check "facturé = coût" for the pools billed at the month's cost (a pool billed at a standard or
+  year-to-date rate shows its difference as information: the close settles it); standalone credit notes
+  listed apart;
 - Factures: every invoice and credit note with its status (payée, impayée, annulée par avoir AV-…), days
   overdue and PDF, and the receivables aged by member;
-- Contrôles: billed ≠ cost, the credit notes issued (« Avoirs émis »), unsettled payroll liabilities, bank
+- Contrôles: billed ≠ cost where a month must bill its cost, the credit notes issued (« Avoirs émis »), unsettled payroll liabilities, bank
   lines waiting in 471, overdue invoices, generated files edited by hand, Beancount errors;
 - Budget: ``eage budget``'s consolidated statement for the months of the period (same library calls,
   same figures, a « Non budgété » row so that the total charges are the ledger's).
