@@ -34,19 +34,11 @@ def group_headcounts(root: Path) -> Headcounts | None:
     path = root / "rules" / "group.yaml"
     if not path.exists():
         return None
+    from eage.payroll.contracts import employer_headcounts
     from eage.rules.loader import load_model
     from eage.rules.models import Group
 
-    counts = load_model(path, Group).employer.headcounts
-    if counts is None:
-        return None
-    return Headcounts(
-        fnal=counts.fnal,
-        peec=counts.peec,
-        rgdu=counts.rgdu,
-        overtime_deduction=counts.overtime_deduction,
-        forfait_social=counts.forfait_social,
-    )
+    return employer_headcounts(load_model(path, Group).employer)
 
 
 def leave_value(root: Path, month: dt.date, gross: Decimal, leave_days: Decimal) -> Decimal:
