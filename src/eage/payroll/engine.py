@@ -782,9 +782,11 @@ def _holds(when: When, ctx: _Context, threshold: Threshold | None) -> bool:
 def _first_case(
     rules: PayrollRules, index: int, contribution: Contribution, ctx: _Context
 ) -> RateCase | None:
-    cases = rules.value(CONTRIBUTIONS_FILE, f"contributions[{index}]", contribution.values, ctx.inp.month)
-    if isinstance(cases, RateCase):
-        cases = [cases]
+    key = (index, ctx.inp.month)
+    cases = rules.cases_in_force.get(key)
+    if cases is None:
+        found = rules.value(CONTRIBUTIONS_FILE, f"contributions[{index}]", contribution.values, ctx.inp.month)
+        cases = rules.cases_in_force[key] = [found] if isinstance(found, RateCase) else list(found)
     return next((case for case in cases if _holds(case.when, ctx, contribution.threshold)), None)
 
 

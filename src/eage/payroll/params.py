@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
@@ -419,6 +419,11 @@ class PayrollRules:
     reductions: ReductionsFile
     taxe_salaires: TaxeSalairesFile
     accounts: PayrollAccounts
+    #: Each contribution's rate cases in force on a day, found once (the rules never change once loaded):
+    #: (index in contributions.yaml, day) -> the cases as a list.
+    cases_in_force: dict[tuple[int, dt.date], list[RateCase]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def path(self, filename: str) -> Path:
         return self.rules_dir / filename
