@@ -497,11 +497,6 @@ def valued_balance(conges: CongesRules, state: LeaveState, monthly_salary: Decim
     return cents(sum((p.balance * max(p.tenth_per_day(), per_day) for p in state.periods()), ZERO))
 
 
-def employer_rate(employer_contributions: Decimal, gross: Decimal) -> Decimal:
-    """The month's employer rate of an employee (a ratio): employer contributions / gross."""
-    return employer_contributions / gross if gross else ZERO
-
-
 def close_month(
     conges: CongesRules,
     plan: MonthPlan,
@@ -519,7 +514,9 @@ def close_month(
     n = dataclasses.replace(state.n, gross=state.n.gross + (gross if tenth_base is None else tenth_base))
     state = dataclasses.replace(state, n=n)
     provision = valued_balance(conges, state, monthly_salary, month.last_day)
-    charges = cents(provision * employer_rate(employer_contributions, gross))
+    # Multiplied before dividing: the exact product, rounded once (a ratio rounded to 28 digits first
+    # can fall just under a half cent, 260.4149… for 260.415).
+    charges = cents(provision * employer_contributions / gross) if gross else ZERO
     closed = dataclasses.replace(state, provision=provision, provision_charges=charges)
     counters = LeaveCounters(
         period_n1=state.n1.label,

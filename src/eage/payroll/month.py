@@ -44,7 +44,6 @@ from eage.payroll.leave import (
     LeaveState,
     close_month,
     days,
-    employer_rate,
     plan_month,
     valued_balance,
 )
@@ -356,8 +355,11 @@ def _with_leave(
         ),
     )
     if initial:
-        rate = employer_rate(slip.employer_contributions, slip.gross)
-        charges = booked_charges if booked_charges is not None else plan.state.provision * rate
+        charges = (
+            booked_charges
+            if booked_charges is not None
+            else plan.state.provision * slip.employer_contributions / slip.gross
+        )
         plan = dataclasses.replace(
             plan, state=dataclasses.replace(plan.state, provision_charges=cents(charges))
         )
