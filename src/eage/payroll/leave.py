@@ -41,9 +41,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
+from typing import Annotated, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from eage.errors import InputError, Problem, raise_if
 from eage.money import ZERO, cents
@@ -51,7 +51,7 @@ from eage.month import Month
 from eage.rules.base import Strict
 from eage.rules.dated import Day, NotInForce
 from eage.rules.loader import Flag, Located, Number, load_located, load_model
-from eage.rules.parameters import Parameter, Units
+from eage.rules.parameters import Parameter, Units, UnitsChecked
 
 T = TypeVar("T")
 
@@ -112,7 +112,7 @@ class Valorisation(Strict):
     primes_hors_dixieme: Flag
 
 
-class CongesFile(Strict):
+class CongesFile(UnitsChecked):
     """rules/payroll/conges.yaml; each parameter must declare the unit eage reads it in."""
 
     UNITS: ClassVar[dict[str, Units]] = {
@@ -137,14 +137,6 @@ class CongesFile(Strict):
     valorisation: Dated[Valorisation]
     report_maladie: Dated[ReportMaladie]
     jours_feries: Dated[list[Day]]
-
-    @field_validator("*")
-    @classmethod
-    def _declared_unit(cls, value: Any, info: ValidationInfo) -> Any:
-        expected = cls.UNITS.get(info.field_name or "")
-        if expected is not None and isinstance(value, Parameter) and value.unit != expected:
-            raise ValueError(f"unit: {value.unit!r}, but eage reads this parameter in {expected!r}")
-        return value
 
     @model_validator(mode="after")
     def _holidays_of_their_year(self) -> CongesFile:

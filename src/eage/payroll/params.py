@@ -22,8 +22,6 @@ from pydantic import (
     Field,
     PrivateAttr,
     Tag,
-    ValidationInfo,
-    field_validator,
     model_validator,
 )
 
@@ -41,7 +39,15 @@ from eage.rules.dated import (
     in_force,
 )
 from eage.rules.loader import Flag, Number, _line_of, _read, load_model
-from eage.rules.parameters import DatedValue, Parameter, Units, entry_form, plain, reference_in
+from eage.rules.parameters import (
+    DatedValue,
+    Parameter,
+    Units,
+    UnitsChecked,
+    entry_form,
+    plain,
+    reference_in,
+)
 
 T = TypeVar("T")
 
@@ -78,21 +84,6 @@ class Dated(Parameter[T], Generic[T]):
 
     description: str
     reference: Annotated[str, Field(min_length=1)]
-
-
-class _UnitsChecked(Strict):
-    """A payroll file whose parameters must declare the unit the engine reads them in: a parameter
-    declared in another unit is refused at its key, never read in the wrong one."""
-
-    UNITS: ClassVar[dict[str, Units]] = {}
-
-    @field_validator("*")
-    @classmethod
-    def _declared_unit(cls, value: Any, info: ValidationInfo) -> Any:
-        expected = cls.UNITS.get(info.field_name or "")
-        if expected is not None and isinstance(value, Parameter) and value.unit != expected:
-            raise ValueError(f"unit: {value.unit!r}, but eage reads this parameter in {expected!r}")
-        return value
 
 
 # --- parameters.yaml -------------------------------------------------------------------------------
@@ -133,7 +124,7 @@ class PrevoyanceExclusion(Strict):
     cap_pmss_percent: Percent
 
 
-class ParametersFile(_UnitsChecked):
+class ParametersFile(UnitsChecked):
     UNITS: ClassVar[dict[str, Units]] = {
         "smic_horaire": "eur_per_hour",
         "pmss": "eur_per_month",
@@ -316,7 +307,7 @@ class HeuresSupplementaires(Strict):
     group: Annotated[str, Field(min_length=1)]
 
 
-class ReductionsFile(_UnitsChecked):
+class ReductionsFile(UnitsChecked):
     UNITS: ClassVar[dict[str, Units]] = {
         "reduction_generale": {
             "headcount_threshold": "count",
@@ -377,7 +368,7 @@ class TaxeSalaires(Strict):
         return self
 
 
-class TaxeSalairesFile(_UnitsChecked):
+class TaxeSalairesFile(UnitsChecked):
     UNITS: ClassVar[dict[str, Units]] = {
         "taxe_sur_salaires": {
             "brackets.up_to_annual": "eur_per_year",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Literal, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -27,6 +27,8 @@ from pydantic import (
     PlainSerializer,
     PrivateAttr,
     Tag,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_core import CoreSchema, core_schema
@@ -193,6 +195,22 @@ def _rate_bounded(value: Decimal, unit: str) -> Decimal:
             + (": write 0.0208 for 2.08 %, or declare unit: percent" if unit == "ratio" else "")
         )
     return value
+
+
+class UnitsChecked(Strict):
+    """A rules file whose parameters must declare the unit the engine reads them in (``UNITS``: field ->
+    unit, or field -> {part: unit}): a parameter declared in another unit is refused at its key, never
+    read in the wrong one."""
+
+    UNITS: ClassVar[dict[str, Any]] = {}
+
+    @field_validator("*")
+    @classmethod
+    def _declared_unit(cls, value: Any, info: ValidationInfo) -> Any:
+        expected = cls.UNITS.get(info.field_name or "")
+        if expected is not None and isinstance(value, Parameter) and value.unit != expected:
+            raise ValueError(f"unit: {value.unit!r}, but eage reads this parameter in {expected!r}")
+        return value
 
 
 def to_percent(value: Decimal, unit: str) -> Decimal:
