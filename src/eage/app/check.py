@@ -357,14 +357,12 @@ def _check_payroll_variables(root: Path, rules: Rules | None, report: Report) ->
 
 def _check_leave_balances(root: Path, rules: Rules | None, report: Report) -> None:
     """ledger/payroll/leave-balances.yaml (the leave counters taken over), as the payroll reads it."""
-    from eage.payroll.leave import load_conges, load_leave_opening
+    from eage.app.inputs import read_leave_opening
 
     if rules is None:
         return  # the rules' own problems are reported; the counters are checked against them
     try:
-        conges = load_conges(root / "rules" / "payroll")
-        contracts = {e.id: (e.contract.start, e.contract.end) for e in rules.staff.employees}
-        load_leave_opening(root, conges, contracts)
+        read_leave_opening(root, rules)
     except InputError as exc:
         report.add(exc.problems)
         return

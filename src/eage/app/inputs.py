@@ -22,7 +22,13 @@ from eage.ledger.load import Ledger, load_ledger
 from eage.ledger.store import lock_problems, read_includes, relocate_include_errors, tampered
 from eage.ledger.view import LedgerView
 from eage.month import Month
-from eage.payroll.contracts import CONTRACTS_FILE, Contracts, contracts_problems, load_contracts
+from eage.payroll.contracts import (
+    CONTRACTS_FILE,
+    Contracts,
+    contracts_problems,
+    legal_weekly_hours,
+    load_contracts,
+)
 from eage.payroll.leave import BALANCES_REL, LeaveOpening, load_conges, load_leave_opening
 from eage.payroll.month import sequence_months
 from eage.payroll.params import PayrollRules, load_payroll_rules
@@ -126,9 +132,7 @@ def read_contracts(root: Path, rules: Rules, payroll: PayrollRules) -> Contracts
     exemption, classification in the grid), every problem located; a missing file too: every employer
     covers its staff for health (CSS L911-7), so a group has one."""
     contracts = load_contracts(root / "rules" / "payroll", shown=f"rules/payroll/{CONTRACTS_FILE}")
-    weeks = payroll.parameters.duree_legale.values
-    legal = weeks[max(weeks)].weekly_hours if weeks else None
-    raise_if(contracts_problems(rules, contracts, legal_weekly_hours=legal))
+    raise_if(contracts_problems(rules, contracts, legal_weekly_hours=legal_weekly_hours(payroll)))
     return contracts
 
 

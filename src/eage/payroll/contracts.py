@@ -37,6 +37,7 @@ from pydantic import Field, field_validator, model_validator
 from eage.errors import InputError, Problem, raise_if
 from eage.money import cents
 from eage.payroll.engine import Headcounts
+from eage.payroll.params import PayrollRules
 from eage.rules.base import Strict
 from eage.rules.dated import Day, NotInForce, in_force
 from eage.rules.loader import Flag, Located, Number, load_located
@@ -467,6 +468,15 @@ def load_contracts(rules_dir: Path, *, shown: str | None = None) -> Contracts:
 
 
 # --- the staff against the contracts ------------------------------------------------------------------
+
+
+def legal_weekly_hours(payroll: PayrollRules | None) -> Decimal | None:
+    """The full-time week of the latest ``duree_legale`` of rules/payroll/parameters.yaml, which the
+    part-time exemption is checked against (None without payroll rules: not checked)."""
+    if payroll is None or not payroll.parameters.duree_legale.values:
+        return None
+    weeks = payroll.parameters.duree_legale.values
+    return weeks[max(weeks)].weekly_hours
 
 
 def contracts_problems(

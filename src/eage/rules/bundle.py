@@ -192,7 +192,7 @@ def load_bundle(root: Path) -> Bundle:
     the staff against the contracts: health cover or exemption, classification)."""
     from eage.bank.config import alias_problems, load_bank_config
     from eage.budget.model import Budget
-    from eage.payroll.contracts import contracts_problems, load_contracts
+    from eage.payroll.contracts import contracts_problems, legal_weekly_hours, load_contracts
     from eage.payroll.params import load_payroll_rules
 
     payroll = bank = contracts = None
@@ -224,10 +224,7 @@ def load_bundle(root: Path) -> Bundle:
         # The one check across files that needs no ledger: the bank's aliases name members.
         problems += alias_problems(bank, (m.id for m in members.members), root)
     if rules is not None and contracts is not None:
-        week = None
-        if payroll is not None:
-            week = {d: v.weekly_hours for d, v in payroll.parameters.duree_legale.values.items()}
-        problems += contracts_problems(rules, contracts, legal_weekly_hours=week[max(week)] if week else None)
+        problems += contracts_problems(rules, contracts, legal_weekly_hours=legal_weekly_hours(payroll))
     if problems or rules is None or payroll is None:
         raise InputError(problems)
     return Bundle(rules, payroll, bank, budgets, unknown_files(root, rules.group), contracts)
