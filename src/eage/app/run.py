@@ -66,7 +66,7 @@ from eage.ledger.view import CostLine, IssuedDocument
 from eage.money import ZERO
 from eage.month import Month
 from eage.payroll.engine import Payslip
-from eage.payroll.month import compute_payslips, earlier_payslips, payroll_journal
+from eage.payroll.month import Payslips, compute_payslips, earlier_payslips, payroll_journal
 from eage.payroll.variables import MonthVariables, leave_timesheet_problems
 from eage.render_pool import Pending, RenderPool, render_workers
 from eage.rules.bundle import Rules
@@ -165,13 +165,10 @@ def _payroll_cost_lines(txns: Sequence[Txn], rel: str) -> list[CostLine]:
     return out
 
 
-def compute_month(inputs: Inputs, month: Month) -> MonthComputation:
-    """Payroll then allocation of ``month`` from the rules, the month's timesheet and payroll variables
-    and the ledger's other costs (pure: ``inputs`` holds the month's files, see :func:`with_months`)."""
-    rules, payroll, ledger = inputs.rules, inputs.payroll, inputs.books
-    lines = inputs.timesheet(month)
-    # Paid leave and billed hours on one day contradict each other: refused before anything is computed.
-    raise_if(leave_timesheet_problems(month, inputs.variables.get(month, MonthVariables()), lines))
+def compute_payroll(inputs: Inputs, month: Month) -> tuple[Payslips, str, GeneratedFile]:
+    """The month's payslips, its payroll journal's path (relative to ledger/) and the journal, as the run
+    posts them: the one payroll computation that ``eage run``, ``--correct`` and ``eage dsn`` share."""
+    rules, payroll = inputs.rules, inputs.payroll
     payslips = compute_payslips(
         rules, payroll, month, inputs.variables, inputs.leave_opening, inputs.contracts
     )
@@ -179,7 +176,17 @@ def compute_month(inputs: Inputs, month: Month) -> MonthComputation:
     earlier = earlier_payslips(
         rules, payroll, month, inputs.variables, inputs.leave_opening, inputs.contracts
     )
-    journal = payroll_journal(rules, payroll, month, payslips, earlier, payroll_rel)
+    return payslips, payroll_rel, payroll_journal(rules, payroll, month, payslips, earlier, payroll_rel)
+
+
+def compute_month(inputs: Inputs, month: Month) -> MonthComputation:
+    """Payroll then allocation of ``month`` from the rules, the month's timesheet and payroll variables
+    and the ledger's other costs (pure: ``inputs`` holds the month's files, see :func:`with_months`)."""
+    rules, ledger = inputs.rules, inputs.books
+    lines = inputs.timesheet(month)
+    # Paid leave and billed hours on one day contradict each other: refused before anything is computed.
+    raise_if(leave_timesheet_problems(month, inputs.variables.get(month, MonthVariables()), lines))
+    payslips, payroll_rel, journal = compute_payroll(inputs, month)
     # The month's costs, with this month's payroll as planned (not as previously posted).
     costs = [
         c
