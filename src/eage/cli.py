@@ -29,6 +29,7 @@ WRITERS: dict[str, Callable[[argparse.Namespace], bool]] = {
     "budget": lambda a: True,
     "fec": lambda a: a.check is None,
     "init": lambda a: True,
+    "charges": lambda a: True,
 }
 
 COMMANDS = {
@@ -43,6 +44,7 @@ COMMANDS = {
     "fec": "fec",
     "import-bank": "import_bank",
     "fava": "fava",
+    "charges": "charges",
 }
 
 
