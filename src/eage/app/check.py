@@ -86,6 +86,7 @@ def collect(root: Path) -> Report:
             report.checked.append("rules/payroll/contracts.yaml against the staff")
         except InputError as exc:
             report.add(exc.problems)
+        _check_dsn_identifiers(root, rules, payroll, report)
     ledger = None
     ledger_ok = False
     try:
@@ -204,6 +205,17 @@ def _check_bank_rules(root: Path, rules: Rules | None, ledger: Ledger | None, re
                         fix="name an opened account, or open it in ledger/accounts.beancount",
                     )
                 )
+
+
+def _check_dsn_identifiers(root: Path, rules: Rules, payroll: PayrollRules, report: Report) -> None:
+    """rules/dsn.yaml as ``eage dsn`` reads it (optional until a DSN is made, like rules/bank.yaml)."""
+    from eage.payroll.dsn.identifiers import DSN_FILE, dsn_identifiers_problems
+
+    if not (root / DSN_FILE).exists() and not (root / DSN_FILE).is_symlink():
+        report.checked.append(f"{DSN_FILE}: absent (needed by `eage dsn` only)")
+        return
+    report.add(dsn_identifiers_problems(root, rules, payroll))
+    report.checked.append(DSN_FILE)
 
 
 def _check_budgets(root: Path, rules: Rules | None, ledger: Ledger | None, report: Report) -> None:

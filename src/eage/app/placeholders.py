@@ -17,7 +17,7 @@ from eage.errors import InputError, Problem
 PLACEHOLDER = "À COMPLÉTER"
 #: The mark, with or without accents, in any case: a value or a comment on the key's line.
 _PLACEHOLDER_MARK = re.compile(r"[AÀ] +COMPL[EÉ]TER", re.IGNORECASE)
-PLACEHOLDER_FILES = ("group.yaml", "members.yaml", "staff.yaml", "payroll/contracts.yaml")
+PLACEHOLDER_FILES = ("group.yaml", "members.yaml", "staff.yaml", "payroll/contracts.yaml", "dsn.yaml")
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
