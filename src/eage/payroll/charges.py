@@ -25,10 +25,12 @@ from typing import Annotated, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import Field, model_validator
 
+from eage.errors import InputError
 from eage.money import cents
 from eage.month import Month
 from eage.payroll.dsn.model import DsnIdentifiers
 from eage.rules.base import Strict
+from eage.rules.dated import NotInForce
 from eage.rules.loader import Number
 from eage.rules.parameters import Parameter, Units, UnitsChecked
 
@@ -199,6 +201,33 @@ def tss_periodicity(previous_year_tax: Decimal, calendar: TssCalendar) -> str:
 
 
 def due_date(
+    body: str,
+    month: Month,
+    echeances: EcheancesFile,
+    headcount: int,
+    *,
+    due_day: int | None = None,
+    previous_year_tax: Decimal = ZERO,
+) -> dt.date:
+    """The date ``body`` must have received what ``month``'s payroll owes it (see :func:`_due_date`); a
+    month no calendar value covers is a located error."""
+    try:
+        return _due_date(
+            body, month, echeances, headcount, due_day=due_day, previous_year_tax=previous_year_tax
+        )
+    except NotInForce as exc:
+        missing = next(
+            k for k in ("urssaf", body) if not any(s <= month.last_day for s in getattr(echeances, k).values)
+        )
+        raise InputError.at(
+            f"no due-date calendar in force for {month}: {exc}",
+            file=f"rules/payroll/{ECHEANCES_FILE}",
+            key=f"{missing}.values",
+            fix="add a value in force from that month or earlier (with its legal reference)",
+        ) from None
+
+
+def _due_date(
     body: str,
     month: Month,
     echeances: EcheancesFile,
