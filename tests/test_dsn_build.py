@@ -1,0 +1,286 @@
+"""The DSN of a month (payroll.dsn.build): every amount equals the payslips and the payroll journal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eage.app.run import load_month
+from eage.errors import InputError
+from eage.ledger.model import Txn
+from eage.month import Month
+from eage.payroll.dsn.build import DsnInput, build_dsn, dsn_summary, reconcile
+from eage.payroll.dsn.mapping import DsnMapping, load_dsn_mapping, mapping_problems
+from eage.payroll.dsn.model import (
+    Address,
+    Contact,
+    DsnIdentifiers,
+    EmployeeIdentity,
+    InsuranceContract,
+    Organisation,
+    Rubric,
+)
+from eage.payroll.journal import payroll_transactions
+from eage.payroll.month import compute_payslips
+
+ROOT = Path(__file__).resolve().parent.parent
+OCTOBER = Month(2026, 10)
+
+
+def identifiers(staff: list[str]) -> DsnIdentifiers:
+    """Fictitious identifiers of the demo (part A's rules/dsn.yaml may replace them)."""
+    return DsnIdentifiers(
+        fictitious=True,
+        sender_contact=Contact("Claire Martin", "paie@equipe.example", "0477000000"),
+        declared_contact=Contact("Claire Martin", "paie@equipe.example", "0477000000"),
+        nic="00011",
+        apen="7830Z",
+        apet="7830Z",
+        idcc="9999",
+        at_risk_code="782ZB",
+        payment_mode="05",
+        iban="FR7630006000011234567890189",
+        bic="AGRIFRPP",
+        organisations={
+            "urssaf": Organisation("urssaf", "78861779300013", "URSSAF Rhône-Alpes", 15),
+            "agirc_arrco": Organisation("agirc_arrco", "A0100", "Agirc-Arrco"),
+            "pas": Organisation("pas", "DGFIP", "DGFiP"),
+        },
+        contracts=(
+            InsuranceContract("1", "P0942", "Assureur fictif", "SANTE-001", ("mutuelle",), "01", "01"),
+            InsuranceContract("2", "P0943", "Prévoyance fictive", "PREV-001", ("prev_cadre",), "02", "01"),
+        ),
+        employees={
+            emp: EmployeeIdentity(
+                employee=emp,
+                nir=f"28{index:01d}0142218001" + "00",
+                family_name=emp.upper(),
+                first_names="Prénom",
+                sex="02",
+                birth_date=dt.date(1985, 3, 1),
+                birth_place="Saint-Étienne",
+                birth_department="42",
+                address=Address("3 rue Javelin-Pagnon", "42000", "Saint-Étienne"),
+                pcs_ese="372c",
+                contract_number=f"C{index:04d}",
+                conventional_status="06",
+            )
+            for index, emp in enumerate(staff, start=1)
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def october() -> DsnInput:
+    inputs = load_month(ROOT, OCTOBER)
+    payslips = compute_payslips(
+        inputs.rules, inputs.payroll, OCTOBER, inputs.variables, inputs.leave_opening, inputs.contracts
+    )
+    return DsnInput(
+        month=OCTOBER,
+        rules=inputs.rules,
+        payroll=inputs.payroll,
+        identifiers=identifiers([e.id for e in inputs.rules.staff.employees]),
+        mapping=load_dsn_mapping(ROOT),
+        payslips=payslips,
+        timesheet=inputs.timesheet(OCTOBER),
+        variables=inputs.variables[OCTOBER],
+        test=True,
+        created=dt.date(2026, 10, 30),
+        software_version="0.15",
+    )
+
+
+@pytest.fixture(scope="module")
+def lines(october: DsnInput) -> list[Rubric]:
+    return build_dsn(october)
+
+
+def _journal(inp: DsnInput) -> list[Txn]:
+    names = {e.id: e for e in inp.rules.staff.employees}
+    return payroll_transactions(
+        [(emp, names[emp].name, names[emp].service, slip) for emp, slip in inp.payslips],
+        inp.payroll.accounts,
+        inp.month.last_day,
+    )
+
+
+def _credits(txns: list[Txn]) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = defaultdict(Decimal)
+    for txn in txns:
+        for posting in txn.postings:
+            out[posting.account] -= posting.amount
+    return out
+
+
+def test_each_employee_amount_is_the_payslip(october: DsnInput, lines: list[Rubric]) -> None:
+    summary = dsn_summary(lines)
+    for emp, slip in october.payslips:
+        declared = summary.employees[emp]
+        assert (declared.gross, declared.net_paid, declared.pas) == (slip.gross, slip.net_paid, slip.pas)
+
+
+def test_each_81_amount_is_the_sum_of_the_payslip_lines(october: DsnInput, lines: list[Rubric]) -> None:
+    """Per employee, the 81 amounts sum to the payslip's contributions (TSS aside) less the reduction."""
+    per_employee: dict[str, Decimal] = defaultdict(Decimal)
+    employee = ""
+    for rubric in lines:
+        if rubric.code == "S21.G00.30.019":
+            employee = rubric.value
+        elif rubric.code == "S21.G00.81.004":
+            per_employee[employee] += Decimal(rubric.value)
+    for emp, slip in october.payslips:
+        expected = sum((line.amount for line in slip.lines if not line.code.startswith("tss_")), Decimal(0))
+        assert per_employee[emp] == expected
+
+
+def test_aggregated_lines_equal_the_81_sums_per_ctp(october: DsnInput, lines: list[Rubric]) -> None:
+    summary = dsn_summary(lines)
+    urssaf = october.identifiers.organisations["urssaf"].ops_id
+    reduction = summary.ctp.get(("668", "920"), Decimal(0)) - summary.ctp.get(("669", "920"), Decimal(0))
+    others = sum((v for (ctp, _), v in summary.ctp.items() if ctp not in ("668", "669")), Decimal(0))
+    assert others - reduction == summary.payments[urssaf]
+    individual = sum((v for (ops, _), v in summary.contributions.items() if ops == urssaf), Decimal(0))
+    assert individual == summary.payments[urssaf]
+    assert reduction == -summary.contributions[(urssaf, "018")]
+
+
+def test_payments_equal_the_posted_journal(october: DsnInput, lines: list[Rubric]) -> None:
+    """The demo's posted October journal: 431, 4372, 4373, 4421 credited as the DSN pays."""
+    text = (ROOT / "ledger" / "generated" / "2026" / "2026-10-payroll.beancount").read_text(encoding="utf-8")
+    posted: dict[str, Decimal] = defaultdict(Decimal)
+    for account, amount in re.findall(r"^  (\S+)\s+(-?[0-9.]+) EUR$", text, flags=re.MULTILINE):
+        posted[account] -= Decimal(amount)
+    summary = dsn_summary(lines)
+    assert reconcile(summary, _journal(october), october.payroll.accounts, october.identifiers) == []
+    credits = _credits(_journal(october))
+    accounts = october.payroll.accounts
+    for account in (
+        *(accounts.organisations[k] for k in ("urssaf", "agirc_arrco", "prevoyance")),
+        accounts.pas,
+    ):
+        assert posted[account] == credits[account], account
+    accounts = october.payroll.accounts
+    ident = october.identifiers
+    assert summary.payments[ident.organisations["urssaf"].ops_id] == credits[accounts.organisations["urssaf"]]
+    assert (
+        summary.payments[ident.organisations["agirc_arrco"].ops_id]
+        == credits[accounts.organisations["agirc_arrco"]]
+    )
+    assert (
+        summary.payments["P0942"] + summary.payments["P0943"] == credits[accounts.organisations["prevoyance"]]
+    )
+    assert summary.payments["DGFIP"] == credits[accounts.pas]
+    # The demo's figures (ledger/generated/2026/2026-10-payroll.beancount).
+    assert summary.payments[ident.organisations["urssaf"].ops_id] == Decimal("2649.94")
+    assert summary.payments["DGFIP"] == Decimal("167.25")
+
+
+def test_same_inputs_same_lines(october: DsnInput, lines: list[Rubric]) -> None:
+    assert build_dsn(october) == lines
+
+
+def test_blocks_and_totals(october: DsnInput, lines: list[Rubric]) -> None:
+    codes = [r.code for r in lines]
+    assert codes[0] == "S10.G00.00.001" and codes[-1] == "S90.G00.90.002"
+    assert lines[-2].value == str(len(lines))
+    values = {r.code: r.value for r in lines}
+    assert values["S10.G00.00.005"] == "01"  # --test
+    assert values["S20.G00.05.005"] == "01102026"
+    assert values["S10.G00.00.006"] == "P26V01"
+    assert codes.count("S21.G00.30.001") == len(october.payslips)
+    assert codes.count("S21.G00.40.074") == len(october.payslips)
+    # Each user establishment (S21.G00.40.046) is described once in an S21.G00.85.
+    users = {r.value for r in lines if r.code == "S21.G00.40.046"}
+    assert users == {r.value for r in lines if r.code == "S21.G00.85.001"}
+    assert codes.count("S21.G00.85.001") == len(users)
+
+
+def test_user_establishment_is_the_member_with_most_hours(october: DsnInput, lines: list[Rubric]) -> None:
+    hours: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for line in october.timesheet:
+        if line.member is not None:
+            hours[line.employee][line.member] += line.hours
+    sirets = {m.id: m.identity.siret for m in october.rules.members.members}
+    declared = [r.value for r in lines if r.code == "S21.G00.40.046"]
+    expected = [sirets[min(hours[emp], key=lambda m: (-hours[emp][m], m))] for emp, _ in october.payslips]
+    assert declared == expected
+
+
+def test_structure_problems_none(lines: list[Rubric]) -> None:
+    norm = pytest.importorskip("eage.payroll.dsn.norm")
+    problems = norm.structure_problems(lines, source="test")
+    # Known conflict of the transcribed dictionary: S21.G00.70.012 typed 5 characters, S21.G00.78.005 (the
+    # same affiliation id) 1 to 3; eage writes the same short id in both (reported to the lead).
+    assert [p for p in problems if p.key != "S21.G00.70.012"] == []
+
+
+def test_every_contribution_has_codes(october: DsnInput) -> None:
+    assert mapping_problems(october.mapping, october.payroll, OCTOBER.first_day) == []
+
+
+def test_a_contribution_without_codes_is_located(october: DsnInput) -> None:
+    data = october.mapping.model_dump(by_alias=True)
+    del data["contributions"]["maladie"]
+    mapping = DsnMapping.model_validate(data)
+    problems = mapping_problems(mapping, october.payroll, OCTOBER.first_day)
+    assert [(p.file, p.key) for p in problems] == [("rules/payroll/dsn.yaml", "contributions.maladie")]
+    with pytest.raises(InputError) as caught:
+        build_dsn(_replace(october, mapping=mapping))
+    assert "contributions.maladie" in str(caught.value.problems[0])
+
+
+def test_missing_employee_identity_is_refused(october: DsnInput) -> None:
+    ident = october.identifiers
+    employees = dict(ident.employees)
+    del employees["cmartin"]
+    from dataclasses import replace
+
+    with pytest.raises(InputError) as caught:
+        build_dsn(_replace(october, identifiers=replace(ident, employees=employees)))
+    assert caught.value.problems[0].key == "employees.cmartin"
+
+
+def _replace(inp: DsnInput, **changes: object) -> DsnInput:
+    from dataclasses import replace
+
+    return replace(inp, **changes)  # type: ignore[arg-type]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    grosses=st.lists(
+        st.decimals(min_value=Decimal("1900"), max_value=Decimal("20000"), places=2), min_size=3, max_size=3
+    )
+)
+def test_property_per_body_totals_equal_the_journal(october: DsnInput, grosses: list[Decimal]) -> None:
+    """For random gross salaries, the DSN's payment to each body equals the journal's credit."""
+    from dataclasses import replace
+
+    payslips = [(emp, replace(slip, gross=slip.gross)) for emp, slip in october.payslips]
+    from eage.payroll.engine import PayslipInput, compute_payslip
+
+    rebuilt = []
+    for (emp, slip), gross in zip(payslips, grosses, strict=True):
+        inp = PayslipInput(
+            month=OCTOBER.first_day,
+            base_gross=gross,
+            weekly_hours=slip.weekly_hours,
+            cadre=slip.cadre,
+            pas_rate=slip.pas_rate,
+            employer_profile=october.rules.group.employer.profile,
+            headcount=october.rules.group.employer.headcount,
+            atmp_rate=october.rules.group.employer.atmp.at(OCTOBER.first_day),
+            mutuelle_total=Decimal("78.00"),
+        )
+        rebuilt.append((emp, compute_payslip(october.payroll, inp)))
+    changed = _replace(october, payslips=rebuilt)
+    summary = dsn_summary(build_dsn(changed))
+    assert reconcile(summary, _journal(changed), october.payroll.accounts, october.identifiers) == []
