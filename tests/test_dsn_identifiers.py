@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ from eage.payroll.dsn.identifiers import (
 )
 from eage.payroll.params import PayrollRules, load_payroll_rules
 from eage.rules.bundle import Rules, load_rules
+from eage.rules.models import Staff
 
 DEMO_TEXT = (DEMO / DSN_FILE).read_text(encoding="utf-8")
 
@@ -205,6 +207,21 @@ def test_a_missing_file_is_a_problem_when_the_group_has_staff(
     assert problem.file == DSN_FILE and "not found" in problem.message
     with pytest.raises(InputError):
         load_dsn_identifiers(tmp_path, rules, payroll)
+
+
+def test_no_file_and_no_staff_is_no_problem(tmp_path: Path, law: tuple[Rules, PayrollRules]) -> None:
+    rules, payroll = law
+    assert dsn_identifiers_problems(tmp_path, replace(rules, staff=Staff(employees=[])), payroll) == []
+
+
+def test_a_bad_bic_taken_from_the_group_is_located_in_the_dsn_file(
+    tmp_path: Path, law: tuple[Rules, PayrollRules]
+) -> None:
+    rules, payroll = law
+    invoicing = rules.group.invoicing.model_copy(update={"bic": "CMCI FR2A"})
+    group = rules.group.model_copy(update={"invoicing": invoicing})
+    (problem,) = dsn_identifiers_problems(_root(tmp_path, DEMO_TEXT), replace(rules, group=group), payroll)
+    assert (problem.file, problem.key) == (DSN_FILE, "bic") and "CMCI FR2A" in problem.message
 
 
 def test_the_idcc_and_the_ape_default_to_the_contracts_and_the_group(

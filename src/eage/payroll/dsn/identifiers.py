@@ -124,7 +124,8 @@ AtRiskCode = Annotated[str, Field(pattern=r"^[0-9]{3}[A-Z]{2}$")]
 #: DSN_IdOPS_2_14 (S21.G00.20.001): 2 to 14 characters.
 OpsId = Annotated[str, Field(pattern=r"^[0-9A-Z]{2,14}$")]
 #: The BIC, as S21.G00.20.003 / S21.G00.12.002 check it (dsn-tools 0.1.2, Banque_BicRegexp).
-Bic = Annotated[str, Field(pattern=r"^([A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?)$")]
+_BIC = re.compile(r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?")
+Bic = Annotated[str, Field(pattern=rf"^{_BIC.pattern}$")]
 #: DSN_Identifiant_Technique_Adhesion (S21.G00.15.005): ``[1-9][0-9]*`` (dsn-tools 0.1.2).
 AdhesionId = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,9}$")]
 #: DSN_Ref_Ops_4_5 (S21.G00.15.002): 4 or 5 characters (the insurer's code, e.g. P0942).
@@ -437,6 +438,15 @@ def _establishment_problems(
     wrong = iban_problem(iban)
     if wrong is not None:
         out.append(at(wrong, ("iban",), "copy the IBAN from the bank's RIB (FR76 ...)"))
+    if file.bic is None and not _BIC.fullmatch(group.invoicing.bic):
+        out.append(
+            at(
+                f"the group's BIC {group.invoicing.bic} (rules/group.yaml invoicing.bic) is not a BIC of 8 or "
+                "11 letters and digits, as the DSN writes it (S21.G00.20.003)",
+                ("bic",),
+                "give bic: the 8 or 11 characters of the bank's RIB",
+            )
+        )
     return out
 
 
