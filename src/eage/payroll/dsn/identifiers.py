@@ -314,10 +314,11 @@ def load_dsn_identifiers(root: Path, rules: RulesOfGroup, payroll: PayrollRules)
     located, problems = _read(root)
     if located is None or problems:
         raise InputError(problems)
-    problems = _problems(located, rules, payroll, _contracts_idcc(root))
+    contracts_idcc = _contracts_idcc(root)
+    problems = _problems(located, rules, payroll, contracts_idcc)
     if problems:
         raise InputError(problems)
-    return _identifiers(located.value, rules.group, _contracts_idcc(root))
+    return _identifiers(located.value, rules.group, contracts_idcc)
 
 
 def dsn_identifiers_problems(root: Path, rules: RulesOfGroup, payroll: PayrollRules) -> list[Problem]:
