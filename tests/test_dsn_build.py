@@ -17,64 +17,14 @@ from eage.errors import InputError
 from eage.ledger.model import Txn
 from eage.month import Month
 from eage.payroll.dsn.build import DsnInput, build_dsn, dsn_summary, reconcile
+from eage.payroll.dsn.identifiers import load_dsn_identifiers
 from eage.payroll.dsn.mapping import DsnMapping, load_dsn_mapping, mapping_problems
-from eage.payroll.dsn.model import (
-    Address,
-    Contact,
-    DsnIdentifiers,
-    EmployeeIdentity,
-    InsuranceContract,
-    Organisation,
-    Rubric,
-)
+from eage.payroll.dsn.model import Rubric
 from eage.payroll.journal import payroll_transactions
 from eage.payroll.month import compute_payslips
 
 ROOT = Path(__file__).resolve().parent.parent
 OCTOBER = Month(2026, 10)
-
-
-def identifiers(staff: list[str]) -> DsnIdentifiers:
-    """Fictitious identifiers of the demo (part A's rules/dsn.yaml may replace them)."""
-    return DsnIdentifiers(
-        fictitious=True,
-        sender_contact=Contact("Claire Martin", "paie@equipe.example", "0477000000"),
-        declared_contact=Contact("Claire Martin", "paie@equipe.example", "0477000000"),
-        nic="00011",
-        apen="7830Z",
-        apet="7830Z",
-        idcc="9999",
-        at_risk_code="782ZB",
-        payment_mode="05",
-        iban="FR7630006000011234567890189",
-        bic="AGRIFRPP",
-        organisations={
-            "urssaf": Organisation("urssaf", "78861779300013", "URSSAF Rhône-Alpes", 15),
-            "agirc_arrco": Organisation("agirc_arrco", "A0100", "Agirc-Arrco"),
-            "pas": Organisation("pas", "DGFIP", "DGFiP"),
-        },
-        contracts=(
-            InsuranceContract("1", "P0942", "Assureur fictif", "SANTE-001", ("mutuelle",), "01", "01"),
-            InsuranceContract("2", "P0943", "Prévoyance fictive", "PREV-001", ("prev_cadre",), "02", "01"),
-        ),
-        employees={
-            emp: EmployeeIdentity(
-                employee=emp,
-                nir=f"28{index:01d}0142218001" + "00",
-                family_name=emp.upper(),
-                first_names="Prénom",
-                sex="02",
-                birth_date=dt.date(1985, 3, 1),
-                birth_place="Saint-Étienne",
-                birth_department="42",
-                address=Address("3 rue Javelin-Pagnon", "42000", "Saint-Étienne"),
-                pcs_ese="372c",
-                contract_number=f"C{index:04d}",
-                conventional_status="06",
-            )
-            for index, emp in enumerate(staff, start=1)
-        },
-    )
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +37,7 @@ def october() -> DsnInput:
         month=OCTOBER,
         rules=inputs.rules,
         payroll=inputs.payroll,
-        identifiers=identifiers([e.id for e in inputs.rules.staff.employees]),
+        identifiers=load_dsn_identifiers(ROOT, inputs.rules, inputs.payroll),
         mapping=load_dsn_mapping(ROOT),
         payslips=payslips,
         timesheet=inputs.timesheet(OCTOBER),
@@ -159,7 +109,7 @@ def test_payments_equal_the_posted_journal(october: DsnInput, lines: list[Rubric
     for account, amount in re.findall(r"^  (\S+)\s+(-?[0-9.]+) EUR$", text, flags=re.MULTILINE):
         posted[account] -= Decimal(amount)
     summary = dsn_summary(lines)
-    assert reconcile(summary, _journal(october), october.payroll.accounts, october.identifiers) == []
+    assert reconcile(summary, _journal(october), october.payroll.accounts) == []
     credits = _credits(_journal(october))
     accounts = october.payroll.accounts
     for account in (
@@ -174,9 +124,9 @@ def test_payments_equal_the_posted_journal(october: DsnInput, lines: list[Rubric
         summary.payments[ident.organisations["agirc_arrco"].ops_id]
         == credits[accounts.organisations["agirc_arrco"]]
     )
-    assert (
-        summary.payments["P0942"] + summary.payments["P0943"] == credits[accounts.organisations["prevoyance"]]
-    )
+    insurers = {c.insurer_code for c in ident.contracts}
+    assert sum(summary.payments[i] for i in insurers) == credits[accounts.organisations["prevoyance"]]
+    assert {summary.bodies[i] for i in insurers} == {"prevoyance"}
     assert summary.payments["DGFIP"] == credits[accounts.pas]
     # The demo's figures (ledger/generated/2026/2026-10-payroll.beancount).
     assert summary.payments[ident.organisations["urssaf"].ops_id] == Decimal("2649.94")
@@ -283,4 +233,4 @@ def test_property_per_body_totals_equal_the_journal(october: DsnInput, grosses: 
         rebuilt.append((emp, compute_payslip(october.payroll, inp)))
     changed = _replace(october, payslips=rebuilt)
     summary = dsn_summary(build_dsn(changed))
-    assert reconcile(summary, _journal(changed), october.payroll.accounts, october.identifiers) == []
+    assert reconcile(summary, _journal(changed), october.payroll.accounts) == []

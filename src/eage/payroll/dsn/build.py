@@ -33,7 +33,8 @@ from eage.ledger.model import Txn
 from eage.money import ZERO
 from eage.month import Month
 from eage.payroll.contracts import employer_headcounts
-from eage.payroll.dsn.mapping import SHOWN, DsnMapping, LineCodes, check_mapping
+from eage.payroll.dsn import lines as lines_format
+from eage.payroll.dsn.mapping import SHOWN, ContractCodes, DsnMapping, LineCodes, check_mapping
 from eage.payroll.dsn.model import Address, DsnIdentifiers, InsuranceContract, Rubric
 from eage.payroll.engine import OVERTIME_CODES, RGDU_CODE, Payslip, PayslipLine
 from eage.payroll.month import Payslips
@@ -70,20 +71,28 @@ class DsnInput:
     issued: Mapping[Month, Sequence[Rubric]] = field(default_factory=dict)
 
 
-# --- formatters (B's eage.payroll.dsn.lines provides the shared ones; these follow the same patterns) ----
+# --- formatters: eage.payroll.dsn.lines (amounts already to the cent, dates JJMMAAAA, rates per rubric) ----
 
 
 def _amount(value: Decimal) -> str:
-    return f"{value.quantize(CENT, rounding=ROUND_HALF_UP):f}"
+    return lines_format.amount(value)
 
 
 def _date(day: dt.date) -> str:
-    return f"{day:%d%m%Y}"
+    return lines_format.date(day)
 
 
-def _rate(value: Decimal) -> str:
-    """A rate in percent with two decimals (S21.G00.23.003, .40.043, .50.006)."""
-    return f"{value.quantize(CENT, rounding=ROUND_HALF_UP):f}"
+def _rate(value: Decimal, code: str) -> str:
+    return lines_format.rate(value, code)
+
+
+def _rate_if_written(value: Decimal, code: str) -> str | None:
+    """The rate when the rubric's pattern writes it exactly (S21.G00.23.003 takes two decimals: the
+    0,016 % of the dialogue social is not written, the URSSAF knows a fixed-rate CTP's rate)."""
+    try:
+        return lines_format.rate(value, code)
+    except ValueError:
+        return None
 
 
 def _locality(city: str) -> str:
@@ -95,16 +104,6 @@ def _locality(city: str) -> str:
 def _text(value: str, limit: int) -> str:
     """Free text cut to the rubric's length (ISO-8859-1 is checked when the file is rendered)."""
     return " ".join(value.replace("'", " ").split())[:limit]
-
-
-def with_totals(lines: Sequence[Rubric]) -> list[Rubric]:
-    """``lines`` with the S90 block: the rubric count including the S90's two, and the declarations."""
-    declarations = sum(1 for r in lines if r.code == "S20.G00.05.001")
-    return [
-        *lines,
-        Rubric("S90.G00.90.001", str(len(lines) + 2)),
-        Rubric("S90.G00.90.002", str(declarations)),
-    ]
 
 
 # --- the build ---------------------------------------------------------------------------------------
@@ -309,11 +308,11 @@ def build_dsn(inp: DsnInput) -> list[Rubric]:
 
     # Payments per body: the sums of the 81 amounts (what the journal credits each body's account).
     body_totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for _, slip, content in per_employee:
+    for _, _slip, content in per_employee:
         for contributions in content.contributions.values():
             for (_, ops), (_, amount) in contributions.items():
                 body_totals[ops] += amount
-        body_totals["DGFIP:" + PAS_KEY] += slip.pas
+    pas_total = sum((slip.pas for _, slip, _ in per_employee), ZERO)
 
     out = _Out()
     # S10 sender
@@ -373,7 +372,6 @@ def build_dsn(inp: DsnInput) -> list[Rubric]:
         if contract.insurer_code in body_totals and contract.insurer_code not in seen:
             seen.add(contract.insurer_code)
             payments.append((PREVOYANCE_KEY, contract.insurer_code, body_totals[contract.insurer_code]))
-    pas_total = body_totals["DGFIP:" + PAS_KEY]
     if pas_total:
         payments.append((PAS_KEY, _ops(ident, PAS_KEY), pas_total))
     for key, ops, amount in payments:
@@ -399,7 +397,7 @@ def build_dsn(inp: DsnInput) -> list[Rubric]:
             out.add("S21.G00.23.001", ctp)
             out.add("S21.G00.23.002", qualifier)
             if ctp not in deduction_ctps:
-                out.add("S21.G00.23.003", _rate(rate))
+                out.add("S21.G00.23.003", _rate_if_written(rate, "S21.G00.23.003"))
             out.add("S21.G00.23.004", _amount(base))
             out.add("S21.G00.23.005", _amount(abs(amount)))
         urssaf_part = reduction.parts.get(URSSAF_KEY)
@@ -438,7 +436,7 @@ def build_dsn(inp: DsnInput) -> list[Rubric]:
         out.add("S21.G00.40.037", identity.multiple_employers)
         out.add("S21.G00.40.039", codes.accident_regime)
         out.add("S21.G00.40.040", ident.at_risk_code)
-        out.add("S21.G00.40.043", _rate(rules.group.employer.atmp.at(day)))
+        out.add("S21.G00.40.043", _rate(rules.group.employer.atmp.at(day), "S21.G00.40.043"))
         if employee_id in chosen:
             out.add("S21.G00.40.046", member_siret[chosen[employee_id]])
             out.add("S21.G00.40.074", codes.made_available)
@@ -457,7 +455,7 @@ def build_dsn(inp: DsnInput) -> list[Rubric]:
         out.add("S21.G00.50.001", _date(pay_date))
         out.add("S21.G00.50.002", _amount(slip.net_taxable))
         out.add("S21.G00.50.004", _amount(slip.net_paid))
-        out.add("S21.G00.50.006", _rate(slip.pas_rate))
+        out.add("S21.G00.50.006", _rate(slip.pas_rate, "S21.G00.50.006"))
         out.add("S21.G00.50.007", codes.pas_rate_type)
         out.add("S21.G00.50.009", _amount(slip.pas))
         out.add("S21.G00.50.013", _amount(slip.net_taxable))
@@ -497,7 +495,7 @@ def build_dsn(inp: DsnInput) -> list[Rubric]:
         out.add("S21.G00.85.002", member.identity.naf)
         _address(out, "S21.G00.85", member.identity.address, ("003", "004", "005"))
         out.add("S21.G00.85.006", member.identity.address.country)
-    return with_totals(out.lines)
+    return lines_format.with_totals(out.lines)
 
 
 def _address(out: _Out, block: str, address: RulesAddress | Address, fields: tuple[str, str, str]) -> None:
@@ -528,17 +526,14 @@ def _contract_block(
     pcs: str,
     number: str,
     slip: Payslip,
-    codes: object,
+    codes: ContractCodes,
 ) -> None:
-    from eage.payroll.dsn.mapping import ContractCodes
-
-    assert isinstance(codes, ContractCodes)
     identity = inp.identifiers.employees[employee.id]
     contract = employee.contract
-    monthly = (Decimal(contract.weekly_hours) * 52 / 12).quantize(CENT, rounding=ROUND_HALF_UP)
-    full = Decimal(contract.weekly_hours) >= Decimal(
-        inp.payroll.parameters.duree_legale.at(inp.month.first_day).weekly_hours
-    )
+    legal = inp.payroll.parameters.duree_legale.at(inp.month.first_day)
+    weekly = Decimal(contract.weekly_hours)
+    monthly = (weekly * legal.weeks_per_year / legal.months_per_year).quantize(CENT, rounding=ROUND_HALF_UP)
+    full = weekly >= Decimal(legal.weekly_hours)
     out.add("S21.G00.40.001", _date(contract.start))
     out.add("S21.G00.40.002", identity.conventional_status)
     out.add("S21.G00.40.003", codes.cadre_category if slip.cadre else codes.non_cadre_category)
@@ -583,18 +578,23 @@ class EmployeeSummary:
 
 @dataclass(frozen=True)
 class DsnSummary:
-    """What a DSN declares: each payment (S21.G00.20) by body id, the URSSAF's aggregated lines by CTP
-    and qualifier, each individual contribution code's total by body, and per employee (by matricule,
-    S21.G00.30.019) the gross, net paid and withholding."""
+    """What a DSN declares: each payment (S21.G00.20) by body id and the payroll organisation that body
+    is (``bodies``), the URSSAF's aggregated lines by CTP and qualifier, each individual contribution
+    code's total by body, and per employee (by matricule, S21.G00.30.019) the gross, net paid and
+    withholding."""
 
     payments: Mapping[str, Decimal]
+    bodies: Mapping[str, str]  # body id (S21.G00.20.001) -> urssaf, agirc_arrco, prevoyance, pas
     ctp: Mapping[tuple[str, str], Decimal]
     contributions: Mapping[tuple[str, str], Decimal]  # (body id, 81.001) -> sum of 81.004
     employees: Mapping[str, EmployeeSummary]
 
     def as_json(self) -> dict[str, object]:
         return {
-            "payments": {k: str(v) for k, v in self.payments.items()},
+            "payments": {
+                body: {"organisation": self.bodies.get(body), "amount": str(amount)}
+                for body, amount in self.payments.items()
+            },
             "ctp": {f"{c}/{q}": str(v) for (c, q), v in self.ctp.items()},
             "contributions": {f"{o}/{c}": str(v) for (o, c), v in self.contributions.items()},
             "employees": {
@@ -604,21 +604,34 @@ class DsnSummary:
         }
 
 
+#: The withholding tax's body id in S21.G00.20.001 (the norm's value for the DGFiP).
+DGFIP = "DGFIP"
+
+
 def dsn_summary(lines: Iterable[Rubric]) -> DsnSummary:
-    """The amounts of a DSN's lines (built or parsed back from an issued file)."""
+    """The amounts of a DSN's lines (built, or parsed back from an issued file).
+
+    Which payroll organisation each payment's body is, the file says itself: the URSSAF is the body of
+    the bordereau (S21.G00.22.001), an insurer is the organisme of an adhésion (S21.G00.15.002), the
+    withholding's body is ``DGFIP``; any other body is the complementary pension institution."""
     payments: dict[str, Decimal] = defaultdict(lambda: ZERO)
     ctp: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     contributions: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     employees: dict[str, dict[str, Decimal]] = {}
+    urssaf: set[str] = set()
+    insurers: set[str] = set()
     current: dict[str, str] = {}
     employee = ""
     for rubric in lines:
         code, value = rubric.code, rubric.value
-        block, field_ = code[:10], code[11:]
-        if field_ == "001":
+        if code.endswith(".001"):
             current = {}
         current[code] = value
-        if code == "S21.G00.20.005":
+        if code == "S21.G00.15.002":
+            insurers.add(value)
+        elif code == "S21.G00.22.001":
+            urssaf.add(value)
+        elif code == "S21.G00.20.005":
             payments[current.get("S21.G00.20.001", "")] += Decimal(value)
         elif code == "S21.G00.23.005":
             ctp[(current.get("S21.G00.23.001", ""), current.get("S21.G00.23.002", ""))] += Decimal(value)
@@ -634,38 +647,45 @@ def dsn_summary(lines: Iterable[Rubric]) -> DsnSummary:
         elif code == "S21.G00.81.004":
             key = (current.get("S21.G00.81.002", ""), current.get("S21.G00.81.001", ""))
             contributions[key] += Decimal(value)
-        del block
+    bodies = {
+        body: URSSAF_KEY
+        if body in urssaf
+        else PREVOYANCE_KEY
+        if body in insurers
+        else PAS_KEY
+        if body == DGFIP
+        else AGIRC_KEY
+        for body in payments
+    }
     return DsnSummary(
         dict(payments),
+        bodies,
         dict(ctp),
         dict(contributions),
         {e: EmployeeSummary(v["gross"], v["net_paid"], v["pas"]) for e, v in employees.items()},
     )
 
 
-def body_accounts(identifiers: DsnIdentifiers, accounts: PayrollAccounts) -> dict[str, str]:
-    """Each payment's body id (S21.G00.20.001) -> the ledger account the payroll journal credits."""
-    out: dict[str, str] = {}
-    for key, organisation in identifiers.organisations.items():
-        if key == PAS_KEY:
-            out[organisation.ops_id] = accounts.pas
-        elif key in accounts.organisations:
-            out[organisation.ops_id] = accounts.organisations[key]
-    for contract in identifiers.contracts:
-        out[contract.insurer_code] = accounts.organisations[PREVOYANCE_KEY]
-    return out
+def _account(accounts: PayrollAccounts, organisation: str) -> str | None:
+    return accounts.pas if organisation == PAS_KEY else accounts.organisations.get(organisation)
 
 
 def reconcile(
-    summary: DsnSummary,
-    journal_entries: Iterable[object],
-    payroll_accounts: PayrollAccounts,
-    identifiers: DsnIdentifiers,
+    summary: DsnSummary, journal_entries: Iterable[object], payroll_accounts: PayrollAccounts
 ) -> list[Problem]:
     """The DSN's payment to each body equals what the month's payroll journal credits that body's
-    account (431, 4372, 4373, 4421), to the cent; one problem per difference."""
-    by_body = body_accounts(identifiers, payroll_accounts)
-    wanted = set(by_body.values())
+    account (431 URSSAF, 4372 Agirc-Arrco, 4373 the insurers, 4421 the withholding), to the cent; one
+    problem per account that differs."""
+    declared: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for body, amount in summary.payments.items():
+        account = _account(payroll_accounts, summary.bodies.get(body, ""))
+        if account is not None:
+            declared[account] += amount
+    wanted = {
+        account
+        for key in (URSSAF_KEY, AGIRC_KEY, PREVOYANCE_KEY, PAS_KEY)
+        if (account := _account(payroll_accounts, key)) is not None
+    }
     credits: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for entry in journal_entries:
         if not isinstance(entry, Txn):
@@ -673,21 +693,16 @@ def reconcile(
         for posting in entry.postings:
             if posting.account in wanted:
                 credits[posting.account] -= posting.amount
-    declared: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for body, amount in summary.payments.items():
-        account = by_body.get(body)
-        if account is not None:
-            declared[account] += amount
     problems = []
     for account in sorted(set(credits) | set(declared)):
         if credits[account] != declared[account]:
             problems.append(
                 Problem(
-                    f"the DSN pays {declared[account]} to the body of {account}, the payroll journal "
-                    f"credits it {credits[account]}",
+                    f"the DSN pays {declared[account]} EUR to the body of {account}, the payroll journal "
+                    f"credits it {credits[account]} EUR",
                     key=account,
-                    fix="run the month again (eage run) so that the journal and the DSN come from the same "
-                    "payslips",
+                    fix="run the month again (eage run YYYY-MM --correct) so that the journal and the DSN "
+                    "come from the same payslips",
                 )
             )
     return problems
