@@ -25,6 +25,7 @@ from eage.payroll.charges import (
     Movement,
     all_dues,
     body_accounts,
+    movements_from,
     total,
 )
 
@@ -69,33 +70,7 @@ def load_echeances(rules_dir: Path) -> EcheancesFile:
 
 def movements(ledger: Any, accounts: Iterable[str]) -> list[Movement]:
     """Every posting on ``accounts`` with its transaction's kind and ``settles`` tag (the bank import's)."""
-    wanted = set(accounts)
-    out: list[Movement] = []
-    for txn in ledger.transactions():
-        meta = txn.meta or {}
-        kind = meta.get("kind")
-        settles_text = meta.get("settles")
-        settles: Month | None = None
-        if isinstance(settles_text, str):
-            try:
-                settles = Month.parse(settles_text)
-            except ValueError:
-                settles = None
-        for posting in txn.postings:
-            if posting.account not in wanted or posting.units is None or posting.units.number is None:
-                continue
-            out.append(
-                Movement(
-                    date=txn.date,
-                    account=posting.account,
-                    amount=Decimal(posting.units.number),
-                    kind=None if kind is None else str(kind),
-                    settles=settles,
-                    file=str(meta.get("filename", "?")),
-                    line=int(meta.get("lineno", 0) or 0),
-                )
-            )
-    return out
+    return movements_from(ledger.transactions(), accounts)
 
 
 def headcount_for(rules: Any, echeances: EcheancesFile) -> int:

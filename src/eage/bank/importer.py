@@ -20,6 +20,7 @@ from eage.bank.config import BANK_RULES, BankConfig
 from eage.bank.matching import Accounts, Match, Payers, match_lines
 from eage.bank.reader import Statement
 from eage.bank.receivables import invoice_statuses
+from eage.bank.settles import ledger_movements, settled_months
 from eage.errors import InputError, Problem
 from eage.ledger.model import GeneratedFile
 from eage.ledger.render import HEADER, render_entry, render_file
@@ -75,6 +76,9 @@ def match_statement(
         prefix=rules.group.invoicing.prefix,
         source=shown,
     )
+    # Payroll liabilities paid: each debit tagged with the month it settles (eage charges, Fava's overdue list).
+    paid_accounts = {rule.account for rule in bank_rules.debit_rules}
+    matches = settled_months(matches, ledger_movements(ledger, paid_accounts))
     result = ImportResult(statement, matches, already=len(statement.lines) - len(fresh))
     if matches:
         raise_problems(

@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, ClassVar, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import Field, model_validator
 
@@ -131,6 +131,41 @@ class Movement:
     settles: Month | None = None  # the bank import's ``settles`` tag
     file: str = "?"
     line: int = 0
+
+
+def movements_from(transactions: Iterable[Any], accounts: Iterable[str]) -> list[Movement]:
+    """The postings on ``accounts`` of loaded transactions, with their ``kind`` and ``settles`` tags.
+
+    ``transactions``: objects shaped as the ledger's (``date``, ``meta``, ``postings`` with ``account``
+    and ``units.number``), read by attribute: this module does not import Beancount (only eage.ledger
+    does). :meth:`eage.ledger.load.Ledger.transactions` gives them.
+    """
+    wanted = set(accounts)
+    out: list[Movement] = []
+    for txn in transactions:
+        meta = txn.meta or {}
+        kind = meta.get("kind")
+        settles: Month | None = None
+        if isinstance(meta.get("settles"), str):
+            try:
+                settles = Month.parse(meta["settles"])
+            except ValueError:
+                settles = None  # the ledger's plugin and `eage check` report a malformed tag
+        for posting in txn.postings:
+            if posting.account not in wanted or posting.units is None or posting.units.number is None:
+                continue
+            out.append(
+                Movement(
+                    date=txn.date,
+                    account=posting.account,
+                    amount=Decimal(posting.units.number),
+                    kind=None if kind is None else str(kind),
+                    settles=settles,
+                    file=str(meta.get("filename", "?")),
+                    line=int(meta.get("lineno", 0) or 0),
+                )
+            )
+    return out
 
 
 @dataclass(frozen=True)
@@ -330,6 +365,16 @@ def payments_to(movements: Iterable[Movement], account: str) -> list[Payment]:
         for mv in movements
         if mv.account == account and mv.kind not in ("payroll", "opening") and mv.amount > 0
     ]
+
+
+def remaining_by_month(
+    movements: Sequence[Movement], account: str, *, before: dt.date
+) -> dict[Month, Decimal]:
+    """What each month still owes on ``account`` to a payment dated ``before`` (FIFO, as the schedule
+    clears): the months it can settle (ended before it), with a remaining amount above zero."""
+    owed = owed_by_month(movements, account)
+    paid = clear(owed, payments_to(movements, account))
+    return {m: owed[m] - paid[m] for m in sorted(paid) if owed[m] - paid[m] > 0 and m.last_day < before}
 
 
 def _previous_year_tax(owed: Mapping[Month, Decimal], year: int) -> Decimal:
