@@ -158,6 +158,8 @@ def cross_check(rules: Rules, located: dict[str, Located[BaseModel]] | None = No
 # --- the bundle: every file under rules/ --------------------------------------------------------------
 
 BANK_FILE = "bank.yaml"
+#: The DSN's identifiers (read by ``eage dsn`` and ``eage check``: eage.payroll.dsn.identifiers).
+DSN_FILE = "dsn.yaml"
 PAYROLL_DIR = "payroll"
 BUDGET_DIR = "budget"
 TEMPLATES_DIR = "templates"
@@ -166,7 +168,10 @@ _BUDGET_FILE = re.compile(r"[0-9]{4}\.yaml")
 #: (agreement, health, prévoyance; eage.payroll.contracts) and its paid-leave rules (eage.payroll.leave).
 CONTRACTS_FILE = "contracts.yaml"
 CONGES_FILE = "conges.yaml"
-GROUP_PAYROLL_FILES = (CONTRACTS_FILE, CONGES_FILE)
+#: The DSN's codes (eage.payroll.dsn.mapping) and the bodies' due dates (eage.payroll.charges).
+DSN_MAPPING_FILE = "dsn.yaml"
+ECHEANCES_FILE = "echeances.yaml"
+GROUP_PAYROLL_FILES = (CONTRACTS_FILE, CONGES_FILE, DSN_MAPPING_FILE, ECHEANCES_FILE)
 
 
 @dataclass(frozen=True)
@@ -236,7 +241,7 @@ def known_files(root: Path, group: Group | None = None) -> set[Path]:
     from eage.payroll.params import PAYROLL_FILES
 
     base = root / "rules"
-    known = {base / filename for filename, _ in FILES.values()} | {base / BANK_FILE}
+    known = {base / filename for filename, _ in FILES.values()} | {base / BANK_FILE, base / DSN_FILE}
     known |= {base / PAYROLL_DIR / filename for filename in (*PAYROLL_FILES, *GROUP_PAYROLL_FILES)}
     known |= {p for p in (base / BUDGET_DIR).glob("*.yaml") if _BUDGET_FILE.fullmatch(p.name)}
     known |= {p for p in (base / TEMPLATES_DIR).rglob("*") if p.is_file()}
@@ -286,5 +291,5 @@ def _unknown_fix(rel: Path) -> str:
         return (
             "a budget is named after its year (rules/budget/2026.yaml): rename it, or move it out of rules/"
         )
-    names = sorted([filename for filename, _ in FILES.values()] + [BANK_FILE])
+    names = sorted([filename for filename, _ in FILES.values()] + [BANK_FILE, DSN_FILE])
     return f"rules/ holds {', '.join(names)}, payroll/, budget/ and templates/: rename it, or move it out"

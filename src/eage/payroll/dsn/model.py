@@ -95,7 +95,7 @@ class EmployeeIdentity:
     conventional_status: str  # S21.G00.40.002 (CCN_Categorie), e.g. "04" autres cadres, "06" employé
     usage_name: str | None = None
     birth_country: str | None = None  # ISO alpha-2, when born abroad (S21.G00.30.015)
-    multiple_employers: str = "02"  # S21.G00.40.037: 01 employeurs multiples, 02 employeur unique, 03 inconnu
+    multiple_employers: str = "01"  # S21.G00.40.037: 01 employeur unique, 02 employeurs multiples, 03 inconnu
     email: str | None = None
 
 
