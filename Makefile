@@ -9,10 +9,20 @@ export BEANCOUNT_DISABLE_LOAD_CACHE := 1
 
 .PHONY: run test test-fast lint typecheck check fava bench demo system-deps clean
 
+# The independent DSN validator (dsn-tools needs Python >= 3.12): its own environment, used by the tests.
+DSN_PYTHON := $(shell PYENV_VERSION=3.12.1 pyenv which python 2>/dev/null || command -v python3.12 || command -v python3.13)
+DSN_VENV := .venv-dsn
+
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+$(DSN_VENV)/bin/.installed: requirements-dsn-tools.txt
+	@test -n "$(DSN_PYTHON)" || { echo "Python 3.12 or later is needed for the DSN check (dsn-tools)"; exit 1; }
+	$(DSN_PYTHON) -m venv $(DSN_VENV)
+	$(DSN_VENV)/bin/pip install -q -r requirements-dsn-tools.txt
 	touch $@
 
 system-deps:
@@ -28,11 +38,11 @@ run: $(BIN)/.installed system-deps
 	@echo "  ledger/generated/2026/2026-11-*.beancount     the payroll journal and the re-invoicing entries"
 	@echo "  $(BIN)/eage fava                              the books in Fava, with the eage pages (http://127.0.0.1:5000)"
 
-test: $(BIN)/.installed system-deps
+test: $(BIN)/.installed $(DSN_VENV)/bin/.installed system-deps
 	$(BIN)/pytest -n 2
 
 # The fast set (under a minute on 2 cores): every core module, without the long end-to-end tests.
-test-fast: $(BIN)/.installed system-deps
+test-fast: $(BIN)/.installed $(DSN_VENV)/bin/.installed system-deps
 	$(BIN)/pytest -n 2 -m "not slow"
 
 lint: $(BIN)/.installed
@@ -56,4 +66,4 @@ demo: $(BIN)/.installed system-deps
 	$(BIN)/python scripts/build_demo.py --through 2026-10
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DSN_VENV) .mypy_cache .ruff_cache .pytest_cache
