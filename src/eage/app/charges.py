@@ -9,6 +9,7 @@ writes ``reports/charges/YYYY-MM.csv`` and ``.xlsx`` through the journaled commi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from eage.payroll.charges import (
     all_dues,
     body_accounts,
     movements_from,
+    overdue,
     total,
 )
 
@@ -94,13 +96,14 @@ def load_identifiers(root: Path, rules: Any, payroll: Any) -> Any:
     return load_dsn_identifiers(root, rules, payroll)
 
 
-def read_inputs(root: Path, ledger: Any | None = None) -> ChargesInputs:
-    """Rules and ledger movements of the schedule (``ledger``: an already loaded ledger, e.g. Fava's)."""
+def read_inputs(root: Path, ledger: Any | None = None, rules: Any | None = None) -> ChargesInputs:
+    """Rules and ledger movements of the schedule (``ledger``, ``rules``: already loaded, e.g. Fava's)."""
     from eage.ledger.load import load_ledger
     from eage.payroll.params import load_payroll_rules
     from eage.rules.bundle import load_rules
 
-    rules = load_rules(root)
+    if rules is None:
+        rules = load_rules(root)
     payroll = load_payroll_rules(root / "rules" / "payroll")
     echeances = load_echeances(root / "rules")
     accounts = body_accounts(payroll.accounts.organisations, payroll.accounts.pas)
@@ -113,6 +116,14 @@ def read_inputs(root: Path, ledger: Any | None = None) -> ChargesInputs:
         movements=movements(ledger, accounts.values()),
         identifiers=load_identifiers(root, rules, payroll),
     )
+
+
+def overdue_as_of(root: Path, ledger: Any, rules: Any, as_of: dt.date) -> list[Due]:
+    """Every month's dues still owed after their due date, as the ledger stands on ``as_of`` (the
+    payments booked up to that day): Fava's Contrôles page lists them."""
+    inputs = read_inputs(root, ledger, rules)
+    seen = dataclasses.replace(inputs, movements=[m for m in inputs.movements if m.date <= as_of])
+    return overdue(dues_of(seen, as_of))
 
 
 def dues_of(inputs: ChargesInputs, today: dt.date) -> list[Due]:

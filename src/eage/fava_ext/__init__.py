@@ -9,8 +9,8 @@ pages chosen by the ``page`` query parameter (Fava gives an extension one report
   listed apart;
 - Factures: every invoice and credit note with its status (payée, impayée, annulée par avoir AV-…), days
   overdue and PDF, and the receivables aged by member;
-- Contrôles: billed ≠ cost where a month must bill its cost, the credit notes issued (« Avoirs émis »), unsettled payroll liabilities, bank
-  lines waiting in 471, overdue invoices, generated files edited by hand, Beancount errors;
+- Contrôles: billed ≠ cost where a month must bill its cost, the credit notes issued (« Avoirs émis »), unsettled payroll liabilities, the
+  payroll's dues past their date (« Charges sociales en retard », ``eage charges``' schedule), bank lines waiting in 471, overdue invoices, generated files edited by hand, Beancount errors;
 - Budget: ``eage budget``'s consolidated statement for the months of the period (same library calls,
   same figures, a « Non budgété » row so that the total charges are the ledger's).
 

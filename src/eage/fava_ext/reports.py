@@ -25,6 +25,7 @@ from eage.fava_ext.state import BilledLine, Document, ErrorRow, LedgerState, fee
 from eage.ledger.view import LedgerView
 from eage.money import ZERO, fr_month
 from eage.month import Month
+from eage.payroll.charges import Due
 from eage.rules.models import Allocation
 
 # Payroll liabilities checked for settlement, by the PCG number that leads the account's last component.
@@ -378,6 +379,9 @@ class Controles:
     notes: list[str]
     credit_notes: list[tuple[str, CreditNoteRow]] = field(default_factory=list)  # (month, credit note)
     rate_kind: str = "taux standard"
+    #: What the payroll owes past its due date (eage charges), and why it could not be read, if so.
+    overdue_charges: list[Due] = field(default_factory=list)
+    charges_problem: str | None = None
 
     @property
     def billing_gaps(self) -> list[MonthCheck]:
@@ -428,6 +432,22 @@ def unsettled_payroll(view: LedgerView, as_of: dt.date) -> list[UnsettledPayroll
     return out
 
 
+def overdue_charges(state: LedgerState, as_of: dt.date) -> tuple[list[Due], str | None]:
+    """The payroll's dues still owed after their due date as of ``as_of`` (:mod:`eage.payroll.charges`,
+    the schedule ``eage charges`` prints), computed once per reload and as-of date; a rules file that
+    cannot be read is said, not raised."""
+
+    def compute() -> tuple[list[Due], str | None]:
+        from eage.app.charges import overdue_as_of
+
+        try:
+            return overdue_as_of(state.root, state.ledger, state.rules, as_of), None
+        except InputError as exc:
+            return [], "; ".join(str(p.relative_to(state.root)) for p in exc.problems)
+
+    return state.memo(("charges", as_of), compute)
+
+
 def suspense(view: LedgerView, account: str, as_of: dt.date) -> tuple[Decimal, list[SuspenseLine]]:
     balance = ZERO
     lines = []
@@ -452,6 +472,7 @@ def controles(state: LedgerState, months: Sequence[str], listed: frozenset[str],
         credit_notes += [(month, row) for row in credit_note_rows(state, state.billed(month))]
     view = state.ledger
     balance, lines = state.memo(("suspense", as_of), lambda: suspense(view, rules.accounts.suspense, as_of))
+    charges = overdue_charges(state, as_of)
     overdue = sorted(
         (r for r in factures(state, listed, as_of).rows if r.days_overdue > 0),
         key=lambda r: (-r.days_overdue, r.status.number),
@@ -469,6 +490,8 @@ def controles(state: LedgerState, months: Sequence[str], listed: frozenset[str],
         errors=state.errors,
         notes=notes,
         credit_notes=credit_notes,
+        overdue_charges=charges[0],
+        charges_problem=charges[1],
     )
 
 
@@ -590,6 +613,7 @@ def precompute(state: LedgerState, as_of: dt.date) -> None:
     view = state.ledger
     state.memo(("payroll", as_of), lambda: unsettled_payroll(view, as_of))
     state.memo(("suspense", as_of), lambda: suspense(view, state.rules.accounts.suspense, as_of))
+    overdue_charges(state, as_of)
     with contextlib.suppress(InputError):
         budget(state, None, None)
 
