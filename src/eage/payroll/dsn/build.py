@@ -127,6 +127,8 @@ class _EmployeeDsn:
         default_factory=dict
     )
     components: dict[tuple[str, str | None], list[tuple[str, Decimal]]] = field(default_factory=dict)
+    #: The 81 lines whose body id is not written (LineCodes.body_in_81 False).
+    hidden_body: set[tuple[tuple[str, str | None], str, str]] = field(default_factory=set)
 
 
 def _problem(message: str, key: str, fix: str) -> InputError:
@@ -229,8 +231,10 @@ def _employee_bases(
             components = out.components.setdefault(key, [])
             if not any(t == codes.component for t, _ in components):
                 components.append((codes.component, line.base))
-        out.contributions.setdefault(key, {}).setdefault((codes.individual, ops), [line.base, ZERO])
-        out.contributions[key][(codes.individual, ops)][1] += line.amount
+        entry = out.contributions.setdefault(key, {}).setdefault((codes.individual, ops), [line.base, ZERO])
+        entry[1] += line.amount
+        if not codes.body_in_81:
+            out.hidden_body.add((key, codes.individual, ops))
     reduction = inp.mapping.reduction.at(day)
     for organisation, part in slip.rgdu_split:
         if not part:
@@ -396,7 +400,9 @@ def build_dsn(inp: DsnInput) -> list[Rubric]:
         for (ctp, qualifier, rate), (base, amount) in sorted(urssaf.items()):
             out.add("S21.G00.23.001", ctp)
             out.add("S21.G00.23.002", qualifier)
-            if ctp not in deduction_ctps:
+            if ctp in inp.mapping.ctp_rates:
+                out.add("S21.G00.23.003", _rate_if_written(inp.mapping.ctp_rates[ctp].rate, "S21.G00.23.003"))
+            elif ctp not in deduction_ctps:
                 out.add("S21.G00.23.003", _rate_if_written(rate, "S21.G00.23.003"))
             out.add("S21.G00.23.004", _amount(base))
             out.add("S21.G00.23.005", _amount(abs(amount)))
@@ -427,6 +433,7 @@ def build_dsn(inp: DsnInput) -> list[Rubric]:
         out.add("S21.G00.30.010", _locality(identity.address.city))
         if identity.address.country != "FR":
             out.add("S21.G00.30.011", identity.address.country)
+        out.add("S21.G00.30.013", identity.eu_codification)
         out.add("S21.G00.30.014", identity.birth_department)
         out.add("S21.G00.30.015", identity.birth_country)
         out.add("S21.G00.30.018", identity.email)
@@ -472,6 +479,10 @@ def build_dsn(inp: DsnInput) -> list[Rubric]:
             out.add("S21.G00.52.001", remuneration.bonus)
             out.add("S21.G00.52.002", _amount(slip.bonus))
             out.add("S21.G00.52.006", number)
+        out.add("S21.G00.58.001", _date(day))
+        out.add("S21.G00.58.002", _date(end))
+        out.add("S21.G00.58.003", codes.net_social_type)
+        out.add("S21.G00.58.004", _amount(slip.net_social))
         for base_key in sorted(content.bases, key=lambda k: (k[0], k[1] or "")):
             base_code, affiliation = base_key
             out.add("S21.G00.78.001", base_code)
@@ -484,9 +495,17 @@ def build_dsn(inp: DsnInput) -> list[Rubric]:
                 out.add("S21.G00.79.004", _amount(value))
             for (individual, ops), (base, amount) in content.contributions[base_key].items():
                 out.add("S21.G00.81.001", individual)
-                out.add("S21.G00.81.002", ops)
+                if (base_key, individual, ops) not in content.hidden_body:
+                    out.add("S21.G00.81.002", ops)
                 out.add("S21.G00.81.003", _amount(base))
                 out.add("S21.G00.81.004", _amount(amount))
+        # S21.G00.86 seniority in the company, in whole months at the end of the month
+        start = employee.contract.start
+        months = (end.year - start.year) * 12 + end.month - start.month - (1 if end.day < start.day else 0)
+        out.add("S21.G00.86.001", codes.seniority_type)
+        out.add("S21.G00.86.002", codes.seniority_unit)
+        out.add("S21.G00.86.003", str(max(months, 0)))
+        out.add("S21.G00.86.005", number)
     # S21.G00.85 the member establishments the staff is made available to
     by_id = {m.id: m for m in rules.members.members}
     for member_id in members:

@@ -67,6 +67,9 @@ class LineCodes(Strict):
     ctp: Code3 | None = None
     qualifier: Literal["920", "921"] | None = None
     component: Code2 | None = None
+    #: S21.G00.81.002 written (the body's id); False for a prévoyance / health 059, which the norm ties
+    #: to its body through the affiliation (78.005 -> 70.012 -> 15.002) instead.
+    body_in_81: bool = True
     confirmed: bool = True
 
 
@@ -143,9 +146,19 @@ class ContractCodes(Strict):
     multiple_jobs: Code2  # 40.036
     complementary_regime: str  # 71.002
     pas_rate_type: Code2  # 50.007
+    net_social_type: Code2  # 58.003 montant net social
+    seniority_type: Code2  # 86.001 ancienneté dans l'entreprise
+    seniority_unit: Code2  # 86.002 (months)
     nature: dict[str, Code2]  # 40.007 by rules/staff.yaml contract kind
     sick_leave: dict[str, Code2]  # 60.001 by sick leave kind
     unpaid_absence: Code3  # 65.001
+
+
+class CtpRate(Strict):
+    """The rate a CTP takes in S21.G00.23.003 when it is not the sum of the payslip lines' rates."""
+
+    rate: Annotated[Decimal, Field(ge=0, le=100)]
+    confirmed: bool = True
 
 
 class DsnMapping(Strict):
@@ -155,6 +168,7 @@ class DsnMapping(Strict):
     remuneration: Dated[RemunerationCodes]
     contract: Dated[ContractCodes]
     outside_dsn: list[str] = Field(default_factory=list)
+    ctp_rates: dict[Code3, CtpRate] = Field(default_factory=dict)
     #: S10.G00.00.004, the code a pre-control certification gives the software ("00000": none).
     conformity_code: Annotated[str, Field(min_length=1, max_length=50)] = "00000"
 

@@ -97,6 +97,8 @@ class EmployeeIdentity:
     birth_country: str | None = None  # ISO alpha-2, when born abroad (S21.G00.30.015)
     multiple_employers: str = "01"  # S21.G00.40.037: 01 employeur unique, 02 employeurs multiples, 03 inconnu
     email: str | None = None
+    #: S21.G00.30.013 (DSN_Codification_UE): 01 France, 02 UE, 03 EEE et Suisse, 04 autre.
+    eu_codification: str = "01"
 
 
 @dataclass(frozen=True)
