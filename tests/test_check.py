@@ -147,7 +147,7 @@ def _init_with_january(tmp_path: Path) -> Path:
 
 def _fill_in_placeholders(root: Path) -> None:
     """What the README asks: every value marked « À COMPLÉTER » written for real, the mark removed."""
-    for name in ("group.yaml", "members.yaml", "staff.yaml", "payroll/contracts.yaml"):
+    for name in ("group.yaml", "members.yaml", "staff.yaml", "payroll/contracts.yaml", "dsn.yaml"):
         path = root / "rules" / name
         text = path.read_text(encoding="utf-8")
         text = re.sub(r" *# À COMPLÉTER.*$", "", text, flags=re.MULTILINE).replace("À COMPLÉTER : ", "")
@@ -165,8 +165,8 @@ def test_an_initialised_folder_is_checked_and_dry_run_with_warnings(
     assert main(["check", "--root", str(target)]) == 0
     out = capsys.readouterr().out
     assert "2026-01 built in memory: 1 payslip(s), allocation, 1 invoice(s)" in out
-    # 13 identity values, and the 9 of the group's own contracts (rules/payroll/contracts.yaml).
-    assert "OK: no problem found; 22 warning(s)" in out
+    # 13 identity values, the 9 of the group's own contracts (rules/payroll/contracts.yaml), the 33 of rules/dsn.yaml.
+    assert "OK: no problem found; 55 warning(s)" in out
     assert "warning: rules/group.yaml:5 [identity.name]: placeholder value" in out
     assert "warning: rules/members.yaml:6 [members[0].identity.name]" in out
     before = tree_digest(target)
@@ -185,7 +185,7 @@ def test_the_real_run_is_refused_while_an_identity_is_a_placeholder(
     capsys.readouterr()
     assert main(["run", "2026-01", "--root", str(target)]) == 1
     err = capsys.readouterr().err
-    assert "22 identity value(s) are still placeholders" in err
+    assert "55 identity value(s) are still placeholders" in err
     assert "rules/payroll/contracts.yaml:75 [sante[0].insurer]" in err
     assert "rules/group.yaml:5 [identity.name]" in err and "rules/group.yaml:30 [invoicing.iban]" in err
     assert "Traceback" not in err

@@ -18,7 +18,7 @@ def test_init_then_check_passes(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["check", "--root", str(target)]) == 0
     out = capsys.readouterr().out
     # The name was given: the group's name is no longer a placeholder, the rest still are.
-    assert "OK: no problem found; 21 warning(s)" in out
+    assert "OK: no problem found; 54 warning(s)" in out
     # The group's own contracts (agreement, mutuelle, prévoyance) are the demo's until replaced.
     assert "warning: rules/payroll/contracts.yaml:75 [sante[0].insurer]: placeholder value" in out
     assert "[identity.name]" not in out
