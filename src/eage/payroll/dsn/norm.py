@@ -9,9 +9,12 @@ what was corrected). The code holds no block, rubric, pattern or code list: they
 
 - each line's rubric is known to the norm, its value matches its type (pattern, length, code list, a
   calendar day for a date);
-- within a block, rubrics come in increasing number order (a rubric number seen again in the same block, or
-  a number lower than where the block started, opens the next instance of the block, as the norm's readers
-  do: ``krisk78/DSN2CSV``, dsn-tools);
+- within a block, rubrics come in increasing number order, each once: a rubric number not above the one the
+  block started with opens the next instance of the block (the norm's readers start an instance on a number
+  lower than or equal to the previous one: ``krisk78/DSN2CSV``; dsn-tools on a repeated one); a number
+  seen before in the instance but above its first is a repeated rubric, one lower than the previous one is
+  out of order. (An instance that starts above the previous instance's first rubric, e.g. a second
+  S21.G00.70 without its .001, would read as repeats: eage always writes a block's lowest rubric first.)
 - blocks nest as the norm's tree says: a block comes only under an open instance of its parent, the
   children of a block in the order the norm lists them, no more instances than the cardinality allows, and
   every child the norm asks for ([1..1], [1..*]) present;
@@ -252,15 +255,18 @@ def _instances(
             continue
         block, number = code[:10], code[11:]
         first = min(current.numbers) if current is not None and current.numbers else ""
-        opens = (
-            current is None
-            or current.block != block
-            or number in current.numbers
-            or (number < current.last and number <= first)
-        )
+        opens = current is None or current.block != block or number <= first
         if current is None or opens:
             current = _Instance(block, number_of_line)
             instances.append(current)
+        elif number in current.numbers:
+            problem(
+                number_of_line,
+                code,
+                f"repeated in this {block} block (first on line {current.numbers[number]})",
+                "write the rubric once per block",
+            )
+            continue
         elif number < current.last:
             problem(
                 number_of_line,
