@@ -30,6 +30,7 @@ WRITERS: dict[str, Callable[[argparse.Namespace], bool]] = {
     "fec": lambda a: a.check is None,
     "init": lambda a: True,
     "charges": lambda a: True,
+    "dsn": lambda a: True,
 }
 
 COMMANDS = {
@@ -45,6 +46,7 @@ COMMANDS = {
     "import-bank": "import_bank",
     "fava": "fava",
     "charges": "charges",
+    "dsn": "dsn",
 }
 
 
