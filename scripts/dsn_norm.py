@@ -28,6 +28,10 @@ Two corrections, both written into the YAML's header:
 Lengths: the data dictionary names the free-text types after their bounds (``Type_Alphanumeric_1-20``,
 ``Identite_Base_1-80_regex``, ``N4DS_Email_6-100``); those bounds are written as ``min_length``/``max_length``.
 
+A rubric dsn-tools types wrongly is corrected by :data:`TYPE_CORRECTIONS` (with a ``note`` in the YAML): the
+lengths and code lists of every rubric were compared with open-neodes' transcription of the same dictionary
+(Apache-2.0), which agrees on all but the one corrected.
+
 Which rubrics are mandatory is not in dsn-tools: :data:`MANDATORY` is kept by hand below (the rubrics eage
 always writes and that the cahier technique marks mandatory), each block's list marked ``confirmed: false``
 where the cahier technique's own page was not read (see the report of issue 15).
@@ -106,6 +110,18 @@ MANDATORY: dict[str, tuple[list[str], bool]] = {
     "S21.G00.78": (["001", "002", "003", "004"], False),
     "S21.G00.81": (["001", "004"], False),
     "S90.G00.90": (["001", "002"], True),  # the file's totals: the block has nothing else
+}
+
+#: Rubrics whose type dsn-tools transcribes wrongly, with the type used instead and why. Found by comparing
+#: every rubric's length and code list with a second transcription of the same dictionary, open-neodes
+#: (github.com/Jikenlabs/open-neodes, Apache-2.0, norm-P26V01.yaml): they agree on all the others.
+TYPE_CORRECTIONS: dict[str, tuple[str, str]] = {
+    "S21.G00.70.012": (
+        "Type_Alphanumeric_1_3_regex",
+        "dsn-tools types it Type_Alphanumeric_5-5_regex (5 characters exactly); open-neodes gives 3 at most, "
+        "as for the same identifier in S21.G00.78.005, and published files write '1' (open-neodes' test "
+        "file sample_dsn_P25V01.dsn)",
+    ),
 }
 
 _RUBRIC_COMMENT = re.compile(r"#\s*(\d{3}): (.*)$", re.M)
@@ -188,6 +204,10 @@ def build() -> dict[str, Any]:
                 raise SystemExit(f"{block_id}.{number}: no type in dsn_types")
             rubric_name, type_name = typed[number]
             rubrics[number] = {"name": rubric_name, "type": type_name}
+            correction = TYPE_CORRECTIONS.get(f"{block_id}.{number}")
+            if correction is not None:
+                type_name = correction[0]
+                rubrics[number] = {"name": rubric_name, "type": type_name, "note": correction[1]}
             type_names.add(type_name)
             if field_name in rules:
                 type_patterns.setdefault(type_name, set()).add(_undouble(rules[field_name][0]))
@@ -268,7 +288,9 @@ HEADER = f"""\
 # dsn-tools {DSN_TOOLS_VERSION} (license WTFPL: "do what the fuck you want to public license", which allows
 # this copy). Corrections made by the script (see its docstring): patterns written with a single backslash
 # (dsn-tools doubles it), a type's pattern applied to every rubric of the type, free-text lengths read from
-# the type's name. `mandatory` lists are kept by hand in the script (not in dsn-tools);
+# the type's name, one rubric's type corrected (its `note` says why; the lengths and code lists of all the
+# others agree with open-neodes' own transcription of the dictionary). `mandatory` lists are kept by hand
+# in the script (dsn-tools does not carry them);
 # `mandatory_confirmed: false` means the cahier technique's own page was not read for that block.
 # Block order under a parent is dsn-tools' (the order of the dictionary); open-neodes (Apache-2.0,
 # norm-P26V01.yaml) agrees on every block a monthly DSN of eage holds but lists S21.G00.44 and S21.G00.82

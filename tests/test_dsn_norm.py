@@ -235,6 +235,13 @@ def test_the_norm_loads_once_with_the_monthly_blocks() -> None:
     spec = norm.rubric("S21.G00.51.013")
     pattern = spec.pattern if spec is not None else None
     assert pattern is not None and pattern.fullmatch("1234.56") and not pattern.fullmatch("1234,56")
+    # the one type corrected from dsn-tools (scripts/dsn_norm.py TYPE_CORRECTIONS): published files write '1'
+    affiliation = norm.rubric("S21.G00.70.012")
+    assert (
+        affiliation is not None
+        and affiliation.problem("1") is None
+        and affiliation.problem("1234") is not None
+    )
     with pytest.raises(ValueError, match="not a DSN norm version"):
         load_norm("../P26V01")
 

@@ -52,6 +52,7 @@ _SHOWN_CODES = 12
 class _RubricFile(Strict):
     name: str
     type: str
+    note: str | None = None  # why the type differs from dsn-tools' (scripts/dsn_norm.py TYPE_CORRECTIONS)
 
 
 class _BlockFile(Strict):
