@@ -205,6 +205,8 @@ def test_fifo_clears_the_oldest_month_first() -> None:
     assert clear(owed, [Payment(dt.date(2026, 3, 15), Decimal(150), feb)]) == {jan: 50, feb: 100}
     # A payment dated within February cannot settle February.
     assert clear(owed, [Payment(dt.date(2026, 2, 20), Decimal(150))]) == {jan: 100, feb: 0}
+    # One dated on February's last day (the payroll's date) can.
+    assert clear(owed, [Payment(dt.date(2026, 2, 28), Decimal(150))]) == {jan: 100, feb: 50}
 
 
 def test_opening_balance_is_cleared_before_the_first_month(echeances: EcheancesFile) -> None:

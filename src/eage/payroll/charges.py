@@ -7,10 +7,11 @@ rules/payroll/echeances.yaml (:class:`EcheancesFile`, dated and cited) and the g
 
 What is paid: the debits to the body's account by any entry that is not the payroll's (the bank's
 payments), each cleared against the months it can settle in order, oldest first (FIFO): a payment dated
-after a month's end settles that month; a payment the bank import tagged ``settles: "YYYY-MM"`` settles
-that month first, then, for what is left, the oldest. A payment never clears more than a month owes: what
-is left over stays unallocated (an advance, or a payment of something the payroll did not post). An
-opening balance (``kind: "opening"``) credited to a body's account is owed as the month before it.
+on or after a month's last day (the payroll journal's date; salaries are paid that day) settles that
+month; a payment the bank import tagged ``settles: "YYYY-MM"`` settles that month first, then, for what
+is left, the oldest. A payment never clears more than a month owes: what is left over stays unallocated
+(an advance, or a payment of something the payroll did not post). An opening balance (``kind:
+"opening"``) credited to a body's account is owed as the month before it.
 
 ``today`` is always passed in: nothing here reads the clock.
 """
@@ -307,8 +308,8 @@ def opening_month(day: dt.date) -> Month:
 
 def clear(owed: Mapping[Month, Decimal], payments: Iterable[Payment]) -> dict[Month, Decimal]:
     """What each month's ``owed`` amount has been paid by ``payments`` (FIFO): payments in date order; a
-    payment tagged with a month settles that month first; what is left settles the oldest months whose end
-    it is dated after. A month is never paid more than it owes; leftovers stay unallocated."""
+    payment tagged with a month settles that month first; what is left settles the oldest months whose last
+    day it is not dated before. A month is never paid more than it owes; leftovers stay unallocated."""
     remaining = {m: a for m, a in owed.items() if a > 0}
     paid = dict.fromkeys(remaining, ZERO)
     for payment in sorted(payments, key=lambda p: p.date):
@@ -323,7 +324,7 @@ def clear(owed: Mapping[Month, Decimal], payments: Iterable[Payment]) -> dict[Mo
         for month in sorted(remaining):
             if left <= 0:
                 break
-            if remaining[month] <= 0 or payment.date <= month.last_day:
+            if remaining[month] <= 0 or payment.date < month.last_day:
                 continue
             take = min(left, remaining[month])
             remaining[month] -= take
@@ -371,10 +372,10 @@ def remaining_by_month(
     movements: Sequence[Movement], account: str, *, before: dt.date
 ) -> dict[Month, Decimal]:
     """What each month still owes on ``account`` to a payment dated ``before`` (FIFO, as the schedule
-    clears): the months it can settle (ended before it), with a remaining amount above zero."""
+    clears): the months it can settle (their last day not after it), with a remaining amount above zero."""
     owed = owed_by_month(movements, account)
     paid = clear(owed, payments_to(movements, account))
-    return {m: owed[m] - paid[m] for m in sorted(paid) if owed[m] - paid[m] > 0 and m.last_day < before}
+    return {m: owed[m] - paid[m] for m in sorted(paid) if owed[m] - paid[m] > 0 and m.last_day <= before}
 
 
 def _previous_year_tax(owed: Mapping[Month, Decimal], year: int) -> Decimal:
