@@ -6,15 +6,17 @@ the value between single quotes; lines end with ``\\n`` (the norm's readers acce
 last quote (the published files write ``L'HAY LES ROSES`` so, and dsn-tools' grammar reads it so).
 
 Characters: a character outside ISO-8859-1 (``’``, ``œ``, ``—``, ``€``) is refused with an
-:class:`~eage.errors.InputError` naming the rubric, never transliterated. The cahier technique does have a
-table of allowed characters per type (the "caractères autorisés" and the "validating" characters that the
-open-source reader neodes_codec enforces: https://docs.rs/neodes_codec — a value holds allowed characters
-and at least one validating one), but its text was not available here: eage refuses what cannot be encoded
-and what no type allows (control characters, line breaks, a value of spaces only), and leaves the per-type
-character rules to the norm's patterns (:mod:`eage.payroll.dsn.norm`). A silent replacement would change a
-name or an address the declaration carries to the bodies; the fix belongs in the data (write ``'`` for
-``’``, ``oe`` for ``œ``). A line holds at most 255 characters before its ``\\n`` (neodes_codec: 256 with
-the line ending).
+:class:`~eage.errors.InputError` naming the rubric, never transliterated. The cahier technique does define
+tables of allowed characters and restrictions for identities and addresses (its chapters "Tables des
+caractères autorisés", "Restrictions pour les identités", "Restriction pour toutes les adresses": seen in the
+table of contents of the DSN phase 1 cahier technique, http://doczz.fr/doc/338642, whose text was not read;
+the open-source reader neodes_codec, https://docs.rs/neodes_codec, enforces "valid" characters and at least
+one "validating" character per value), but no replacement table was found to follow. So eage refuses what
+cannot be encoded and what no type allows (control characters, line breaks, a value of spaces only), and
+leaves the per-type character rules to the norm's patterns (:mod:`eage.payroll.dsn.norm`). A silent
+replacement would change a name or an address the declaration carries to the bodies; the fix belongs in the
+data (write ``'`` for ``’``, ``oe`` for ``œ``). A line holds at most 255 characters before its ``\\n``
+(neodes_codec: 256 with the line ending).
 
 Formats (:func:`amount`, :func:`date`, :func:`rate`): amounts with a point and two decimals ("1234.56",
 "-3.10", "0.00"), dates JJMMAAAA, rates in percent with the decimals the rubric's pattern allows.
