@@ -114,7 +114,10 @@ def check(path: Path) -> dict[str, Any]:
     import dsn_tools
 
     grammar = Path(dsn_tools.__file__).with_name("dsn.lark")
-    text = path.read_bytes().decode("iso-8859-1")
+    try:
+        text = path.read_bytes().decode("iso-8859-1")
+    except OSError as exc:
+        return {"ok": False, "errors": [f"{path}: {exc.strerror or exc}"], "declarations": 0, "individus": 0}
     lines = [line for line in text.splitlines() if line.strip()]
     errors: list[str] = []
     try:

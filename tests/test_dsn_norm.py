@@ -282,6 +282,21 @@ def test_a_small_valid_dsn_passes_dsn_tools(tmp_path: Path) -> None:
     assert summary["rubrics"] == len(valid_dsn(individuals=2))
 
 
+def test_a_file_of_two_declarations_counts_both(tmp_path: Path) -> None:
+    lines = with_totals([*envelope_head(), *declaration(), *declaration(individuals=2)])
+    assert lines[-1] == Rubric("S90.G00.90.002", "2")
+    assert structure_problems(lines, source=SOURCE) == []
+    path = tmp_path / "two.dsn"
+    path.write_bytes(render(lines))
+    summary = dsn_tools_validate(path)
+    assert (summary["ok"], summary["declarations"], summary["individus"]) == (True, 2, 3), summary["errors"]
+
+
+def test_dsn_tools_says_a_missing_file(tmp_path: Path) -> None:
+    summary = dsn_tools_validate(tmp_path / "absent.dsn")
+    assert not summary["ok"] and "absent.dsn" in summary["errors"][0]
+
+
 def test_dsn_tools_refuses_a_broken_file(tmp_path: Path) -> None:
     """The independent check is a check: a code outside the list and a misplaced block are caught."""
     lines = _replace(valid_dsn(), "S10.G00.00.005", "07")
