@@ -20,6 +20,7 @@ from eage.payroll.dsn.build import DsnInput, build_dsn, dsn_summary, reconcile
 from eage.payroll.dsn.identifiers import load_dsn_identifiers
 from eage.payroll.dsn.mapping import DsnMapping, load_dsn_mapping, mapping_problems
 from eage.payroll.dsn.model import Rubric
+from eage.payroll.engine import Payslip
 from eage.payroll.journal import payroll_transactions
 from eage.payroll.month import compute_payslips
 
@@ -234,3 +235,116 @@ def test_property_per_body_totals_equal_the_journal(october: DsnInput, grosses: 
     changed = _replace(october, payslips=rebuilt)
     summary = dsn_summary(build_dsn(changed))
     assert reconcile(summary, _journal(changed), october.payroll.accounts) == []
+
+
+SEPTEMBER = Month(2026, 9)
+
+
+def _input_of(month: Month) -> DsnInput:
+    inputs = load_month(ROOT, month)
+    payslips = compute_payslips(
+        inputs.rules, inputs.payroll, month, inputs.variables, inputs.leave_opening, inputs.contracts
+    )
+    return DsnInput(
+        month=month,
+        rules=inputs.rules,
+        payroll=inputs.payroll,
+        identifiers=load_dsn_identifiers(ROOT, inputs.rules, inputs.payroll),
+        mapping=load_dsn_mapping(ROOT),
+        payslips=payslips,
+        timesheet=inputs.timesheet(month),
+        variables=inputs.variables[month],
+        test=False,
+        created=month.last_day,
+        software_version="0.15",
+    )
+
+
+@pytest.fixture(scope="module")
+def september() -> DsnInput:
+    return _input_of(SEPTEMBER)
+
+
+def _raised(inp: DsnInput, employee: str, gross: Decimal) -> list[tuple[str, Payslip]]:
+    """``inp``'s payslips with ``employee``'s recomputed on another gross (a corrected month)."""
+    from eage.payroll.engine import PayslipInput, compute_payslip
+
+    out = []
+    for emp, slip in inp.payslips:
+        if emp == employee:
+            employer = inp.rules.group.employer
+            slip = compute_payslip(
+                inp.payroll,
+                PayslipInput(
+                    month=inp.month.first_day,
+                    base_gross=gross,
+                    weekly_hours=slip.weekly_hours,
+                    cadre=slip.cadre,
+                    pas_rate=slip.pas_rate,
+                    employer_profile=employer.profile,
+                    headcount=employer.headcount,
+                    atmp_rate=employer.atmp.at(inp.month.first_day),
+                    mutuelle_total=Decimal("78.00"),
+                ),
+            )
+        out.append((emp, slip))
+    return out
+
+
+def test_an_unchanged_issued_month_adds_nothing(
+    october: DsnInput, september: DsnInput, lines: list[Rubric]
+) -> None:
+    issued = {SEPTEMBER: build_dsn(september)}
+    same = _replace(october, issued=issued, earlier_payslips={SEPTEMBER: september.payslips})
+    assert build_dsn(same) == lines
+
+
+def test_a_corrected_month_is_declared_in_the_next_dsn(october: DsnInput, september: DsnInput) -> None:
+    """September issued, then lpetit's September gross corrected: October's DSN carries the differences,
+    dated September, and each body's payment includes them."""
+    issued = {SEPTEMBER: build_dsn(september)}
+    corrected = _raised(september, "lpetit", Decimal("2500.00"))
+    built = build_dsn(_replace(october, issued=issued, earlier_payslips={SEPTEMBER: corrected}))
+    plain = dsn_summary(build_dsn(october))
+    summary = dsn_summary(built)
+    # The differences per body: what the corrected September's journal credits more than the issued one.
+    before = _credits(_journal(september))
+    after = _credits(_journal(_replace(september, payslips=corrected)))
+    accounts = october.payroll.accounts
+    urssaf = october.identifiers.organisations["urssaf"].ops_id
+    agirc = october.identifiers.organisations["agirc_arrco"].ops_id
+    delta_431 = after[accounts.organisations["urssaf"]] - before[accounts.organisations["urssaf"]]
+    delta_4372 = after[accounts.organisations["agirc_arrco"]] - before[accounts.organisations["agirc_arrco"]]
+    assert delta_431 > 0
+    assert summary.payments[urssaf] == plain.payments[urssaf] + delta_431
+    assert summary.payments[agirc] == plain.payments[agirc] + delta_4372
+    # A second bordereau for September, its total the URSSAF's difference.
+    bordereaux = [i for i, r in enumerate(built) if r.code == "S21.G00.22.001"]
+    assert len(bordereaux) == 2
+    second = {r.code: r.value for r in built[bordereaux[1] : bordereaux[1] + 4]}
+    assert second["S21.G00.22.003"] == "01092026" and second["S21.G00.22.004"] == "30092026"
+    assert Decimal(second["S21.G00.22.005"]) == delta_431
+    # The regularisation blocks are lpetit's only, dated September.
+    employee = ""
+    dated: set[str] = set()
+    for rubric in built:
+        if rubric.code == "S21.G00.30.019":
+            employee = rubric.value
+        elif rubric.code == "S21.G00.78.002" and rubric.value == "01092026":
+            dated.add(employee)
+    assert dated == {"lpetit"}
+    # Declared once, the correction is not declared again the month after.
+    issued_both = {SEPTEMBER: issued[SEPTEMBER], OCTOBER: built}
+    again = _correction_lines(_replace(october, month=Month(2026, 11), issued=issued_both), corrected)
+    assert again == []
+    norm = pytest.importorskip("eage.payroll.dsn.norm")
+    assert [p for p in norm.structure_problems(built, source="t") if p.key != "S21.G00.70.012"] == []
+
+
+def _correction_lines(inp: DsnInput, corrected: list[tuple[str, Payslip]]) -> list[Rubric]:
+    """The lines of ``inp``'s DSN dated with September (its corrections of September)."""
+    from eage.payroll.dsn.build import _corrections
+
+    staff = {e.id: e for e in inp.rules.staff.employees}
+    done = _corrections(_replace(inp, earlier_payslips={SEPTEMBER: corrected}), staff)
+    return [Rubric(c.month.__str__(), "") for c in done]

@@ -14,9 +14,17 @@ the 23 lines are the sums of the 81s per CTP, each payment (.20) the sum of what
 that body (431 URSSAF, 4372 Agirc-Arrco, 4373 the insurer, 4421 the withholding), so that
 :func:`reconcile` finds the DSN equal to the payroll journal to the cent.
 
-What is not declared yet (see the report of issue 15): the corrections of an earlier month (the
-differential blocks with the earlier period's dates), S21.G00.65 unpaid absences (the payroll variables
-give hours, not the dates the norm asks for).
+**Corrections** (the norm's way: an issued DSN is never rewritten, its differences go into a later
+month's DSN): for each earlier month of the year with an issued DSN (``DsnInput.issued``, read back) whose
+payroll now (``DsnInput.earlier_payslips``) differs from what the issued files declared for it (its own
+blocks and the regularisation blocks of later issued months, recognised by their period's dates), the
+month's DSN carries, per employee, S21.G00.78 blocks dated with the earlier period (78.002 / .003) holding
+the differences of the base and of each 81 line, a second S21.G00.22 bordereau for that period with the
+differences of its 23 lines (a smaller reduction is a reprise: CTP 669), and each body's payment includes
+the differences.
+
+Not declared (see docs/research/issue-15-dsn.md): S21.G00.65 unpaid absences (the payroll variables give
+hours, not the dates the norm asks for); a correction for an employee who has no payslip this month.
 """
 
 from __future__ import annotations
@@ -69,6 +77,9 @@ class DsnInput:
     created: dt.date
     software_version: str
     issued: Mapping[Month, Sequence[Rubric]] = field(default_factory=dict)
+    #: The year's earlier months' payslips as the inputs give them now (eage.payroll.month.earlier_payslips),
+    #: compared with what ``issued`` declared for them: the differences are this month's corrections.
+    earlier_payslips: Mapping[Month, Payslips] = field(default_factory=dict)
 
 
 # --- formatters: eage.payroll.dsn.lines (amounts already to the cent, dates JJMMAAAA, rates per rubric) ----
@@ -186,11 +197,11 @@ def _user_establishments(
 
 
 def _employee_bases(
-    inp: DsnInput, employee_id: str, slip: Payslip, headcounts_count: int
+    inp: DsnInput, employee_id: str, slip: Payslip, headcounts_count: int, day: dt.date
 ) -> tuple[_EmployeeDsn, list[tuple[LineCodes, PayslipLine]]]:
-    """The employee's 78/79/81 content and the URSSAF lines with their codes (for the 23 lines)."""
+    """The employee's 78/79/81 content of the month starting ``day`` and the URSSAF lines with their
+    codes (for the 23 lines)."""
     ident = inp.identifiers
-    day = inp.month.first_day
     headcounts = employer_headcounts(inp.rules.group.employer)
     out = _EmployeeDsn()
     urssaf_lines: list[tuple[LineCodes, PayslipLine]] = []
@@ -202,7 +213,7 @@ def _employee_bases(
         if codes is None:
             raise InputError(
                 Problem(
-                    f"payslip line {line.code!r} of {employee_id} has no DSN codes in force in {inp.month}",
+                    f"payslip line {line.code!r} of {employee_id} has no DSN codes in force in {day:%Y-%m}",
                     file=SHOWN,
                     key=f"contributions.{line.code}",
                     fix="add its base, individual code and (URSSAF) CTP with their reference",
@@ -260,6 +271,290 @@ def _employee_bases(
     return out, urssaf_lines
 
 
+#: An aggregated URSSAF line's key: CTP, qualifier, the rate as written (None: not written).
+AggregateKey = tuple[str, str, str | None]
+
+
+@dataclass
+class _MonthContent:
+    """A month's declared content: each employee's 78/79/81, the URSSAF's 23 lines (written amounts:
+    a deduction CTP's positive) and each body's total (the sum of its 81 amounts)."""
+
+    employees: list[tuple[str, Payslip, _EmployeeDsn]]
+    aggregated: dict[AggregateKey, list[Decimal]]  # [base, amount]
+    bodies: dict[str, Decimal]
+
+
+def _month_content(inp: DsnInput, month: Month, payslips: Payslips) -> _MonthContent:
+    day = month.first_day
+    headcount = inp.rules.group.employer.headcount
+    reduction = inp.mapping.reduction.at(day)
+    employees: list[tuple[str, Payslip, _EmployeeDsn]] = []
+    by_rate: dict[tuple[str, str, Decimal], list[Decimal]] = {}
+    deduction_ctps: set[str] = set()
+    reduction_urssaf = ZERO
+    for employee_id, slip in payslips:
+        content, lines = _employee_bases(inp, employee_id, slip, headcount, day)
+        employees.append((employee_id, slip, content))
+        groups: dict[tuple[str, str], list[Decimal]] = {}
+        for line_codes, line in lines:
+            if line_codes.ctp is None:
+                continue
+            qualifier: str = line_codes.qualifier or ""
+            entry = groups.setdefault((line_codes.ctp, qualifier), [line.base, ZERO, ZERO])
+            entry[1] += line.rate
+            entry[2] += line.amount
+            if line.amount < 0:
+                deduction_ctps.add(line_codes.ctp)
+        for (ctp, qualifier), (base, rate, amount) in groups.items():
+            total = by_rate.setdefault((ctp, qualifier, rate), [ZERO, ZERO])
+            total[0] += base
+            total[1] += amount
+        reduction_urssaf += dict(slip.rgdu_split).get(URSSAF_KEY, ZERO)
+    aggregated: dict[AggregateKey, list[Decimal]] = {}
+    for (ctp, qualifier, rate), (base, amount) in sorted(by_rate.items()):
+        if ctp in inp.mapping.ctp_rates:
+            written = _rate_if_written(inp.mapping.ctp_rates[ctp].rate, "S21.G00.23.003")
+        elif ctp in deduction_ctps:
+            written = None
+        else:
+            written = _rate_if_written(rate, "S21.G00.23.003")
+        entry = aggregated.setdefault((ctp, qualifier, written), [ZERO, ZERO])
+        entry[0] += base
+        entry[1] += abs(amount) if ctp in deduction_ctps else amount
+    part = reduction.parts.get(URSSAF_KEY)
+    if reduction_urssaf and part is not None and part.ctp is not None:
+        # The reduction: CTP 668 with its amount, 669 for a reprise (URSSAF, « les modalités déclaratives »
+        # of the réduction générale): both positive, the CTP says the sign; no base.
+        ctp = part.ctp if reduction_urssaf > 0 else (part.regularisation_ctp or part.ctp)
+        aggregated[(ctp, part.qualifier or "", None)] = [ZERO, abs(reduction_urssaf)]
+    bodies: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for _, _slip, content in employees:
+        for contributions in content.contributions.values():
+            for (_, ops), (_, amount) in contributions.items():
+                bodies[ops] += amount
+    return _MonthContent(employees, aggregated, dict(bodies))
+
+
+def _reduction_ctps(inp: DsnInput, day: dt.date) -> set[str]:
+    parts = inp.mapping.reduction.at(day).parts.values()
+    return {c for p in parts for c in (p.ctp, p.regularisation_ctp) if c is not None}
+
+
+def _bordereau(
+    out: _Out,
+    inp: DsnInput,
+    urssaf_ops: str,
+    start: dt.date,
+    end: dt.date,
+    total: Decimal,
+    aggregated: Mapping[AggregateKey, Sequence[Decimal]],
+) -> None:
+    """An S21.G00.22 bordereau for the period ``start``-``end`` and its S21.G00.23 lines."""
+    no_base = _reduction_ctps(inp, start)
+    out.add("S21.G00.22.001", urssaf_ops)
+    out.add("S21.G00.22.003", _date(start))
+    out.add("S21.G00.22.004", _date(end))
+    out.add("S21.G00.22.005", _amount(total))
+    for (ctp, qualifier, rate), (base, amount) in aggregated.items():
+        out.add("S21.G00.23.001", ctp)
+        out.add("S21.G00.23.002", qualifier)
+        out.add("S21.G00.23.003", rate)
+        if ctp not in no_base:
+            out.add("S21.G00.23.004", _amount(base))
+        out.add("S21.G00.23.005", _amount(amount))
+
+
+# --- corrections of an earlier month -------------------------------------------------------------------
+
+#: A 78 block's key (78.001 base code, 78.005 affiliation) and an 81 line's (81.001 code, 81.002 body).
+BaseKey = tuple[str, str | None]
+LineKey = tuple[str, str]
+
+
+@dataclass
+class _Correction:
+    """What month M's DSN declares for an earlier ``month`` whose payroll differs from its issued DSN:
+    per employee and base, the base's and each 81 line's differences ([assiette, amount]); the URSSAF's
+    aggregated differences; each body's difference (in the payment)."""
+
+    month: Month
+    employees: dict[str, dict[BaseKey, tuple[Decimal, dict[LineKey, list[Decimal]]]]]
+    aggregated: dict[AggregateKey, list[Decimal]]
+    bodies: dict[str, Decimal]
+
+
+@dataclass
+class _Declared:
+    employees: dict[str, dict[BaseKey, list[object]]] = field(default_factory=dict)  # [base, {line: [a, m]}]
+    aggregated: dict[AggregateKey, list[Decimal]] = field(default_factory=dict)
+
+
+def _declared(issued: Mapping[Month, Sequence[Rubric]], period: dt.date) -> _Declared:
+    """What the issued DSNs declared for the period starting ``period``: its own month's blocks and the
+    regularisation blocks of later issued months dated with that period (78.002 / 22.003)."""
+    out = _Declared()
+    for month in sorted(issued):
+        employee = ""
+        base: list[object] | None = None
+        line: list[Decimal] | None = None
+        line_code = ops = ""
+        in_period_22 = False
+        block: dict[str, str] = {}
+        for rubric in issued[month]:
+            code, value = rubric.code, rubric.value
+            if code.endswith(".001"):
+                block = {}
+            block[code] = value
+            if code == "S21.G00.30.019":
+                employee = value
+            elif code == "S21.G00.78.001":
+                base, line = None, None
+            elif code == "S21.G00.78.004":
+                if block.get("S21.G00.78.002") == _date(period):
+                    key = (block["S21.G00.78.001"], None)
+                    bases = out.employees.setdefault(employee, {})
+                    base = bases.setdefault(key, [ZERO, {}])
+                    base[0] = Decimal(str(base[0])) + Decimal(value)
+            elif code == "S21.G00.78.005" and base is not None:
+                # The affiliation comes after the amount: move the base under its affiliation's key.
+                bases = out.employees[employee]
+                moved = bases.pop((block["S21.G00.78.001"], None))
+                target = bases.setdefault((block["S21.G00.78.001"], value), [ZERO, {}])
+                target[0] = Decimal(str(target[0])) + Decimal(str(moved[0]))
+                base = target
+            elif code == "S21.G00.81.001":
+                line_code, ops, line = value, "", None
+            elif code == "S21.G00.81.002":
+                ops = value
+            elif code in ("S21.G00.81.003", "S21.G00.81.004") and base is not None:
+                if line is None:
+                    lines = base[1]
+                    assert isinstance(lines, dict)
+                    line = lines.setdefault((line_code, ops), [ZERO, ZERO])
+                line[0 if code.endswith(".003") else 1] += Decimal(value)
+            elif code == "S21.G00.22.003":
+                in_period_22 = value == _date(period)
+            elif code == "S21.G00.23.005" and in_period_22:
+                key23 = (
+                    block.get("S21.G00.23.001", ""),
+                    block.get("S21.G00.23.002", ""),
+                    block.get("S21.G00.23.003"),
+                )
+                entry = out.aggregated.setdefault(key23, [ZERO, ZERO])
+                entry[0] += Decimal(block.get("S21.G00.23.004", "0"))
+                entry[1] += Decimal(value)
+    return out
+
+
+def _corrections(inp: DsnInput, staff: Mapping[str, Employee]) -> list[_Correction]:
+    """The differences between each earlier month's payroll now and what its issued DSNs declared."""
+    out: list[_Correction] = []
+    current_ids = {emp for emp, _ in inp.payslips}
+    for month in sorted(inp.earlier_payslips):
+        if month >= inp.month or month.year != inp.month.year or month not in inp.issued:
+            continue
+        payslips = [(e, s) for e, s in inp.earlier_payslips[month] if e in staff]
+        now = _month_content(inp, month, payslips)
+        declared = _declared(inp.issued, month.first_day)
+        employees: dict[str, dict[BaseKey, tuple[Decimal, dict[LineKey, list[Decimal]]]]] = {}
+        bodies: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        insurer_of = {str(i): c.insurer_code for i, c in enumerate(inp.identifiers.contracts, start=1)}
+        for employee_id, _slip, content in now.employees:
+            if employee_id not in current_ids:
+                continue  # no S21.G00.30 this month to carry it (see the report of issue 15)
+            before = declared.employees.get(employee_id, {})
+            now_bases: dict[BaseKey, tuple[Decimal, dict[LineKey, list[Decimal]]]] = {}
+            payment_body: dict[tuple[BaseKey, LineKey], str] = {}
+            for key, amount in content.bases.items():
+                lines: dict[LineKey, list[Decimal]] = {}
+                for (individual, ops), (assiette, value) in content.contributions.get(key, {}).items():
+                    written_ops = "" if (key, individual, ops) in content.hidden_body else ops
+                    lines[(individual, written_ops)] = [assiette, value]
+                    payment_body[(key, (individual, written_ops))] = ops
+                now_bases[key] = (amount, lines)
+            deltas: dict[BaseKey, tuple[Decimal, dict[LineKey, list[Decimal]]]] = {}
+            for key in sorted(set(now_bases) | set(before), key=lambda k: (k[0], k[1] or "")):
+                amount_now, lines_now = now_bases.get(key, (ZERO, {}))
+                raw = before.get(key, [ZERO, {}])
+                amount_before = Decimal(str(raw[0]))
+                lines_before = raw[1]
+                assert isinstance(lines_before, dict)
+                line_deltas: dict[LineKey, list[Decimal]] = {}
+                for line_key in list(lines_now) + [k for k in lines_before if k not in lines_now]:
+                    a_now, v_now = lines_now.get(line_key, [ZERO, ZERO])
+                    a_before, v_before = lines_before.get(line_key, [ZERO, ZERO])
+                    if v_now != v_before or a_now != a_before:
+                        line_deltas[line_key] = [a_now - a_before, v_now - v_before]
+                        body = (
+                            payment_body.get((key, line_key))
+                            or line_key[1]
+                            or insurer_of.get(key[1] or "", "")
+                        )
+                        bodies[body] += v_now - v_before
+                if line_deltas or amount_now != amount_before:
+                    deltas[key] = (amount_now - amount_before, line_deltas)
+            if deltas:
+                employees[employee_id] = deltas
+        aggregated: dict[AggregateKey, list[Decimal]] = {}
+        reduction_part = inp.mapping.reduction.at(month.first_day).parts.get(URSSAF_KEY)
+        swap = (
+            {reduction_part.ctp: reduction_part.regularisation_ctp}
+            if reduction_part is not None and reduction_part.ctp and reduction_part.regularisation_ctp
+            else {}
+        )
+        # 668 and 669 are one signed quantity (a reduction, a reprise): folded onto 668 before the
+        # difference, unfolded after it (a smaller reduction than declared is a reprise, CTP 669).
+        folded_now = _fold(now.aggregated, swap)
+        folded_before = _fold(declared.aggregated, swap)
+        for key23 in list(folded_now) + [k for k in folded_before if k not in folded_now]:
+            base_now, amount_now = folded_now.get(key23, [ZERO, ZERO])
+            base_before, amount_before = folded_before.get(key23, [ZERO, ZERO])
+            if base_now == base_before and amount_now == amount_before:
+                continue
+            ctp, qualifier, rate = key23
+            delta_amount = amount_now - amount_before
+            if ctp in swap and delta_amount < 0:
+                ctp, delta_amount = swap[ctp] or ctp, -delta_amount
+            entry = aggregated.setdefault((ctp, qualifier, rate), [ZERO, ZERO])
+            entry[0] += base_now - base_before
+            entry[1] += delta_amount
+        if employees or aggregated:
+            out.append(_Correction(month, employees, aggregated, dict(bodies)))
+    return out
+
+
+def _fold(
+    aggregated: Mapping[AggregateKey, Sequence[Decimal]], swap: Mapping[str, str | None]
+) -> dict[AggregateKey, list[Decimal]]:
+    """``aggregated`` with each regularisation CTP (669) counted negatively on its CTP (668)."""
+    back = {reprise: ctp for ctp, reprise in swap.items() if reprise}
+    out: dict[AggregateKey, list[Decimal]] = {}
+    for (ctp, qualifier, rate), (base, amount) in aggregated.items():
+        sign = 1
+        if ctp in back:
+            ctp, sign = back[ctp], -1
+        entry = out.setdefault((ctp, qualifier, rate), [ZERO, ZERO])
+        entry[0] += base
+        entry[1] += sign * amount
+    return out
+
+
+def _regularisation(out: _Out, correction: _Correction, employee_id: str) -> None:
+    """The employee's S21.G00.78 / .81 differences for the corrected period (its dates in 78.002/.003)."""
+    for (base_code, affiliation), (amount, lines) in correction.employees.get(employee_id, {}).items():
+        out.add("S21.G00.78.001", base_code)
+        out.add("S21.G00.78.002", _date(correction.month.first_day))
+        out.add("S21.G00.78.003", _date(correction.month.last_day))
+        out.add("S21.G00.78.004", _amount(amount))
+        out.add("S21.G00.78.005", affiliation)
+        for (individual, ops), (assiette, value) in lines.items():
+            out.add("S21.G00.81.001", individual)
+            out.add("S21.G00.81.002", ops or None)
+            out.add("S21.G00.81.003", _amount(assiette))
+            out.add("S21.G00.81.004", _amount(value))
+
+
 def build_dsn(inp: DsnInput) -> list[Rubric]:
     """The month's DSN, S90 totals included (see the module docstring)."""
     check_mapping(inp.mapping, inp.payroll, inp.month.first_day)
@@ -269,9 +564,7 @@ def build_dsn(inp: DsnInput) -> list[Rubric]:
     siren = group.siren
     codes = inp.mapping.contract.at(day)
     remuneration = inp.mapping.remuneration.at(day)
-    reduction = inp.mapping.reduction.at(day)
     staff = {e.id: e for e in rules.staff.employees}
-    headcount = rules.group.employer.headcount
     pay_date = rules.group.employer.payment.date_for(month.year, month.number)
     missing = [emp for emp, _ in inp.payslips if emp not in ident.employees]
     if missing:
@@ -287,35 +580,13 @@ def build_dsn(inp: DsnInput) -> list[Rubric]:
             ]
         )
 
-    per_employee: list[tuple[str, Payslip, _EmployeeDsn]] = []
-    urssaf: dict[tuple[str, str, Decimal], list[Decimal]] = {}
-    deduction_ctps: set[str] = set()
-    reduction_urssaf = ZERO
-    for employee_id, slip in inp.payslips:
-        content, lines = _employee_bases(inp, employee_id, slip, headcount)
-        per_employee.append((employee_id, slip, content))
-        groups: dict[tuple[str, str], list[Decimal]] = {}
-        for line_codes, line in lines:
-            if line_codes.ctp is None:
-                continue
-            qualifier: str = line_codes.qualifier or ""
-            entry = groups.setdefault((line_codes.ctp, qualifier), [line.base, ZERO, ZERO])
-            entry[1] += line.rate
-            entry[2] += line.amount
-            if line.amount < 0:
-                deduction_ctps.add(line_codes.ctp)
-        for (ctp, qualifier), (base, rate, amount) in groups.items():
-            total = urssaf.setdefault((ctp, qualifier, rate), [ZERO, ZERO])
-            total[0] += base
-            total[1] += amount
-        reduction_urssaf += dict(slip.rgdu_split).get(URSSAF_KEY, ZERO)
-
-    # Payments per body: the sums of the 81 amounts (what the journal credits each body's account).
-    body_totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for _, _slip, content in per_employee:
-        for contributions in content.contributions.values():
-            for (_, ops), (_, amount) in contributions.items():
-                body_totals[ops] += amount
+    current = _month_content(inp, month, inp.payslips)
+    per_employee = current.employees
+    corrections = _corrections(inp, staff)
+    body_totals: dict[str, Decimal] = defaultdict(lambda: ZERO, current.bodies)
+    for correction in corrections:
+        for ops, amount in correction.bodies.items():
+            body_totals[ops] += amount
     pas_total = sum((slip.pas for _, slip, _ in per_employee), ZERO)
 
     out = _Out()
@@ -391,29 +662,21 @@ def build_dsn(inp: DsnInput) -> list[Rubric]:
         out.add("S21.G00.20.007", _date(end))
         out.add("S21.G00.20.010", ident.payment_mode)
         out.add("S21.G00.20.011", _date(paid))
-    # S21.G00.22 URSSAF bordereau and its .23 aggregated lines
-    if urssaf_ops in body_totals:
-        out.add("S21.G00.22.001", urssaf_ops)
-        out.add("S21.G00.22.003", _date(day))
-        out.add("S21.G00.22.004", _date(end))
-        out.add("S21.G00.22.005", _amount(body_totals[urssaf_ops]))
-        for (ctp, qualifier, rate), (base, amount) in sorted(urssaf.items()):
-            out.add("S21.G00.23.001", ctp)
-            out.add("S21.G00.23.002", qualifier)
-            if ctp in inp.mapping.ctp_rates:
-                out.add("S21.G00.23.003", _rate_if_written(inp.mapping.ctp_rates[ctp].rate, "S21.G00.23.003"))
-            elif ctp not in deduction_ctps:
-                out.add("S21.G00.23.003", _rate_if_written(rate, "S21.G00.23.003"))
-            out.add("S21.G00.23.004", _amount(base))
-            out.add("S21.G00.23.005", _amount(abs(amount)))
-        urssaf_part = reduction.parts.get(URSSAF_KEY)
-        if reduction_urssaf and urssaf_part is not None:
-            # The reduction: CTP 668 with its amount, 669 for a reprise (URSSAF, « les modalités
-            # déclaratives » of the réduction générale): both positive, the CTP says the sign.
-            reduction_ctp = urssaf_part.ctp if reduction_urssaf > 0 else urssaf_part.regularisation_ctp
-            out.add("S21.G00.23.001", reduction_ctp)
-            out.add("S21.G00.23.002", urssaf_part.qualifier)
-            out.add("S21.G00.23.005", _amount(abs(reduction_urssaf)))
+    # S21.G00.22 URSSAF bordereau and its .23 aggregated lines; then one per corrected earlier period
+    if urssaf_ops in current.bodies:
+        _bordereau(out, inp, urssaf_ops, day, end, current.bodies[urssaf_ops], current.aggregated)
+    for correction in corrections:
+        if correction.aggregated or correction.bodies.get(urssaf_ops):
+            period = correction.month
+            _bordereau(
+                out,
+                inp,
+                urssaf_ops,
+                period.first_day,
+                period.last_day,
+                correction.bodies.get(urssaf_ops, ZERO),
+                correction.aggregated,
+            )
     # One S21.G00.30 per employee
     chosen, members = _user_establishments(inp.timesheet, rules)
     member_siret = {m.id: m.identity.siret or "" for m in rules.members.members}
@@ -499,6 +762,8 @@ def build_dsn(inp: DsnInput) -> list[Rubric]:
                     out.add("S21.G00.81.002", ops)
                 out.add("S21.G00.81.003", _amount(base))
                 out.add("S21.G00.81.004", _amount(amount))
+        for correction in corrections:
+            _regularisation(out, correction, employee_id)
         # S21.G00.86 seniority in the company, in whole months at the end of the month
         start = employee.contract.start
         months = (end.year - start.year) * 12 + end.month - start.month - (1 if end.day < start.day else 0)
