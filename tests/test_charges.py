@@ -31,6 +31,7 @@ from eage.payroll.charges import (
     clear,
     dsn_due_date,
     due_date,
+    next_working_day,
     tss_periodicity,
 )
 from groups import run_eage
@@ -65,8 +66,10 @@ def test_october_amounts_are_the_journal_credits(demo_rules_root: Path) -> None:
     assert [d.body for d in out.dues] == ["urssaf", "agirc_arrco", "prevoyance", "pas"]
     assert out.total == Decimal("3609.59")
     assert by_key["urssaf"].accounts == (URSSAF,)
-    # The demo's headcount for the thresholds is 0 (staff made available, L130-1 III): the 15th.
-    assert by_key["urssaf"].due == dt.date(2026, 11, 15)
+    # The demo's headcount for the thresholds is 0 (staff made available, L130-1 III): the 15th, a
+    # Sunday in November 2026, moved to Monday 16th (report_jour_ouvrable).
+    assert by_key["urssaf"].due == dt.date(2026, 11, 16)
+    assert by_key["prevoyance"].due == dt.date(2026, 11, 16)
     assert by_key["pas"].due == dt.date(2026, 11, 18)
     assert by_key["agirc_arrco"].due == dt.date(2026, 11, 25)
     # Nothing of October is paid in the demo's bank statement (it ends in October).
@@ -117,21 +120,37 @@ def test_every_month_owes_what_its_journal_credits(demo_rules_root: Path) -> Non
     headcount=st.integers(min_value=0, max_value=5000),
     year=st.integers(min_value=2019, max_value=2040),
     number=st.integers(min_value=1, max_value=12),
+    holidays=st.frozensets(
+        st.dates(min_value=dt.date(2019, 1, 1), max_value=dt.date(2041, 2, 28)), max_size=30
+    ),
 )
 @settings(max_examples=200, deadline=None)
 def test_urssaf_due_5th_from_50_else_15th(
-    echeances: EcheancesFile, headcount: int, year: int, number: int
+    echeances: EcheancesFile, headcount: int, year: int, number: int, holidays: frozenset[dt.date]
 ) -> None:
     month = Month(year, number)
-    due = due_date("urssaf", month, echeances, headcount)
-    assert Month.of(due) == month.next()
-    assert due.day == (5 if headcount >= 50 else 15)
-    assert due == dsn_due_date(month, echeances, headcount)
-    # The withholding is debited after the DSN's due date; the insurers default to it.
-    assert due_date("pas", month, echeances, headcount) == due + dt.timedelta(days=3)
-    assert due_date("prevoyance", month, echeances, headcount) == due
-    assert due_date("prevoyance", month, echeances, headcount, due_day=31) == month.next().last_day
-    assert due_date("agirc_arrco", month, echeances, headcount) == dt.date(due.year, due.month, 25)
+    dsn = dsn_due_date(month, echeances, headcount)
+    assert Month.of(dsn) == month.next()
+    assert dsn.day == (5 if headcount >= 50 else 15)
+    due = due_date("urssaf", month, echeances, headcount, holidays=holidays)
+    # On that day, or the first working day after it (no Saturday, Sunday or holiday in between).
+    assert due >= dsn and due.weekday() < 5 and due not in holidays
+    skipped = [dsn + dt.timedelta(days=n) for n in range((due - dsn).days)]
+    assert all(d.weekday() >= 5 or d in holidays for d in skipped)
+    assert due == next_working_day(dsn, holidays)
+    # The withholding is debited 3 days after the DSN's due date; the insurers default to that date.
+    pas = due_date("pas", month, echeances, headcount, holidays=holidays)
+    assert pas == next_working_day(dsn + dt.timedelta(days=3), holidays)
+    assert due_date("prevoyance", month, echeances, headcount, holidays=holidays) == due
+    last = next_working_day(month.next().last_day, holidays)
+    assert due_date("prevoyance", month, echeances, headcount, due_day=31, holidays=holidays) == last
+    agirc = next_working_day(dt.date(dsn.year, dsn.month, 25), holidays)
+    assert due_date("agirc_arrco", month, echeances, headcount, holidays=holidays) == agirc
+
+
+def test_no_move_when_the_calendar_says_so(echeances: EcheancesFile) -> None:
+    fixed = echeances.model_copy(update={"report_jour_ouvrable": None})
+    assert due_date("urssaf", Month(2026, 10), fixed, 0) == dt.date(2026, 11, 15)  # a Sunday, kept
 
 
 def test_month_before_the_calendar_is_a_located_error(echeances: EcheancesFile) -> None:
@@ -148,7 +167,7 @@ def test_taxe_sur_les_salaires_periodicity(echeances: EcheancesFile) -> None:
     assert tss_periodicity(Decimal("10000"), calendar) == "quarterly"
     assert tss_periodicity(Decimal("10000.01"), calendar) == "monthly"
     may = Month(2026, 5)
-    assert due_date("sie", may, echeances, 0) == dt.date(2027, 1, 15)
+    assert due_date("sie", may, echeances, 0) == dt.date(2027, 1, 15)  # a Friday
     assert due_date("sie", may, echeances, 0, previous_year_tax=Decimal(5000)) == dt.date(2026, 7, 15)
     assert due_date("sie", may, echeances, 0, previous_year_tax=Decimal(20000)) == dt.date(2026, 6, 15)
 
@@ -236,7 +255,7 @@ def test_cli_writes_csv_and_xlsx_the_same_bytes_twice(demo: Path) -> None:
     csv_bytes, xlsx_bytes = csv_path.read_bytes(), xlsx_path.read_bytes()
     text = csv_bytes.decode("utf-8-sig")
     assert text.splitlines()[0] == "Organisme;Montant;Échéance;Comptes;Payé;Reste;Statut"
-    assert ";2649,94;15/11/2026;" + URSSAF + ";0,00;2649,94;en retard" in text
+    assert ";2649,94;16/11/2026;" + URSSAF + ";0,00;2649,94;en retard" in text
     assert "Organisme" in first.out and "en retard" in first.out
     second = run_eage(args)
     assert second.code == 0, second.err
@@ -253,7 +272,7 @@ def test_cli_json(demo: Path) -> None:
     first = data["dues"][0]
     assert set(first) >= {"body", "amount", "due", "accounts", "paid", "remaining", "status"}
     assert (first["amount"], first["due"], first["paid"], first["remaining"], first["status"]) == (
-        "2649.94", "2026-11-15", "0.00", "2649.94", "à payer",
+        "2649.94", "2026-11-16", "0.00", "2649.94", "à payer",
     )  # fmt: skip
     assert first["accounts"] == [URSSAF]
 

@@ -1,8 +1,8 @@
 """Fava's Contrôles page: « Charges sociales en retard », the dues of ``eage charges`` past their date.
 
 On the demo with its bank statement imported (tests/test_fava_ext.py's group): at 31 October 2026 every
-earlier month is paid (empty state); at 30 November, October's dues are past their dates (URSSAF 15/11,
-withholding 18/11, insurer 15/11, Agirc-Arrco 25/11) and nothing pays them.
+earlier month is paid (empty state); at 30 November, October's dues are past their dates (URSSAF 16/11,
+withholding 18/11, insurer 16/11, Agirc-Arrco 25/11) and nothing pays them.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def test_octobers_dues_overdue_at_the_end_of_november(client: Client) -> None:
     assert {month for _, month, _, _ in rows} == {"octobre 2026"}
     amounts = {amount for _, _, amount, _ in rows}
     assert amounts == {fr_eur(Decimal(a)) for a in ("2649.94", "509.34", "283.06", "167.25")}
-    assert {due for _, _, _, due in rows} == {"15/11/2026", "18/11/2026", "25/11/2026"}
+    assert {due for _, _, _, due in rows} == {"16/11/2026", "18/11/2026", "25/11/2026"}
     assert fr_eur(Decimal("3609.59")) in section  # the total remaining
     assert "4 échéances dépassées" in section
 

@@ -43,6 +43,7 @@ class ChargesInputs:
     headcount: int
     movements: list[Movement]
     identifiers: Any  # DsnIdentifiers | None
+    holidays: frozenset[dt.date] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,19 @@ def read_inputs(root: Path, ledger: Any | None = None, rules: Any | None = None)
         headcount=headcount_for(rules, echeances),
         movements=movements(ledger, accounts.values()),
         identifiers=load_identifiers(root, rules, payroll),
+        holidays=public_holidays(root / "rules" / "payroll"),
     )
+
+
+def public_holidays(payroll_dir: Path) -> frozenset[dt.date]:
+    """Every public holiday rules/payroll/conges.yaml lists (``jours_feries``, every year it gives); none
+    when the file is absent (due dates then move past weekends only)."""
+    from eage.payroll.leave import CONGES_FILE, load_conges
+
+    if not (payroll_dir / CONGES_FILE).exists():
+        return frozenset()
+    conges = load_conges(payroll_dir)
+    return frozenset(day for days in conges.file.jours_feries.values.values() for day in days)
 
 
 def overdue_as_of(root: Path, ledger: Any, rules: Any, as_of: dt.date) -> list[Due]:
@@ -134,6 +147,7 @@ def dues_of(inputs: ChargesInputs, today: dt.date) -> list[Due]:
         movements=inputs.movements,
         today=today,
         identifiers=inputs.identifiers,
+        holidays=inputs.holidays,
     )
 
 

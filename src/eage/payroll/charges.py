@@ -32,7 +32,7 @@ from eage.month import Month
 from eage.payroll.dsn.model import DsnIdentifiers
 from eage.rules.base import Strict
 from eage.rules.dated import NotInForce
-from eage.rules.loader import Number
+from eage.rules.loader import Flag, Number
 from eage.rules.parameters import Parameter, Units, UnitsChecked
 
 T = TypeVar("T")
@@ -104,6 +104,7 @@ class EcheancesFile(UnitsChecked):
         "pas": {"days_after_dsn": "days"},
         "prevoyance": {"day": "number"},
         "sie": {"yearly_below": "eur_per_year", "monthly_above": "eur_per_year", "day": "number"},
+        "report_jour_ouvrable": "code",
     }
     #: Which of rules/group.yaml ``employer.headcounts`` the thresholds read (``headcount`` when absent).
     headcount: Literal["fnal", "peec", "rgdu", "overtime_deduction", "forfait_social"] = "fnal"
@@ -112,6 +113,8 @@ class EcheancesFile(UnitsChecked):
     pas: Calendar[PasDays]
     prevoyance: Calendar[Periodic]
     sie: Calendar[TssCalendar]
+    #: Whether a due date on a Saturday, a Sunday or a public holiday moves to the next working day.
+    report_jour_ouvrable: Calendar[Flag] | None = None
 
     def label(self, body: str) -> str:
         calendar: Calendar[object] = getattr(self, body)
@@ -210,6 +213,13 @@ def dsn_due_date(month: Month, echeances: EcheancesFile, headcount: int) -> dt.d
     return dt.date(nxt.year, nxt.number, day)
 
 
+def next_working_day(day: dt.date, holidays: frozenset[dt.date]) -> dt.date:
+    """``day``, or the first day after it that is neither a Saturday, a Sunday nor a holiday."""
+    while day.weekday() >= 5 or day in holidays:
+        day += dt.timedelta(days=1)
+    return day
+
+
 def _quarter_end(month: Month) -> Month:
     return Month(month.year, ((month.number - 1) // 3 + 1) * 3)
 
@@ -244,16 +254,27 @@ def due_date(
     *,
     due_day: int | None = None,
     previous_year_tax: Decimal = ZERO,
+    holidays: frozenset[dt.date] = frozenset(),
 ) -> dt.date:
-    """The date ``body`` must have received what ``month``'s payroll owes it (see :func:`_due_date`); a
-    month no calendar value covers is a located error."""
+    """The date ``body`` must have received what ``month``'s payroll owes it (see :func:`_due_date`),
+    moved past Saturdays, Sundays and ``holidays`` when the calendar says so (``report_jour_ouvrable``);
+    a month no calendar value covers is a located error."""
     try:
-        return _due_date(
+        day = _due_date(
             body, month, echeances, headcount, due_day=due_day, previous_year_tax=previous_year_tax
         )
+        report = echeances.report_jour_ouvrable
+        if report is not None and report.at(month.last_day):
+            day = next_working_day(day, holidays)
+        return day
     except NotInForce as exc:
         missing = next(
-            k for k in ("urssaf", body) if not any(s <= month.last_day for s in getattr(echeances, k).values)
+            (
+                k
+                for k in ("urssaf", body)
+                if not any(s <= month.last_day for s in getattr(echeances, k).values)
+            ),
+            "report_jour_ouvrable",
         )
         raise InputError.at(
             f"no due-date calendar in force for {month}: {exc}",
@@ -390,6 +411,7 @@ def all_dues(
     movements: Sequence[Movement],
     today: dt.date,
     identifiers: DsnIdentifiers | None = None,
+    holidays: frozenset[dt.date] = frozenset(),
 ) -> list[Due]:
     """Every month's dues (payroll months with an amount owed), by month then body."""
     out: list[Due] = []
@@ -413,6 +435,7 @@ def all_dues(
                 headcount,
                 due_day=org.due_day if org is not None else None,
                 previous_year_tax=_previous_year_tax(owed, month.year),
+                holidays=holidays,
             )
             settled = cents(paid[month])
             status: Status = PAID if settled >= amount else (LATE if due < today else TO_PAY)
@@ -442,6 +465,7 @@ def schedule(
     movements: Sequence[Movement],
     today: dt.date,
     identifiers: DsnIdentifiers | None = None,
+    holidays: frozenset[dt.date] = frozenset(),
 ) -> list[Due]:
     """What ``month``'s payroll owes each body: amount, due date, accounts cleared, paid, status."""
     return [
@@ -453,6 +477,7 @@ def schedule(
             movements=movements,
             today=today,
             identifiers=identifiers,
+            holidays=holidays,
         )
         if d.month == month
     ]
