@@ -348,3 +348,36 @@ def _correction_lines(inp: DsnInput, corrected: list[tuple[str, Payslip]]) -> li
     staff = {e.id: e for e in inp.rules.staff.employees}
     done = _corrections(_replace(inp, earlier_payslips={SEPTEMBER: corrected}), staff)
     return [Rubric(c.month.__str__(), "") for c in done]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    employee=st.sampled_from(["cmartin", "sbernard", "lpetit"]),
+    gross=st.decimals(min_value=Decimal("1900"), max_value=Decimal("9000"), places=2),
+)
+def test_property_corrections_equal_the_journal_differences(
+    october: DsnInput, september: DsnInput, employee: str, gross: Decimal
+) -> None:
+    """For a random correction of September, October's payments to the URSSAF, Agirc-Arrco and the
+    insurers grow by what the corrected September journal credits them more, and the month after
+    declares nothing again."""
+    issued = {SEPTEMBER: build_dsn(september)}
+    weekly = next(s.weekly_hours for e, s in september.payslips if e == employee)
+    corrected = _raised(september, employee, gross * weekly / 35)
+    built = build_dsn(_replace(october, issued=issued, earlier_payslips={SEPTEMBER: corrected}))
+    plain, summary = dsn_summary(build_dsn(october)), dsn_summary(built)
+    before = _credits(_journal(september))
+    after = _credits(_journal(_replace(september, payslips=corrected)))
+    accounts = october.payroll.accounts
+    for key in ("urssaf", "agirc_arrco", "prevoyance"):
+        account = accounts.organisations[key]
+        bodies = [b for b, o in summary.bodies.items() if o == key]
+        declared = sum((summary.payments[b] - plain.payments.get(b, Decimal(0)) for b in bodies), Decimal(0))
+        assert declared == after[account] - before[account], key
+    later = _replace(
+        october,
+        month=Month(2026, 11),
+        issued={SEPTEMBER: issued[SEPTEMBER], OCTOBER: built},
+        earlier_payslips={SEPTEMBER: corrected},
+    )
+    assert _correction_lines(later, corrected) == []
