@@ -309,3 +309,15 @@ def test_bad_calendar_value_is_located(demo: Path) -> None:
     assert out.code == 1
     assert "rules/payroll/echeances.yaml" in out.err
     assert "urssaf" in out.err
+
+
+def test_charges_is_a_writer_refused_while_another_holds_the_lock(demo: Path) -> None:
+    """``eage charges`` writes reports: it takes the group's lock, and waits for no other writer."""
+    from eage.ledger.lock import exclusive
+
+    with exclusive(demo, "eage budget 2026"):
+        before = tree_digest(demo)
+        out = run_eage(["charges", "2026-10", "--root", str(demo), "--date", "2026-11-20"])
+        assert out.code == 1
+        assert "another eage command is writing in this group" in out.err
+        assert tree_digest(demo) == before
