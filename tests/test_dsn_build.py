@@ -99,6 +99,10 @@ def test_aggregated_lines_equal_the_81_sums_per_ctp(october: DsnInput, lines: li
     others = sum((v for (ctp, _), v in summary.ctp.items() if ctp not in ("668", "669")), Decimal(0))
     assert others - reduction == summary.payments[urssaf]
     individual = sum((v for (ops, _), v in summary.contributions.items() if ops == urssaf), Decimal(0))
+    insurers = {c.insurer_code for c in october.identifiers.contracts}
+    for insurer in insurers:
+        paid = sum((v for (ops, _), v in summary.contributions.items() if ops == insurer), Decimal(0))
+        assert paid == summary.payments[insurer]
     assert individual == summary.payments[urssaf]
     assert reduction == -summary.contributions[(urssaf, "018")]
 
@@ -318,6 +322,10 @@ def test_a_corrected_month_is_declared_in_the_next_dsn(october: DsnInput, septem
     assert delta_431 > 0
     assert summary.payments[urssaf] == plain.payments[urssaf] + delta_431
     assert summary.payments[agirc] == plain.payments[agirc] + delta_4372
+    assert summary.corrections[urssaf] == delta_431
+    assert summary.corrections[agirc] == delta_4372
+    # The month's own part still equals the month's journal.
+    assert reconcile(summary, _journal(october), accounts) == []
     # A second bordereau for September, its total the URSSAF's difference.
     bordereaux = [i for i, r in enumerate(built) if r.code == "S21.G00.22.001"]
     assert len(bordereaux) == 2

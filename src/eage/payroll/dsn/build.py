@@ -872,6 +872,9 @@ class DsnSummary:
     ctp: Mapping[tuple[str, str], Decimal]
     contributions: Mapping[tuple[str, str], Decimal]  # (body id, 81.001) -> sum of 81.004
     employees: Mapping[str, EmployeeSummary]
+    #: Per body id, the part of its payment that corrects earlier months (the 81 amounts of the S21.G00.78
+    #: blocks dated with another period than the declared month's).
+    corrections: Mapping[str, Decimal] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -881,6 +884,7 @@ class DsnSummary:
             },
             "ctp": {f"{c}/{q}": str(v) for (c, q), v in self.ctp.items()},
             "contributions": {f"{o}/{c}": str(v) for (o, c), v in self.contributions.items()},
+            "corrections": {k: str(v) for k, v in self.corrections.items()},
             "employees": {
                 e: {"gross": str(s.gross), "net_paid": str(s.net_paid), "pas": str(s.pas)}
                 for e, s in self.employees.items()
@@ -901,18 +905,25 @@ def dsn_summary(lines: Iterable[Rubric]) -> DsnSummary:
     payments: dict[str, Decimal] = defaultdict(lambda: ZERO)
     ctp: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     contributions: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    corrections: dict[str, Decimal] = defaultdict(lambda: ZERO)
     employees: dict[str, dict[str, Decimal]] = {}
     urssaf: set[str] = set()
     insurers: set[str] = set()
+    insurer_of_adhesion: dict[str, str] = {}  # 15.005 -> 15.002
+    adhesion_of: dict[str, str] = {}  # the employee's 70.012 -> 70.013
     current: dict[str, str] = {}
-    employee = ""
+    employee = month_start = base_period = affiliation = ""
     for rubric in lines:
         code, value = rubric.code, rubric.value
         if code.endswith(".001"):
             current = {}
         current[code] = value
-        if code == "S21.G00.15.002":
+        if code == "S20.G00.05.005":
+            month_start = value
+        elif code == "S21.G00.15.002":
             insurers.add(value)
+        elif code == "S21.G00.15.005":
+            insurer_of_adhesion[value] = current.get("S21.G00.15.002", "")
         elif code == "S21.G00.22.001":
             urssaf.add(value)
         elif code == "S21.G00.20.005":
@@ -922,15 +933,28 @@ def dsn_summary(lines: Iterable[Rubric]) -> DsnSummary:
         elif code == "S21.G00.30.019":
             employee = value
             employees[employee] = {"gross": ZERO, "net_paid": ZERO, "pas": ZERO}
+            adhesion_of = {}
+        elif code == "S21.G00.70.013":
+            adhesion_of[current.get("S21.G00.70.012", "")] = value
         elif code == "S21.G00.50.004" and employee:
             employees[employee]["net_paid"] += Decimal(value)
         elif code == "S21.G00.50.009" and employee:
             employees[employee]["pas"] += Decimal(value)
         elif code == "S21.G00.51.013" and employee and current.get("S21.G00.51.011") == GROSS_TYPE:
             employees[employee]["gross"] += Decimal(value)
+        elif code == "S21.G00.78.001":
+            base_period, affiliation = "", ""
+        elif code == "S21.G00.78.002":
+            base_period = value
+        elif code == "S21.G00.78.005":
+            affiliation = value
         elif code == "S21.G00.81.004":
-            key = (current.get("S21.G00.81.002", ""), current.get("S21.G00.81.001", ""))
-            contributions[key] += Decimal(value)
+            body = current.get("S21.G00.81.002") or insurer_of_adhesion.get(
+                adhesion_of.get(affiliation, ""), ""
+            )
+            contributions[(body, current.get("S21.G00.81.001", ""))] += Decimal(value)
+            if base_period and base_period != month_start:
+                corrections[body] += Decimal(value)
     bodies = {
         body: URSSAF_KEY
         if body in urssaf
@@ -947,6 +971,7 @@ def dsn_summary(lines: Iterable[Rubric]) -> DsnSummary:
         dict(ctp),
         dict(contributions),
         {e: EmployeeSummary(v["gross"], v["net_paid"], v["pas"]) for e, v in employees.items()},
+        dict(corrections),
     )
 
 
@@ -957,14 +982,16 @@ def _account(accounts: PayrollAccounts, organisation: str) -> str | None:
 def reconcile(
     summary: DsnSummary, journal_entries: Iterable[object], payroll_accounts: PayrollAccounts
 ) -> list[Problem]:
-    """The DSN's payment to each body equals what the month's payroll journal credits that body's
-    account (431 URSSAF, 4372 Agirc-Arrco, 4373 the insurers, 4421 the withholding), to the cent; one
-    problem per account that differs."""
+    """The DSN's payment to each body, less its corrections of earlier months (:attr:`DsnSummary.
+    corrections`), equals what the month's payroll journal credits that body's account (431 URSSAF, 4372
+    Agirc-Arrco, 4373 the insurers, 4421 the withholding), to the cent; one problem per account that
+    differs."""
     declared: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for body, amount in summary.payments.items():
         account = _account(payroll_accounts, summary.bodies.get(body, ""))
         if account is not None:
-            declared[account] += amount
+            # The month's own part: the corrections of earlier months are those months' journals'.
+            declared[account] += amount - summary.corrections.get(body, ZERO)
     wanted = {
         account
         for key in (URSSAF_KEY, AGIRC_KEY, PREVOYANCE_KEY, PAS_KEY)
