@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine:
-#   make run   — the monthly batch on the demo group (November 2026), then where to look
+#   make run   — the monthly batch on the demo group (November 2026), its DSN and what it owes, then where to look
 #   make test  — the whole test suite (installs what it needs, system packages included)
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -30,12 +30,16 @@ system-deps:
 
 run: $(BIN)/.installed system-deps
 	$(BIN)/eage run 2026-11
+	$(BIN)/eage dsn 2026-11
+	$(BIN)/eage charges 2026-11
 	@echo
 	@echo "Look at:"
 	@echo "  reports/invoices/2026/FAC-2026-*.pdf          the members' invoices (Factur-X: .xml beside each)"
 	@echo "  reports/2026-11/invoices.csv                  the month's invoice register"
 	@echo "  reports/payslips/2026/                        the staff payslips"
 	@echo "  ledger/generated/2026/2026-11-*.beancount     the payroll journal and the re-invoicing entries"
+	@echo "  reports/dsn/2026-11.dsn                       the month's DSN (NEODeS P26V01; January-October beside it)"
+	@echo "  reports/charges/2026-11.csv (.xlsx)           what the payroll owes to whom, and when"
 	@echo "  $(BIN)/eage fava                              the books in Fava, with the eage pages (http://127.0.0.1:5000)"
 
 test: $(BIN)/.installed $(DSN_VENV)/bin/.installed system-deps

@@ -36,6 +36,7 @@ import contextlib
 import datetime as dt
 import json
 import random
+import re
 import shutil
 import sys
 import time
@@ -489,7 +490,40 @@ def write_rules(root: Path, spec: Spec) -> list[_Employee]:
     (rules / "group.yaml").write_text(_group_yaml(spec, rng), encoding="utf-8")
     (rules / "members.yaml").write_text(members_text, encoding="utf-8")
     (rules / "staff.yaml").write_text(staff_text, encoding="utf-8")
+    (rules / "dsn.yaml").write_text(_dsn_yaml(rules / "group.yaml", employees), encoding="utf-8")
     return employees
+
+
+def _dsn_yaml(group_path: Path, employees: list[_Employee]) -> str:
+    """``rules/dsn.yaml``: the demo's organisations and insurance contracts, the group's NIC, and for each
+    employee a fictitious identity (a NIR with its key, born in the Loire in 1980 + index % 20)."""
+    from eage.payroll.dsn.identifiers import nir_key
+
+    siret = re.search(r'siret: "(\d{14})"', group_path.read_text(encoding="utf-8"))
+    assert siret is not None
+    demo = (REPO / "rules" / "dsn.yaml").read_text(encoding="utf-8")
+    head = demo[: demo.index("\nemployees:")]
+    head = re.sub(r'^nic: "\d{5}".*$', f'nic: "{siret.group(1)[9:]}"', head, flags=re.MULTILINE)
+    rows = [head, "", "employees:"]
+    for index, employee in enumerate(employees):
+        year, month = 80 + index % 20, index % 12 + 1
+        body = f"{1 + index % 2}{year:02d}{month:02d}42218{index % 999 + 1:03d}"
+        rows += [
+            f"  {employee.id}:",
+            f'    nir: "{body}{nir_key(body):02d}"',
+            f'    family_name: "Synthetique {employee.id}"',
+            '    first_names: "Camille"',
+            f'    sex: "{1 + index % 2:02d}"',
+            f"    birth_date: 19{year:02d}-{month:02d}-15",
+            '    birth_place: "Saint-Etienne"',
+            '    birth_department: "42"',
+            '    address: {street: "1 rue de la Paix", postcode: "42000", city: "Saint-Etienne"}',
+            '    pcs_ese: "543a"',
+            f'    contract_number: "CDI{index + 1:05d}"',
+            '    conventional_status: "06"',
+            '    multiple_employers: "01"',
+        ]
+    return "\n".join(rows) + "\n"
 
 
 def write_inputs(root: Path, spec: Spec) -> None:

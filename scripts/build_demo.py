@@ -2,8 +2,8 @@
 
     python scripts/build_demo.py [--through 2026-10]
 
-The demo ships with January to October run; November is left for the README's first command
-(`make run`), as the accountant would run it at month end.
+The demo ships with January to October run and declared (their DSNs in reports/dsn/); November is left
+for the README's first command (`make run`), as the accountant would run it at month end.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ def main() -> None:
         print(
             f"{plan.month}: {len(plan.invoices)} invoices, billed {plan.result.total_billed} EUR", flush=True
         )
+        # The month's DSN, declared once the month's payroll is posted (reports/dsn/YYYY-MM.dsn).
+        _eage(root, "dsn", plan.month)
     # The bank statement follows the invoices actually issued: made from the ledger, then imported.
     demo_bank_csv.write(root, through.last_day)
     _eage(root, "import-bank", "ledger/bank-statements/releve-2026.csv")

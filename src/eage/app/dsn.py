@@ -83,6 +83,7 @@ def build_month(root: Path, month: Month, *, test: bool) -> tuple[bytes, DsnDone
     from eage.payroll.dsn.lines import render
     from eage.payroll.dsn.mapping import load_dsn_mapping
     from eage.payroll.dsn.norm import structure_problems
+    from eage.payroll.month import Payslips, earlier_payslips
     from eage.payroll.variables import MonthVariables
 
     inputs = with_months(load_inputs(root), [month])
@@ -111,6 +112,15 @@ def build_month(root: Path, month: Month, *, test: bool) -> tuple[bytes, DsnDone
         )
     pay_date = rules.group.employer.payment.date_for(month.year, month.number)
     issued = _issued_before(root, month)
+    earlier: dict[Month, Payslips] = {}
+    if issued:
+        # The year's earlier months as the inputs give them now: what differs from their issued DSN is
+        # declared in this month's (the norm's correction), from the same sequence as the month's payroll.
+        sequence = earlier_payslips(
+            rules, payroll, month, inputs.variables, inputs.leave_opening, inputs.contracts
+        )
+        months = list(month.earlier_in_year())[len(list(month.earlier_in_year())) - len(sequence) :]
+        earlier = dict(zip(months, sequence, strict=True))
     inp = DsnInput(
         month=month,
         rules=rules,
@@ -124,6 +134,7 @@ def build_month(root: Path, month: Month, *, test: bool) -> tuple[bytes, DsnDone
         created=pay_date,
         software_version=_version(),
         issued=issued,
+        earlier_payslips=earlier,
     )
     lines = build_dsn(inp)
     target = dsn_path(root, month)
