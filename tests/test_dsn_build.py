@@ -138,6 +138,20 @@ def test_payments_equal_the_posted_journal(october: DsnInput, lines: list[Rubric
     assert summary.payments["DGFIP"] == Decimal("167.25")
 
 
+def test_payment_dates_are_the_due_dates(october: DsnInput) -> None:
+    due = {"urssaf": dt.date(2026, 11, 16), "pas": dt.date(2026, 11, 18)}
+    built = build_dsn(_replace(october, due_dates=due))
+    urssaf = october.identifiers.organisations["urssaf"].ops_id
+    body = ""
+    paid: dict[str, str] = {}
+    for rubric in built:
+        if rubric.code == "S21.G00.20.001":
+            body = rubric.value
+        elif rubric.code == "S21.G00.20.011":
+            paid[body] = rubric.value
+    assert paid == {urssaf: "16112026", "DGFIP": "18112026"}
+
+
 def test_same_inputs_same_lines(october: DsnInput, lines: list[Rubric]) -> None:
     assert build_dsn(october) == lines
 

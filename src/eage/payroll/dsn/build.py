@@ -80,6 +80,9 @@ class DsnInput:
     #: The year's earlier months' payslips as the inputs give them now (eage.payroll.month.earlier_payslips),
     #: compared with what ``issued`` declared for them: the differences are this month's corrections.
     earlier_payslips: Mapping[Month, Payslips] = field(default_factory=dict)
+    #: The day each body is paid (S21.G00.20.011), by organisation key (urssaf, agirc_arrco, prevoyance,
+    #: pas): eage.payroll.charges.due_date's; a body without one has no 20.011.
+    due_dates: Mapping[str, dt.date] = field(default_factory=dict)
 
 
 # --- formatters: eage.payroll.dsn.lines (amounts already to the cent, dates JJMMAAAA, rates per rubric) ----
@@ -650,10 +653,7 @@ def build_dsn(inp: DsnInput) -> list[Rubric]:
     if pas_total:
         payments.append((PAS_KEY, _ops(ident, PAS_KEY), pas_total))
     for key, ops, amount in payments:
-        organisation = ident.organisations.get(key)
-        due_day = organisation.due_day if organisation is not None else None
-        next_month = month.next()
-        paid = dt.date(next_month.year, next_month.number, min(due_day or 15, 28))
+        paid = inp.due_dates.get(key)
         out.add("S21.G00.20.001", ops)
         out.add("S21.G00.20.003", ident.bic)
         out.add("S21.G00.20.004", ident.iban)
@@ -661,7 +661,7 @@ def build_dsn(inp: DsnInput) -> list[Rubric]:
         out.add("S21.G00.20.006", _date(day))
         out.add("S21.G00.20.007", _date(end))
         out.add("S21.G00.20.010", ident.payment_mode)
-        out.add("S21.G00.20.011", _date(paid))
+        out.add("S21.G00.20.011", _date(paid) if paid is not None else None)
     # S21.G00.22 URSSAF bordereau and its .23 aggregated lines; then one per corrected earlier period
     if urssaf_ops in current.bodies:
         _bordereau(out, inp, urssaf_ops, day, end, current.bodies[urssaf_ops], current.aggregated)
