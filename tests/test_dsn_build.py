@@ -403,3 +403,58 @@ def test_property_corrections_equal_the_journal_differences(
         earlier_payslips={SEPTEMBER: corrected},
     )
     assert _correction_lines(later, corrected) == []
+
+
+def test_a_bad_code_in_the_mapping_is_located(tmp_path: Path) -> None:
+    """An unknown CTP shape (two digits) is refused at its line and key, nothing else read."""
+    folder = tmp_path / "rules" / "payroll"
+    folder.mkdir(parents=True)
+    text = (ROOT / "rules" / "payroll" / "dsn.yaml").read_text(encoding="utf-8")
+    bad = text.replace('individual: "075", ctp: "100"', 'individual: "075", ctp: "10"', 1)
+    assert bad != text
+    (folder / "dsn.yaml").write_text(bad, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_dsn_mapping(tmp_path)
+    problem = caught.value.problems[0]
+    assert problem.file == "rules/payroll/dsn.yaml"
+    assert (
+        problem.line
+        == bad.splitlines().index(next(line for line in bad.splitlines() if 'ctp: "10"' in line)) + 1
+    )
+    assert "maladie" in (problem.key or "")
+
+
+def test_a_missing_mapping_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        load_dsn_mapping(tmp_path)
+    assert caught.value.problems[0].file == "rules/payroll/dsn.yaml"
+
+
+def test_sick_leave_is_declared(october: DsnInput) -> None:
+    from eage.payroll.variables import EmployeeVariables, MonthVariables, SickLeave
+
+    leave = SickLeave.model_validate({"from": "2026-10-12", "to": "2026-10-16", "kind": "non_professional"})
+    variables = MonthVariables(employees={"lpetit": EmployeeVariables(sick_leave=[leave])})
+    built = build_dsn(_replace(october, variables=variables))
+    values = [(r.code, r.value) for r in built if r.block == "S21.G00.60"]
+    assert values == [
+        ("S21.G00.60.001", "01"),
+        ("S21.G00.60.002", "11102026"),
+        ("S21.G00.60.003", "16102026"),
+    ]
+
+
+def test_the_taxe_sur_les_salaires_is_not_in_the_dsn(october: DsnInput, lines: list[Rubric]) -> None:
+    """The association's taxe sur les salaires (its tss_ lines, paid to the SIE) is declared elsewhere."""
+    assert any(line.code.startswith("tss_") for _, slip in october.payslips for line in slip.lines)
+    total = sum((Decimal(r.value) for r in lines if r.code == "S21.G00.20.005"), Decimal(0))
+    owed = sum(
+        (
+            line.amount
+            for _, slip in october.payslips
+            for line in slip.lines
+            if not line.code.startswith("tss_")
+        ),
+        Decimal(0),
+    ) + sum((slip.pas for _, slip in october.payslips), Decimal(0))
+    assert total == owed
