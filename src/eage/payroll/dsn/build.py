@@ -24,7 +24,9 @@ differences of its 23 lines (a smaller reduction is a reprise: CTP 669), and eac
 the differences.
 
 Not declared (see docs/research/issue-15-dsn.md): S21.G00.65 unpaid absences (the payroll variables give
-hours, not the dates the norm asks for); a correction for an employee who has no payslip this month.
+hours, not the dates the norm asks for); in a correction, an employee who has no payslip this month, the
+withholding (S21.G00.56) and the pay blocks (50 / 51) of the corrected month: only its bases and
+contributions are declared again.
 """
 
 from __future__ import annotations

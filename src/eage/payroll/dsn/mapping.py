@@ -14,7 +14,6 @@ refuses a contribution of contributions.yaml that has no mapping (:func:`mapping
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Generic, Literal, TypeVar
@@ -23,7 +22,6 @@ from pydantic import Field
 
 from eage.errors import InputError, Problem
 from eage.payroll.engine import (
-    DEDUCTIBLE_CSG_CODE,
     EXEMPT_CSG_CODE,
     OVERTIME_EMPLOYEE_CODE,
     OVERTIME_EMPLOYER_CODE,
@@ -38,7 +36,6 @@ DSN_MAPPING_FILE = "dsn.yaml"
 SHOWN = f"rules/payroll/{DSN_MAPPING_FILE}"
 #: The payslip's lines that are not contributions of contributions.yaml but are declared (engine codes).
 PAYSLIP_ONLY_CODES = (EXEMPT_CSG_CODE, OVERTIME_EMPLOYEE_CODE, OVERTIME_EMPLOYER_CODE)
-assert DEDUCTIBLE_CSG_CODE  # the CSG's two parts are contributions.yaml lines (csg_ded, csg_nd)
 
 T = TypeVar("T")
 Code2 = Annotated[str, Field(pattern=r"^[0-9]{2}$")]
@@ -250,8 +247,3 @@ def check_mapping(mapping: DsnMapping, payroll: PayrollRules, day: dt.date) -> N
     problems = mapping_problems(mapping, payroll, day)
     if problems:
         raise InputError(problems)
-
-
-def outside(mapping: DsnMapping) -> Mapping[str, bool]:
-    """The payroll organisations the DSN does not declare (the taxe sur les salaires' SIE)."""
-    return dict.fromkeys(mapping.outside_dsn, True)
