@@ -216,6 +216,26 @@ def _check_dsn_identifiers(root: Path, rules: Rules, payroll: PayrollRules, repo
         return
     report.add(dsn_identifiers_problems(root, rules, payroll))
     report.checked.append(DSN_FILE)
+    _check_dsn_files(root, report)
+
+
+def _check_dsn_files(root: Path, report: Report) -> None:
+    """rules/payroll/dsn.yaml (the DSN's codes) and rules/payroll/echeances.yaml (the bodies' due dates),
+    as ``eage dsn`` and ``eage charges`` read them, when the group keeps them."""
+    from eage.app.charges import load_echeances
+    from eage.payroll.dsn.mapping import load_dsn_mapping
+
+    for rel, load in (
+        ("rules/payroll/dsn.yaml", lambda: load_dsn_mapping(root)),
+        ("rules/payroll/echeances.yaml", lambda: load_echeances(root / "rules")),
+    ):
+        if not (root / rel).exists():
+            continue
+        try:
+            load()
+            report.checked.append(rel)
+        except InputError as exc:
+            report.add(exc.problems)
 
 
 def _check_budgets(root: Path, rules: Rules | None, ledger: Ledger | None, report: Report) -> None:
