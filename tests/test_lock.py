@@ -67,6 +67,8 @@ WRITERS = [
     ("budget", "2026"),
     ("fec", "2026"),
     ("import-bank", "ledger/bank-statements/releve-2026.csv"),
+    ("dsn", "2026-10"),
+    ("charges", "2026-10"),
 ]
 
 
