@@ -455,3 +455,22 @@ def test_the_taxe_sur_les_salaires_is_not_in_the_dsn(october: DsnInput, lines: l
         Decimal(0),
     ) + sum((slip.pas for _, slip in october.payslips), Decimal(0))
     assert total == owed
+
+
+def test_independent_parser_accepts_the_month_and_its_correction(
+    october: DsnInput, september: DsnInput, lines: list[Rubric], tmp_path: Path
+) -> None:
+    """dsn-tools (its own environment) reads October's DSN, and October with a correction of September."""
+    from dsn_tools import dsn_tools_validate
+    from eage.payroll.dsn.lines import render
+
+    corrected = _raised(september, "lpetit", Decimal("2500.00"))
+    with_correction = build_dsn(
+        _replace(october, issued={SEPTEMBER: build_dsn(september)}, earlier_payslips={SEPTEMBER: corrected})
+    )
+    for name, built in (("plain", lines), ("corrected", with_correction)):
+        path = tmp_path / f"{name}.dsn"
+        path.write_bytes(render(built))
+        summary = dsn_tools_validate(path)
+        assert summary["ok"], (name, summary["errors"])
+        assert summary["individus"] == len(october.payslips)
