@@ -474,3 +474,11 @@ def test_independent_parser_accepts_the_month_and_its_correction(
         summary = dsn_tools_validate(path)
         assert summary["ok"], (name, summary["errors"])
         assert summary["individus"] == len(october.payslips)
+
+
+def test_unconfirmed_codes_are_listed(october: DsnInput) -> None:
+    from eage.payroll.dsn.mapping import unconfirmed_codes
+
+    listed = unconfirmed_codes(october.mapping, OCTOBER.first_day)
+    assert "contributions.rc_T1" in listed and "reduction" in listed and "ctp_rates.027" in listed
+    assert "contributions.maladie" not in listed

@@ -247,3 +247,24 @@ def check_mapping(mapping: DsnMapping, payroll: PayrollRules, day: dt.date) -> N
     problems = mapping_problems(mapping, payroll, day)
     if problems:
         raise InputError(problems)
+
+
+def unconfirmed_codes(mapping: DsnMapping, day: dt.date) -> list[str]:
+    """The keys of rules/payroll/dsn.yaml whose codes in force on ``day`` no page read confirmed
+    (``confirmed: false``), for the note of ``eage dsn``: a group checks them before a real filing."""
+    out: list[str] = []
+    for code, entry in mapping.contributions.items():
+        try:
+            value = in_force(entry.entries, day)
+        except NotInForce:
+            continue
+        cases = value if isinstance(value, list) else [value]
+        if any(not case.confirmed for case in cases):
+            out.append(f"contributions.{code}")
+    try:
+        if not mapping.reduction.at(day).confirmed:
+            out.append("reduction")
+    except NotInForce:
+        pass
+    out += [f"ctp_rates.{ctp}" for ctp, rate in mapping.ctp_rates.items() if not rate.confirmed]
+    return out
