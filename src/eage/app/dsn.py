@@ -15,6 +15,8 @@ written again. Same inputs, same bytes: the file's constitution date is the mont
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -22,7 +24,8 @@ from pathlib import Path
 from eage.errors import InputError, Problem, raise_if
 from eage.month import Month
 from eage.payroll.dsn.build import DsnSummary
-from eage.payroll.dsn.model import Rubric
+from eage.payroll.dsn.model import DsnIdentifiers, Rubric
+from eage.rules.bundle import Rules
 
 DSN_DIR = "reports/dsn"
 #: S10.G00.00.005: "01" essai (test), "02" réel.
@@ -40,6 +43,8 @@ class DsnDone:
     rubrics: int
     employees: int
     summary: DsnSummary
+    #: The keys of rules/payroll/dsn.yaml in force whose codes no text read confirmed (checked before filing).
+    unconfirmed: tuple[str, ...] = ()
 
 
 def dsn_path(root: Path, month: Month) -> Path:
@@ -81,7 +86,7 @@ def build_month(root: Path, month: Month, *, test: bool) -> tuple[bytes, DsnDone
     from eage.payroll.dsn.build import DsnInput, build_dsn, dsn_summary, reconcile
     from eage.payroll.dsn.identifiers import load_dsn_identifiers
     from eage.payroll.dsn.lines import render
-    from eage.payroll.dsn.mapping import load_dsn_mapping
+    from eage.payroll.dsn.mapping import load_dsn_mapping, unconfirmed_codes
     from eage.payroll.dsn.norm import structure_problems
     from eage.payroll.month import Payslips, earlier_payslips
     from eage.payroll.variables import MonthVariables
@@ -122,6 +127,7 @@ def build_month(root: Path, month: Month, *, test: bool) -> tuple[bytes, DsnDone
         months = list(month.earlier_in_year())[len(list(month.earlier_in_year())) - len(sequence) :]
         earlier = dict(zip(months, sequence, strict=True))
     inp = DsnInput(
+        due_dates=_due_dates(root, rules, identifiers, month),
         month=month,
         rules=rules,
         payroll=payroll,
@@ -158,6 +164,7 @@ def build_month(root: Path, month: Month, *, test: bool) -> tuple[bytes, DsnDone
         rubrics=len(lines),
         employees=len(payslips),
         summary=summary,
+        unconfirmed=tuple(unconfirmed_codes(mapping, month.last_day)),
     )
     return data, done
 
@@ -183,7 +190,7 @@ def write_month(root: Path, month: Month | str, *, test: bool = False) -> DsnDon
         nxt = month.next()
         raise_if([_issued_problem(done.path, month, nxt, "test" if test else "real")])
     atomic_write(target, data, root=root)
-    return DsnDone(done.month, done.path, done.test, True, done.rubrics, done.employees, done.summary)
+    return dataclasses.replace(done, written=True)
 
 
 def _issued_problem(path: Path, month: Month, nxt: Month, kind: str) -> Problem:
@@ -200,6 +207,21 @@ def _issued_problem(path: Path, month: Month, nxt: Month, kind: str) -> Problem:
             f"(run `eage dsn {nxt}`; its regularisation blocks carry {month}'s differences)"
         ),
     )
+
+
+def _due_dates(root: Path, rules: Rules, identifiers: DsnIdentifiers, month: Month) -> dict[str, dt.date]:
+    """The day each body is paid (S21.G00.20.011): its due date, rules/payroll/echeances.yaml (the
+    calendars ``eage charges`` reads), the direct debits (mode 05) taking the money on that day."""
+    from eage.app.charges import headcount_for, load_echeances, public_holidays
+    from eage.payroll.charges import due_date
+
+    echeances = load_echeances(root / "rules")
+    headcount = headcount_for(rules, echeances)
+    holidays = public_holidays(root / "rules" / "payroll")
+    out: dict[str, dt.date] = {}
+    for key, organisation in identifiers.organisations.items():
+        out[key] = due_date(key, month, echeances, headcount, due_day=organisation.due_day, holidays=holidays)
+    return out
 
 
 def _version() -> str:

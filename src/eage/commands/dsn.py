@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from eage.commands.run import month_arg
 
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
             "rubrics": done.rubrics,
             "employees": done.employees,
             **summary,
+            "unconfirmed_codes": list(done.unconfirmed),
         }
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
@@ -45,4 +47,11 @@ def run(args: argparse.Namespace) -> int:
     assert isinstance(payments, dict)
     for body, paid in payments.items():
         print(f"  {paid['organisation']:<12} {body:<16} {paid['amount']:>12} EUR")
+    if done.unconfirmed:
+        shown = ", ".join(done.unconfirmed[:6]) + (", ..." if len(done.unconfirmed) > 6 else "")
+        print(
+            f"note: {len(done.unconfirmed)} code(s) of rules/payroll/dsn.yaml are marked confirmed: false "
+            f"({shown}): check them against the URSSAF's and Agirc-Arrco's tables before a real filing",
+            file=sys.stderr,
+        )
     return 0
