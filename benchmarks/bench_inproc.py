@@ -2,6 +2,7 @@
 
     python benchmarks/bench_inproc.py render ROOT MONTH   # XML + schematron + PDF of each invoice
     python benchmarks/bench_inproc.py payslips [--staff 200] [--months 12]
+    python benchmarks/bench_inproc.py dsn ROOT MONTH      # the month's payroll, then its DSN
 
 Each prints one JSON object (seconds, counts, peak RSS of this process in MB).
 """
@@ -77,6 +78,72 @@ def bench_payslips(staff: int, months: int) -> dict[str, object]:
     return {"payslips": count, "seconds": elapsed, "per_second": count / elapsed, "peak_rss_mb": _rss_mb()}
 
 
+def bench_dsn(root: Path, month: str) -> dict[str, object]:
+    """The month's payroll as ``eage run`` computes it (:func:`eage.app.run.compute_payroll`), then its DSN:
+    built, checked against the norm's structure, rendered, reconciled with the journal (nothing written;
+    the month need not be posted, so the command's own check that it is, is not timed)."""
+    from eage.app.dsn import _due_dates
+    from eage.app.inputs import load_inputs, with_months
+    from eage.app.run import compute_payroll
+    from eage.ledger.model import Txn
+    from eage.month import Month
+    from eage.payroll.dsn.build import DsnInput, build_dsn, dsn_summary, reconcile
+    from eage.payroll.dsn.identifiers import load_dsn_identifiers
+    from eage.payroll.dsn.lines import render
+    from eage.payroll.dsn.mapping import load_dsn_mapping
+    from eage.payroll.dsn.norm import load_norm, structure_problems
+    from eage.payroll.variables import MonthVariables
+
+    m = Month.parse(month)
+    started = time.perf_counter()
+    inputs = with_months(load_inputs(root), [m])
+    loaded = time.perf_counter()
+    payslips, _rel, journal = compute_payroll(inputs, m)
+    payroll_done = time.perf_counter()
+    rules, payroll = inputs.rules, inputs.payroll
+    identifiers = load_dsn_identifiers(root, rules, payroll)
+    mapping = load_dsn_mapping(root)
+    load_norm()
+    inp = DsnInput(
+        month=m,
+        rules=rules,
+        payroll=payroll,
+        identifiers=identifiers,
+        mapping=mapping,
+        payslips=payslips,
+        timesheet=inputs.timesheet(m),
+        variables=inputs.variables.get(m, MonthVariables()),
+        test=False,
+        created=m.last_day,
+        software_version="bench",
+        due_dates=_due_dates(root, rules, identifiers, m),
+    )
+    rules_done = time.perf_counter()
+    lines = build_dsn(inp)
+    built = time.perf_counter()
+    faults = structure_problems(lines, source="bench.dsn")
+    checked = time.perf_counter()
+    data = render(lines)
+    mismatches = reconcile(
+        dsn_summary(lines), [e for e in journal.entries if isinstance(e, Txn)], payroll.accounts
+    )
+    done = time.perf_counter()
+    assert not faults and not mismatches, (faults[:3], mismatches[:3])
+    return {
+        "employees": len(payslips),
+        "rubrics": len(lines),
+        "bytes": len(data),
+        "load_s": loaded - started,
+        "payroll_s": payroll_done - loaded,
+        "dsn_rules_s": rules_done - payroll_done,
+        "build_s": built - rules_done,
+        "structure_s": checked - built,
+        "render_reconcile_s": done - checked,
+        "dsn_s": done - rules_done,
+        "peak_rss_mb": _rss_mb(),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -87,9 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     payslips = sub.add_parser("payslips")
     payslips.add_argument("--staff", type=int, default=200)
     payslips.add_argument("--months", type=int, default=12)
+    dsn = sub.add_parser("dsn")
+    dsn.add_argument("root", type=Path)
+    dsn.add_argument("month")
     args = parser.parse_args(argv)
     if args.what == "render":
         figures = bench_render(args.root, args.month)
+    elif args.what == "dsn":
+        figures = bench_dsn(args.root, args.month)
     else:
         figures = bench_payslips(args.staff, args.months)
     print(json.dumps(figures))

@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated: demo,g1,g10,alloc,render,payslips,reports (= budget,fec),fava",
+        help="comma-separated: demo,g1,g10,alloc,render,payslips,dsn,reports (= budget,fec),fava",
     )
     parser.add_argument("--regenerate", action="store_true", help="generate the synthetic groups again")
     args = parser.parse_args(argv)
@@ -226,8 +226,18 @@ def main(argv: list[str] | None = None) -> int:
                     ),
                 )
     one = generate.Spec(members, staff, years=1, validate_each_month=not quick)
-    if wanted("g1") or wanted("render"):
+    if wanted("g1") or wanted("render") or wanted("dsn"):
         g1 = synthetic(one, args.regenerate)
+        if wanted("dsn"):
+            bench.script(
+                f"{members} members/{staff} staff: the month's payroll, then its DSN",
+                ["benchmarks/bench_inproc.py", "dsn", str(g1), one.bench_month],
+                lambda f: (
+                    f"{f['employees']} employees, {f['rubrics']} rubrics: payroll {f['payroll_s']:.3f} s, "
+                    f"DSN {f['dsn_s']:.3f} s (build {f['build_s']:.3f}, norm check {f['structure_s']:.3f}, "
+                    f"render+reconcile {f['render_reconcile_s']:.3f}), inputs loaded in {f['load_s']:.2f} s"
+                ),
+            )
         if wanted("g1"):
             bench.ledger_pair(f"{members} members/{staff} staff/1 year", g1, one.bench_month, full_repeat=1)
         if wanted("render"):

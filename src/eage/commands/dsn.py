@@ -32,8 +32,8 @@ def run(args: argparse.Namespace) -> int:
             "test": done.test,
             "written": done.written,
             "rubrics": done.rubrics,
-            "employees": done.employees,
             **summary,
+            "employee_count": done.employees,
             "unconfirmed_codes": list(done.unconfirmed),
         }
         print(json.dumps(out, ensure_ascii=False, indent=2))
