@@ -132,3 +132,17 @@ def test_a_wrong_nir_key_is_refused_located_and_nothing_written(
     err = capsys.readouterr().err
     assert "rules/dsn.yaml" in err and "employees.cmartin.nir" in err and "Traceback" not in err
     assert tree_digest(demo) == before
+
+
+def test_an_unknown_ctp_is_refused_located_and_nothing_written(
+    demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    codes = demo / "rules" / "payroll" / "dsn.yaml"
+    codes.write_text(codes.read_text(encoding="utf-8").replace('ctp: "332"', 'ctp: "333"'), encoding="utf-8")
+    (demo / DSN / "2026-10.dsn").unlink()
+    before = tree_digest(demo)
+    assert _dsn(demo, "2026-10") == 1
+    err = capsys.readouterr().err
+    assert re.search(r"rules/payroll/dsn\.yaml:\d+ \[contributions\.fnal\.values\.2025-01-01\.0\.ctp\]", err)
+    assert "CTP '333' is not in the table of CTPs" in err and "Traceback" not in err
+    assert tree_digest(demo) == before

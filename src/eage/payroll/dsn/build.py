@@ -304,7 +304,17 @@ def _month_content(inp: DsnInput, month: Month, payslips: Payslips) -> _MonthCon
         groups: dict[tuple[str, str], list[Decimal]] = {}
         for line_codes, line in lines:
             if line_codes.ctp is None:
-                continue
+                # An URSSAF contribution the URSSAF's table gives no CTP for here (e.g. the PEEC): eage
+                # cannot declare it, and says so rather than leave it out of the bordereau.
+                raise InputError(
+                    Problem(
+                        f"{line.code!r} ({line.label}) is due to the URSSAF but has no CTP",
+                        file=SHOWN,
+                        key=f"contributions.{line.code}",
+                        fix="give its code type de personnel (ctp) and qualifier from the URSSAF's CTP "
+                        "table, with the reference",
+                    )
+                )
             qualifier: str = line_codes.qualifier or ""
             entry = groups.setdefault((line_codes.ctp, qualifier), [line.base, ZERO, ZERO])
             entry[1] += line.rate

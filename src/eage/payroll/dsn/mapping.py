@@ -20,7 +20,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import Field
 
-from eage.errors import InputError, Problem
+from eage.errors import InputError, Problem, raise_if
 from eage.payroll.engine import (
     EXEMPT_CSG_CODE,
     OVERTIME_EMPLOYEE_CODE,
@@ -30,7 +30,7 @@ from eage.payroll.engine import (
 from eage.payroll.params import PayrollRules
 from eage.rules.base import Strict
 from eage.rules.dated import Day, NotInForce, in_force
-from eage.rules.loader import load_located
+from eage.rules.loader import Located, load_located
 
 DSN_MAPPING_FILE = "dsn.yaml"
 SHOWN = f"rules/payroll/{DSN_MAPPING_FILE}"
@@ -166,6 +166,9 @@ class DsnMapping(Strict):
     contract: Dated[ContractCodes]
     outside_dsn: list[str] = Field(default_factory=list)
     ctp_rates: dict[Code3, CtpRate] = Field(default_factory=dict)
+    #: The URSSAF's codes types de personnel the group declares (code -> the table's label): a CTP the
+    #: codes above name that is not listed is refused (a typo would otherwise reach the URSSAF).
+    ctp_table: Annotated[dict[Code3, Annotated[str, Field(min_length=1)]], Field(min_length=1)]
     #: S10.G00.00.004, the code a pre-control certification gives the software ("00000": none).
     conformity_code: Annotated[str, Field(min_length=1, max_length=50)] = "00000"
 
@@ -226,6 +229,40 @@ def mapping_problems(mapping: DsnMapping, payroll: PayrollRules, day: dt.date) -
     return problems
 
 
+def unknown_ctps(located: Located[DsnMapping]) -> list[Problem]:
+    """Each CTP named by the codes (contributions, the reduction's parts, the written rates) that the file's
+    ``ctp_table`` does not list: one problem each, located by line and key."""
+    mapping = located.value
+    named: list[tuple[str, tuple[int | str, ...]]] = []
+    for code, entry in mapping.contributions.items():
+        for day, value in entry.entries.items():
+            cases = value if isinstance(value, list) else [value]
+            for index, case in enumerate(cases):
+                where: tuple[int | str, ...] = ("contributions", code, "values", day.isoformat())
+                if isinstance(value, list):
+                    where = (*where, index)
+                if case.ctp is not None:
+                    named.append((case.ctp, (*where, "ctp")))
+    for day, reduction in mapping.reduction.entries.items():
+        for org, part in reduction.parts.items():
+            for field_name in ("ctp", "regularisation_ctp"):
+                ctp = getattr(part, field_name)
+                if ctp is not None:
+                    named.append((ctp, ("reduction", "values", day.isoformat(), "parts", org, field_name)))
+    named += [(ctp, ("ctp_rates", ctp)) for ctp in mapping.ctp_rates]
+    return [
+        Problem(
+            f"CTP {ctp!r} is not in the table of CTPs (ctp_table)",
+            file=SHOWN,
+            line=located.line(loc),
+            key=".".join(str(part) for part in loc),
+            fix="correct the code from the URSSAF's CTP table, or add it to ctp_table with its label",
+        )
+        for ctp, loc in named
+        if ctp not in mapping.ctp_table
+    ]
+
+
 def load_dsn_mapping(root: Path) -> DsnMapping:
     """rules/payroll/dsn.yaml of the group's folder ``root``, validated; :class:`InputError` with every
     problem located (file, line, key) otherwise."""
@@ -237,9 +274,11 @@ def load_dsn_mapping(root: Path) -> DsnMapping:
             fix="copy rules/payroll/dsn.yaml from the demo (eage init ships it) and check its codes",
         )
     try:
-        return load_located(path, DsnMapping).value
+        located = load_located(path, DsnMapping)
     except InputError as exc:
         raise InputError([Problem(p.message, SHOWN, p.line, p.key, p.fix) for p in exc.problems]) from None
+    raise_if(unknown_ctps(located))
+    return located.value
 
 
 def check_mapping(mapping: DsnMapping, payroll: PayrollRules, day: dt.date) -> None:
