@@ -9,7 +9,7 @@ run as a real ``eage`` subprocess so that what the user sees on stderr is checke
 A case reads::
 
     - id: rules-duplicate-key          # unique, <area>-<what>
-      area: rules                      # rules | payroll | timesheets | ledger | lock | bank | fec | cli
+      area: rules                      # rules | payroll | timesheets | ledger | lock | bank | fec | cli | dsn
       patch:                           # each `old` must be found in `file` (the case rots loudly otherwise)
         - {file: rules/group.yaml, old: "...", new: "...", count: 1}
       write:                           # whole files: text (+ encoding), or bytes as hex
@@ -40,7 +40,7 @@ from conftest import copy_demo, tree_digest
 from eage.cli import main
 
 CATALOGUE = Path(__file__).resolve().parent / "catalogue"
-AREAS = ("rules", "payroll", "timesheets", "ledger", "lock", "bank", "fec", "cli")
+AREAS = ("rules", "payroll", "timesheets", "ledger", "lock", "bank", "fec", "cli", "dsn")
 EAGE = Path(sys.executable).with_name("eage")
 
 
