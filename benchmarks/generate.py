@@ -259,6 +259,15 @@ vat_regime: liable
 employer:
   profile: association
   headcount: {spec.staff}
+  # A groupement d'employeurs whose staff are all made available to members: 0 for every threshold
+  # (CSS L130-1 III), as the demo group.
+  headcounts:
+    fnal: 0
+    peec: 0
+    rgdu: 0
+    overtime_deduction: 0
+    forfait_social: 0
+    reference: "CSS L130-1 III"
   atmp_rate:
     2025-01-01: 0.0208
   vm_rate: {{}}
