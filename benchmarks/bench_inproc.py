@@ -82,17 +82,15 @@ def bench_dsn(root: Path, month: str) -> dict[str, object]:
     """The month's payroll as ``eage run`` computes it (:func:`eage.app.run.compute_payroll`), then its DSN:
     built, checked against the norm's structure, rendered, reconciled with the journal (nothing written;
     the month need not be posted, so the command's own check that it is, is not timed)."""
-    from eage.app.dsn import _due_dates
+    from eage.app.dsn import dsn_input
     from eage.app.inputs import load_inputs, with_months
     from eage.app.run import compute_payroll
     from eage.ledger.model import Txn
     from eage.month import Month
-    from eage.payroll.dsn.build import DsnInput, build_dsn, dsn_summary, reconcile
+    from eage.payroll.dsn.build import build_dsn, dsn_summary, reconcile
     from eage.payroll.dsn.identifiers import load_dsn_identifiers
     from eage.payroll.dsn.lines import render
-    from eage.payroll.dsn.mapping import load_dsn_mapping
     from eage.payroll.dsn.norm import load_norm, structure_problems
-    from eage.payroll.variables import MonthVariables
 
     m = Month.parse(month)
     started = time.perf_counter()
@@ -100,24 +98,9 @@ def bench_dsn(root: Path, month: str) -> dict[str, object]:
     loaded = time.perf_counter()
     payslips, _rel, journal = compute_payroll(inputs, m)
     payroll_done = time.perf_counter()
-    rules, payroll = inputs.rules, inputs.payroll
-    identifiers = load_dsn_identifiers(root, rules, payroll)
-    mapping = load_dsn_mapping(root)
+    identifiers = load_dsn_identifiers(root, inputs.rules, inputs.payroll)
     load_norm()
-    inp = DsnInput(
-        month=m,
-        rules=rules,
-        payroll=payroll,
-        identifiers=identifiers,
-        mapping=mapping,
-        payslips=payslips,
-        timesheet=inputs.timesheet(m),
-        variables=inputs.variables.get(m, MonthVariables()),
-        test=False,
-        created=m.last_day,
-        software_version="bench",
-        due_dates=_due_dates(root, rules, identifiers, m),
-    )
+    inp = dsn_input(root, inputs, m, payslips, identifiers=identifiers, test=False, created=m.last_day)
     rules_done = time.perf_counter()
     lines = build_dsn(inp)
     built = time.perf_counter()
@@ -125,7 +108,7 @@ def bench_dsn(root: Path, month: str) -> dict[str, object]:
     checked = time.perf_counter()
     data = render(lines)
     mismatches = reconcile(
-        dsn_summary(lines), [e for e in journal.entries if isinstance(e, Txn)], payroll.accounts
+        dsn_summary(lines), [e for e in journal.entries if isinstance(e, Txn)], inputs.payroll.accounts
     )
     done = time.perf_counter()
     assert not faults and not mismatches, (faults[:3], mismatches[:3])

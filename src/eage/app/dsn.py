@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from eage.app.inputs import Inputs
 from eage.errors import InputError, Problem, raise_if
 from eage.month import Month
-from eage.payroll.dsn.build import DsnSummary
+from eage.payroll.dsn.build import DsnInput, DsnSummary
 from eage.payroll.dsn.model import DsnIdentifiers, Rubric
+from eage.payroll.month import Payslips
 from eage.rules.bundle import Rules
 
 DSN_DIR = "reports/dsn"
@@ -77,19 +80,53 @@ def _issued_before(root: Path, month: Month) -> dict[Month, list[Rubric]]:
     return issued
 
 
+def dsn_input(
+    root: Path,
+    inputs: Inputs,
+    month: Month,
+    payslips: Payslips,
+    *,
+    identifiers: DsnIdentifiers,
+    test: bool,
+    created: dt.date,
+    issued: Mapping[Month, Sequence[Rubric]] | None = None,
+    earlier: Mapping[Month, Payslips] | None = None,
+) -> DsnInput:
+    """What the builder takes for ``month``: the loaded inputs and payslips, rules/payroll/dsn.yaml's
+    codes, each body's payment date (:func:`_due_dates`), the issued months and their payslips now."""
+    from eage.payroll.dsn.mapping import load_dsn_mapping
+    from eage.payroll.variables import MonthVariables
+
+    return DsnInput(
+        month=month,
+        rules=inputs.rules,
+        payroll=inputs.payroll,
+        identifiers=identifiers,
+        mapping=load_dsn_mapping(root),
+        payslips=payslips,
+        timesheet=inputs.timesheet(month),
+        variables=inputs.variables.get(month, MonthVariables()),
+        test=test,
+        created=created,
+        software_version=_version(),
+        issued=issued or {},
+        earlier_payslips=earlier or {},
+        due_dates=_due_dates(root, inputs.rules, identifiers, month),
+    )
+
+
 def build_month(root: Path, month: Month, *, test: bool) -> tuple[bytes, DsnDone]:
     """The month's DSN, checked (nothing written)."""
     from eage.app.inputs import load_inputs, with_months
     from eage.app.run import compute_payroll
     from eage.ledger.model import Txn
     from eage.ledger.render import render_file
-    from eage.payroll.dsn.build import DsnInput, build_dsn, dsn_summary, reconcile
+    from eage.payroll.dsn.build import build_dsn, dsn_summary, reconcile
     from eage.payroll.dsn.identifiers import load_dsn_identifiers
     from eage.payroll.dsn.lines import render
-    from eage.payroll.dsn.mapping import load_dsn_mapping, unconfirmed_codes
+    from eage.payroll.dsn.mapping import unconfirmed_codes
     from eage.payroll.dsn.norm import structure_problems
-    from eage.payroll.month import Payslips, earlier_payslips
-    from eage.payroll.variables import MonthVariables
+    from eage.payroll.month import earlier_payslips
 
     inputs = with_months(load_inputs(root), [month])
     rules, payroll = inputs.rules, inputs.payroll
@@ -100,7 +137,6 @@ def build_month(root: Path, month: Month, *, test: bool) -> tuple[bytes, DsnDone
             fix="a month without employees is declared 'néant' by the group's payroll provider",
         )
     identifiers = load_dsn_identifiers(root, rules, payroll)
-    mapping = load_dsn_mapping(root)
     payslips, payroll_rel, journal = compute_payroll(inputs, month)
     posted = inputs.generated.get(payroll_rel)
     if posted is None or payroll_rel not in inputs.included:
@@ -126,21 +162,16 @@ def build_month(root: Path, month: Month, *, test: bool) -> tuple[bytes, DsnDone
         )
         months = list(month.earlier_in_year())[len(list(month.earlier_in_year())) - len(sequence) :]
         earlier = dict(zip(months, sequence, strict=True))
-    inp = DsnInput(
-        due_dates=_due_dates(root, rules, identifiers, month),
-        month=month,
-        rules=rules,
-        payroll=payroll,
+    inp = dsn_input(
+        root,
+        inputs,
+        month,
+        payslips,
         identifiers=identifiers,
-        mapping=mapping,
-        payslips=payslips,
-        timesheet=inputs.timesheet(month),
-        variables=inputs.variables.get(month, MonthVariables()),
         test=test,
         created=pay_date,
-        software_version=_version(),
         issued=issued,
-        earlier_payslips=earlier,
+        earlier=earlier,
     )
     lines = build_dsn(inp)
     target = dsn_path(root, month)
@@ -164,7 +195,7 @@ def build_month(root: Path, month: Month, *, test: bool) -> tuple[bytes, DsnDone
         rubrics=len(lines),
         employees=len(payslips),
         summary=summary,
-        unconfirmed=tuple(unconfirmed_codes(mapping, month.last_day)),
+        unconfirmed=tuple(unconfirmed_codes(inp.mapping, month.last_day)),
     )
     return data, done
 
