@@ -456,33 +456,6 @@ def all_dues(
     return out
 
 
-def schedule(
-    month: Month,
-    *,
-    echeances: EcheancesFile,
-    accounts: Mapping[str, str],
-    headcount: int,
-    movements: Sequence[Movement],
-    today: dt.date,
-    identifiers: DsnIdentifiers | None = None,
-    holidays: frozenset[dt.date] = frozenset(),
-) -> list[Due]:
-    """What ``month``'s payroll owes each body: amount, due date, accounts cleared, paid, status."""
-    return [
-        d
-        for d in all_dues(
-            echeances=echeances,
-            accounts=accounts,
-            headcount=headcount,
-            movements=movements,
-            today=today,
-            identifiers=identifiers,
-            holidays=holidays,
-        )
-        if d.month == month
-    ]
-
-
 def overdue(dues: Iterable[Due]) -> list[Due]:
     """The dues still owed after their due date."""
     return [d for d in dues if d.status == LATE]
